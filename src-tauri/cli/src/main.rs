@@ -1,0 +1,2 @@
+//! id-desk-cli (being built).
+fn main() {}

@@ -1,0 +1,207 @@
+//! The one event vocabulary every flow speaks. The window receives `FlowUpdate`s; the CLI prints
+//! them as JSON Lines. Keep the wire format stable: tags and fields are part of the CLI contract.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Our id for one flow (also the vault's transaction id and Signicat's `externalReference`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct FlowId(String);
+
+impl FlowId {
+    pub fn new() -> Self {
+        FlowId(uuid::Uuid::new_v4().to_string())
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Default for FlowId {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Display for FlowId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<String> for FlowId {
+    fn from(s: String) -> Self {
+        FlowId(s)
+    }
+}
+
+/// Every way ID Desk can identify a customer or collect a signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// Norwegian BankID, Safe Conversation (REST, `nin` → binding message).
+    NbidSafeConversation,
+    /// Norwegian BankID on mobile (REST, phone + date of birth).
+    NbidMobile,
+    /// Swedish BankID headless, animated QR (REST).
+    SbidQr,
+    /// Swedish BankID headless, app launch on this device (REST).
+    SbidAppLaunch,
+    /// Norwegian BankID on mobile, legacy OIDC `nbid-inapp`.
+    NbidInapp,
+    /// Swedish BankID, legacy OIDC `sbid-inapp`.
+    SbidInapp,
+    /// Consent Signature, Norwegian BankID, legacy OIDC `nbid-inapp-sign`.
+    NbidSign,
+    /// Consent Signature, Swedish BankID, legacy OIDC `sbid-inapp-sign`.
+    SbidSign,
+}
+
+impl Method {
+    pub fn is_signature(self) -> bool {
+        matches!(self, Method::NbidSign | Method::SbidSign)
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::NbidSafeConversation => "nbid_safe_conversation",
+            Method::NbidMobile => "nbid_mobile",
+            Method::SbidQr => "sbid_qr",
+            Method::SbidAppLaunch => "sbid_app_launch",
+            Method::NbidInapp => "nbid_inapp",
+            Method::SbidInapp => "sbid_inapp",
+            Method::NbidSign => "nbid_sign",
+            Method::SbidSign => "sbid_sign",
+        }
+    }
+}
+
+/// The verified person. `nin` is the full number (the staff asked for it); logs and the vault only
+/// ever see `nin_masked`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Subject {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    /// `YYYY-MM-DD`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_of_birth: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nin: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nin_masked: Option<String>,
+    /// `NO` or `SE`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    /// Level of assurance: `low`, `substantial`, `high`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loa: Option<String>,
+}
+
+/// Where the signed evidence (SDO) was durably stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SdoRef {
+    pub path: String,
+    pub sha256: String,
+    pub bytes: u64,
+}
+
+/// One step of a flow. Serialised with `"type"` as the tag, snake_case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum FlowEvent {
+    Started {
+        flow_id: FlowId,
+        method: Method,
+        /// RFC 3339; absent when Signicat does not say (legacy OIDC).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expires_at: Option<String>,
+    },
+    /// Safe Conversation: the words the customer must pick in the BankID app.
+    BindingMessage {
+        text: String,
+    },
+    /// Swedish BankID: the current animated QR payload (changes every second).
+    Qr {
+        data: String,
+    },
+    /// Swedish BankID app launch: the link that opens BankID on this device.
+    AppLaunch {
+        url: String,
+    },
+    /// A non-terminal status with its staff-language message. `status` keeps the raw code.
+    Progress {
+        status: String,
+        message: String,
+    },
+    Succeeded {
+        subject: Subject,
+    },
+    Signed {
+        subject: Subject,
+        sdo: SdoRef,
+    },
+    Failed {
+        code: String,
+        message: String,
+    },
+    Cancelled,
+    Expired,
+}
+
+impl FlowEvent {
+    pub fn is_terminal(&self) -> bool {
+        matches!(
+            self,
+            FlowEvent::Succeeded { .. }
+                | FlowEvent::Signed { .. }
+                | FlowEvent::Failed { .. }
+                | FlowEvent::Cancelled
+                | FlowEvent::Expired
+        )
+    }
+
+    pub fn failed(err: &crate::Error) -> Self {
+        FlowEvent::Failed {
+            code: err.code().to_string(),
+            message: err.to_string(),
+        }
+    }
+}
+
+/// A `FlowEvent` addressed to one flow: what the window receives on `flow://event`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FlowUpdate {
+    pub flow_id: FlowId,
+    #[serde(flatten)]
+    pub event: FlowEvent,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_format_is_tagged_snake_case() {
+        let e = FlowEvent::BindingMessage {
+            text: "Snedig redning".into(),
+        };
+        assert_eq!(
+            serde_json::to_string(&e).unwrap_or_default(),
+            r#"{"type":"binding_message","text":"Snedig redning"}"#
+        );
+        let u = FlowUpdate {
+            flow_id: FlowId::from("f1".to_string()),
+            event: FlowEvent::Cancelled,
+        };
+        assert_eq!(
+            serde_json::to_string(&u).unwrap_or_default(),
+            r#"{"flow_id":"f1","type":"cancelled"}"#
+        );
+        let back: FlowUpdate =
+            serde_json::from_str(r#"{"flow_id":"f1","type":"expired"}"#).unwrap_or(u);
+        assert_eq!(back.event, FlowEvent::Expired);
+    }
+}

@@ -1,0 +1,14 @@
+//! The ID Desk flow engine. Knows nothing of Tauri: the app, the CLI and the tests drive it the same way.
+
+pub mod error;
+pub mod flow;
+pub mod identity;
+pub mod logging;
+pub mod messages;
+pub mod oidc;
+pub mod profile;
+pub mod rest;
+pub mod secrets;
+pub mod vault;
+
+pub use error::{Error, Result};

@@ -1,0 +1,1 @@
+//! A local Signicat for tests and Training mode (being built).

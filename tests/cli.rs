@@ -1,0 +1,1 @@
+//! CLI black-box tests (being built).
