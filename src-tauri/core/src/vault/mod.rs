@@ -1,0 +1,563 @@
+//! The evidence vault: a SQLite database with one row per flow (authentication or signature) and,
+//! for signatures, the SDO files stored verbatim next to it (`sdo/<flow id>.xml`) with their SHA-256.
+//!
+//! Rules it keeps: a row exists before the flow's first request and follows every transition; a
+//! final status never changes; the SDO is on disk (fsynced, renamed, directory fsynced) before the
+//! flow may say `signed`; rows left `running` by a process that died are marked `interrupted` when
+//! the vault is next opened, so nothing disappears. No secret and no full national identity number
+//! is ever written here.
+
+mod durable_file;
+mod instance_lock;
+mod model;
+mod schema;
+
+pub use model::{ListFilter, NewTransaction, Transaction, TxEvent, TxKind, TxStatus};
+
+use crate::flow::{FlowEvent, FlowId, Method, SdoRef, Subject};
+use crate::{Error, Result};
+use instance_lock::InstanceLock;
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// `Failed` codes that mean "the customer cancelled in the BankID app" (stored as `aborted`).
+pub const CUSTOMER_ABORTED_CODES: &[&str] = &["customer_aborted"];
+
+const DB_FILE: &str = "vault.sqlite3";
+const SDO_DIR: &str = "sdo";
+const INSTANCES_DIR: &str = "instances";
+
+/// A handle on the vault. Cheap to clone; all clones share one connection.
+#[derive(Clone)]
+pub struct Vault {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    conn: Mutex<Connection>,
+    dir: PathBuf,
+    sdo_dir: PathBuf,
+    instances_dir: PathBuf,
+    lock: InstanceLock,
+    interrupted_on_open: usize,
+}
+
+impl std::fmt::Debug for Vault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Vault")
+            .field("dir", &self.inner.dir)
+            .finish_non_exhaustive()
+    }
+}
+
+fn db_err(e: rusqlite::Error) -> Error {
+    Error::Vault(e.to_string())
+}
+
+fn now() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// A run of 7+ digits cannot be a masked number (masks keep at most 6 digits).
+fn looks_unmasked(s: &str) -> bool {
+    let mut run = 0;
+    for c in s.chars() {
+        if c.is_ascii_digit() {
+            run += 1;
+            if run >= 7 {
+                return true;
+            }
+        } else {
+            run = 0;
+        }
+    }
+    false
+}
+
+/// Flow ids become file names: only letters, digits, `-` and `_`.
+fn file_safe_id(id: &FlowId) -> Result<&str> {
+    let s = id.as_str();
+    if s.is_empty()
+        || s.len() > 100
+        || !s
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(Error::invalid_input(
+            "flow_id",
+            "must be letters, digits, '-' or '_'",
+        ));
+    }
+    Ok(s)
+}
+
+fn parse_method(s: &str) -> Option<Method> {
+    serde_json::from_value(serde_json::Value::String(s.to_string())).ok()
+}
+
+fn event_type(ev: &FlowEvent) -> &'static str {
+    match ev {
+        FlowEvent::Started { .. } => "started",
+        FlowEvent::BindingMessage { .. } => "binding_message",
+        FlowEvent::Qr { .. } => "qr",
+        FlowEvent::AppLaunch { .. } => "app_launch",
+        FlowEvent::Progress { .. } => "progress",
+        FlowEvent::Succeeded { .. } => "succeeded",
+        FlowEvent::Signed { .. } => "signed",
+        FlowEvent::Failed { .. } => "failed",
+        FlowEvent::Cancelled => "cancelled",
+        FlowEvent::Expired => "expired",
+    }
+}
+
+impl Vault {
+    /// The default place: `<OS data dir>/id-desk`. The caller decides whether to use it.
+    pub fn default_dir() -> Option<PathBuf> {
+        dirs::data_dir().map(|d| d.join("id-desk"))
+    }
+
+    /// Opens (creating if needed) the vault in `dir`, migrates the schema and marks rows left
+    /// `running` by dead processes as `interrupted` (see [`Vault::interrupted_on_open`]).
+    pub fn open(dir: &Path) -> Result<Vault> {
+        let sdo_dir = dir.join(SDO_DIR);
+        let instances_dir = dir.join(INSTANCES_DIR);
+        for d in [dir, &sdo_dir, &instances_dir] {
+            std::fs::create_dir_all(d)
+                .map_err(|e| Error::Vault(format!("cannot create {}: {e}", d.display())))?;
+        }
+        let mut conn = Connection::open(dir.join(DB_FILE)).map_err(db_err)?;
+        schema::configure(&conn)?;
+        schema::migrate(&mut conn)?;
+        let lock = InstanceLock::acquire(&instances_dir)?;
+        let mut vault = Vault {
+            inner: Arc::new(Inner {
+                conn: Mutex::new(conn),
+                dir: dir.to_path_buf(),
+                sdo_dir,
+                instances_dir,
+                lock,
+                interrupted_on_open: 0,
+            }),
+        };
+        let count = vault.mark_interrupted()?;
+        if let Some(inner) = Arc::get_mut(&mut vault.inner) {
+            inner.interrupted_on_open = count;
+        }
+        instance_lock::remove_dead(&vault.inner.instances_dir, vault.inner.lock.id());
+        Ok(vault)
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.inner.dir
+    }
+
+    /// How many rows `open` marked `interrupted` (to tell staff at start).
+    pub fn interrupted_on_open(&self) -> usize {
+        self.inner.interrupted_on_open
+    }
+
+    fn conn(&self) -> Result<MutexGuard<'_, Connection>> {
+        self.inner
+            .conn
+            .lock()
+            .map_err(|_| Error::Vault("vault connection poisoned by an earlier panic".into()))
+    }
+
+    /// Marks every `running` row whose process is no longer alive as `interrupted`; returns how
+    /// many. Rows of this process and of other live processes are left alone.
+    pub fn mark_interrupted(&self) -> Result<usize> {
+        let conn = self.conn()?;
+        let own = self.inner.lock.id();
+        let instances: Vec<Option<String>> = {
+            let mut st = conn
+                .prepare("SELECT DISTINCT instance FROM transactions WHERE status = 'running'")
+                .map_err(db_err)?;
+            let rows = st.query_map([], |r| r.get(0)).map_err(db_err)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(db_err)?
+        };
+        let at = now();
+        let mut count = 0;
+        for instance in instances {
+            let dead = match &instance {
+                Some(id) if id == own => false,
+                Some(id) => !instance_lock::is_alive(&self.inner.instances_dir, id)?,
+                None => true,
+            };
+            if !dead {
+                continue;
+            }
+            count += conn
+                .execute(
+                    "UPDATE transactions SET status = 'interrupted', error_code = 'interrupted',
+                        message = 'ID Desk stopped while this flow was running; check the outcome with the customer',
+                        updated_at = ?1
+                     WHERE status = 'running' AND instance IS ?2",
+                    params![at, instance],
+                )
+                .map_err(db_err)?;
+        }
+        Ok(count)
+    }
+
+    /// Writes the row for a new flow. Call before the flow's first request.
+    pub fn begin(&self, tx: &NewTransaction) -> Result<()> {
+        file_safe_id(&tx.id)?;
+        if let Some(m) = &tx.identity_masked {
+            if looks_unmasked(m) {
+                return Err(Error::invalid_input(
+                    "identity_masked",
+                    "the vault only stores masked identity numbers",
+                ));
+            }
+        }
+        let at = now();
+        let conn = self.conn()?;
+        conn.execute(
+            "INSERT INTO transactions (id, kind, method, identity_masked, status, created_at,
+                updated_at, profile, sign_text, instance)
+             VALUES (?1, ?2, ?3, ?4, 'running', ?5, ?5, ?6, ?7, ?8)",
+            params![
+                tx.id.as_str(),
+                TxKind::of(tx.method).as_str(),
+                tx.method.as_str(),
+                tx.identity_masked,
+                at,
+                tx.profile,
+                tx.sign_text,
+                self.inner.lock.id(),
+            ],
+        )
+        .map_err(|e| match e {
+            rusqlite::Error::SqliteFailure(f, _)
+                if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                Error::Vault(format!("transaction {} already exists", tx.id))
+            }
+            other => db_err(other),
+        })?;
+        Self::append_event(&conn, &tx.id, &at, "begin", Some(TxStatus::Running), None)?;
+        Ok(())
+    }
+
+    /// Records Signicat's reference for the flow (REST session id, sbid orderRef, ...).
+    pub fn set_reference(&self, id: &FlowId, reference: &str) -> Result<()> {
+        let conn = self.conn()?;
+        let n = conn
+            .execute(
+                "UPDATE transactions SET reference = ?2, updated_at = ?3 WHERE id = ?1",
+                params![id.as_str(), reference, now()],
+            )
+            .map_err(db_err)?;
+        if n == 0 {
+            return Err(Error::NotFound(format!("transaction {id}")));
+        }
+        Ok(())
+    }
+
+    /// Applies one flow event to the row. Events after a final status are ignored (the first
+    /// outcome stands). QR payloads are not kept: they change every second and prove nothing.
+    pub fn record(&self, id: &FlowId, ev: &FlowEvent) -> Result<()> {
+        if matches!(ev, FlowEvent::Qr { .. }) {
+            return Ok(());
+        }
+        let at = now();
+        let conn = self.conn()?;
+        let current: Option<(String, Option<String>)> = conn
+            .query_row(
+                "SELECT status, sdo_sha256 FROM transactions WHERE id = ?1",
+                [id.as_str()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(db_err)?;
+        let Some((status, stored_sha)) = current else {
+            return Err(Error::NotFound(format!("transaction {id}")));
+        };
+        if TxStatus::parse(&status).is_none_or(TxStatus::is_final) {
+            return Ok(());
+        }
+        let (new_status, code, message, subject): (
+            TxStatus,
+            Option<&str>,
+            Option<&str>,
+            Option<&Subject>,
+        ) = match ev {
+            FlowEvent::Started { .. } | FlowEvent::Qr { .. } => {
+                (TxStatus::Running, None, None, None)
+            }
+            FlowEvent::AppLaunch { .. } => (TxStatus::Running, None, None, None),
+            FlowEvent::BindingMessage { text } => (TxStatus::Running, None, Some(text), None),
+            FlowEvent::Progress { message, .. } => (TxStatus::Running, None, Some(message), None),
+            FlowEvent::Succeeded { subject } => (TxStatus::Succeeded, None, None, Some(subject)),
+            FlowEvent::Signed { subject, sdo } => {
+                // `signed` may only follow a durable `store_sdo` of exactly that file.
+                if stored_sha.as_deref() != Some(sdo.sha256.as_str()) {
+                    return Err(Error::Vault(format!(
+                        "transaction {id} reports a signature whose evidence is not stored"
+                    )));
+                }
+                (TxStatus::Signed, None, None, Some(subject))
+            }
+            FlowEvent::Failed { code, message } => {
+                let st = if CUSTOMER_ABORTED_CODES.contains(&code.as_str()) {
+                    TxStatus::Aborted
+                } else {
+                    TxStatus::Failed
+                };
+                (st, Some(code), Some(message), None)
+            }
+            FlowEvent::Cancelled => (TxStatus::Cancelled, None, None, None),
+            FlowEvent::Expired => (TxStatus::Expired, None, None, None),
+        };
+        let subject_name = subject.map(|s| s.name.as_str()).filter(|n| !n.is_empty());
+        // Only the masked number; the full one never reaches the disk.
+        let subject_masked = subject.and_then(|s| s.nin_masked.as_deref());
+        conn.execute(
+            "UPDATE transactions SET status = ?2,
+                error_code = COALESCE(?3, error_code),
+                message = COALESCE(?4, message),
+                subject_name = COALESCE(?5, subject_name),
+                identity_masked = COALESCE(?6, identity_masked),
+                updated_at = ?7
+             WHERE id = ?1 AND status = 'running'",
+            params![
+                id.as_str(),
+                new_status.as_str(),
+                code,
+                message,
+                subject_name,
+                subject_masked.filter(|m| !looks_unmasked(m)),
+                at
+            ],
+        )
+        .map_err(db_err)?;
+        Self::append_event(&conn, id, &at, event_type(ev), Some(new_status), message)?;
+        Ok(())
+    }
+
+    fn append_event(
+        conn: &Connection,
+        id: &FlowId,
+        at: &str,
+        event_type: &str,
+        status: Option<TxStatus>,
+        message: Option<&str>,
+    ) -> Result<()> {
+        conn.execute(
+            "INSERT INTO transaction_events (tx_id, seq, at, event_type, status, message)
+             VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM transaction_events WHERE tx_id = ?1),
+                     ?2, ?3, ?4, ?5)",
+            params![id.as_str(), at, event_type, status.map(TxStatus::as_str), message],
+        )
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    /// Stores a signature's SDO durably and records it on the row. Returns where it is. Must
+    /// complete before the flow emits `signed`. Blocking (fsync): call it from `spawn_blocking`
+    /// in async code.
+    pub fn store_sdo(&self, id: &FlowId, bytes: &[u8]) -> Result<SdoRef> {
+        let name = format!("{}.xml", file_safe_id(id)?);
+        {
+            let conn = self.conn()?;
+            let row: Option<(String, Option<String>)> = conn
+                .query_row(
+                    "SELECT kind, sdo_path FROM transactions WHERE id = ?1",
+                    [id.as_str()],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()
+                .map_err(db_err)?;
+            match row {
+                None => return Err(Error::NotFound(format!("transaction {id}"))),
+                Some((kind, _)) if kind != TxKind::Sign.as_str() => {
+                    return Err(Error::Vault(format!("transaction {id} is not a signature")))
+                }
+                Some((_, Some(_))) => {
+                    return Err(Error::Vault(format!(
+                        "transaction {id} already has its evidence stored"
+                    )))
+                }
+                Some(_) => {}
+            }
+        }
+        // The file write happens without holding the connection: other flows keep recording.
+        durable_file::write_durably(&self.inner.sdo_dir, &name, bytes)?;
+        let path = self.inner.sdo_dir.join(&name);
+        let sdo = SdoRef {
+            path: path.to_string_lossy().into_owned(),
+            sha256: durable_file::sha256_hex(bytes),
+            bytes: bytes.len() as u64,
+        };
+        let at = now();
+        let conn = self.conn()?;
+        conn.execute(
+            "UPDATE transactions SET sdo_path = ?2, sdo_sha256 = ?3, sdo_bytes = ?4, updated_at = ?5
+             WHERE id = ?1",
+            params![id.as_str(), name, sdo.sha256, sdo.bytes as i64, at],
+        )
+        .map_err(db_err)?;
+        Self::append_event(&conn, id, &at, "sdo_stored", None, None)?;
+        Ok(sdo)
+    }
+
+    fn row_to_tx(&self, r: &Row<'_>) -> rusqlite::Result<Transaction> {
+        let kind: String = r.get("kind")?;
+        let method: String = r.get("method")?;
+        let status: String = r.get("status")?;
+        let bad = |col: &str, v: &str| {
+            rusqlite::Error::FromSqlConversionFailure(
+                0,
+                rusqlite::types::Type::Text,
+                format!("unknown {col} {v:?}").into(),
+            )
+        };
+        let sdo_path: Option<String> = r.get("sdo_path")?;
+        let sdo = match (
+            sdo_path,
+            r.get::<_, Option<String>>("sdo_sha256")?,
+            r.get::<_, Option<i64>>("sdo_bytes")?,
+        ) {
+            (Some(p), Some(sha256), Some(bytes)) => Some(SdoRef {
+                path: self.inner.sdo_dir.join(p).to_string_lossy().into_owned(),
+                sha256,
+                bytes: u64::try_from(bytes).unwrap_or(0),
+            }),
+            _ => None,
+        };
+        Ok(Transaction {
+            id: FlowId::from(r.get::<_, String>("id")?),
+            kind: if kind == "sign" {
+                TxKind::Sign
+            } else {
+                TxKind::Auth
+            },
+            method: parse_method(&method).ok_or_else(|| bad("method", &method))?,
+            identity_masked: r.get("identity_masked")?,
+            subject_name: r.get("subject_name")?,
+            status: TxStatus::parse(&status).ok_or_else(|| bad("status", &status))?,
+            error_code: r.get("error_code")?,
+            message: r.get("message")?,
+            created_at: r.get("created_at")?,
+            updated_at: r.get("updated_at")?,
+            reference: r.get("reference")?,
+            profile: r.get("profile")?,
+            sign_text: r.get("sign_text")?,
+            sdo,
+        })
+    }
+
+    /// Rows matching `filter`, newest first, at most `limit`.
+    pub fn list(&self, filter: &ListFilter, limit: usize) -> Result<Vec<Transaction>> {
+        let mut sql = String::from("SELECT * FROM transactions WHERE 1 = 1");
+        let mut args: Vec<String> = Vec::new();
+        if let Some(s) = filter.status {
+            args.push(s.as_str().into());
+            sql.push_str(&format!(" AND status = ?{}", args.len()));
+        }
+        if let Some(k) = filter.kind {
+            args.push(k.as_str().into());
+            sql.push_str(&format!(" AND kind = ?{}", args.len()));
+        }
+        if let Some(m) = filter.method {
+            args.push(m.as_str().into());
+            sql.push_str(&format!(" AND method = ?{}", args.len()));
+        }
+        sql.push_str(&format!(
+            " ORDER BY created_at DESC, rowid DESC LIMIT {}",
+            limit.min(i64::MAX as usize)
+        ));
+        let conn = self.conn()?;
+        let mut st = conn.prepare(&sql).map_err(db_err)?;
+        let rows = st
+            .query_map(rusqlite::params_from_iter(args.iter()), |r| {
+                self.row_to_tx(r)
+            })
+            .map_err(db_err)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_err)
+    }
+
+    pub fn get(&self, id: &FlowId) -> Result<Transaction> {
+        let conn = self.conn()?;
+        conn.query_row(
+            "SELECT * FROM transactions WHERE id = ?1",
+            [id.as_str()],
+            |r| self.row_to_tx(r),
+        )
+        .optional()
+        .map_err(db_err)?
+        .ok_or_else(|| Error::NotFound(format!("transaction {id}")))
+    }
+
+    /// The event trail of one transaction, oldest first.
+    pub fn events(&self, id: &FlowId) -> Result<Vec<TxEvent>> {
+        let conn = self.conn()?;
+        let mut st = conn
+            .prepare(
+                "SELECT at, event_type, status, message FROM transaction_events
+                 WHERE tx_id = ?1 ORDER BY seq",
+            )
+            .map_err(db_err)?;
+        let rows = st
+            .query_map([id.as_str()], |r| {
+                Ok(TxEvent {
+                    at: r.get(0)?,
+                    event_type: r.get(1)?,
+                    status: r.get(2)?,
+                    message: r.get(3)?,
+                })
+            })
+            .map_err(db_err)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_err)
+    }
+
+    fn stored_sdo(&self, id: &FlowId) -> Result<SdoRef> {
+        self.get(id)?
+            .sdo
+            .ok_or_else(|| Error::NotFound(format!("evidence for transaction {id}")))
+    }
+
+    /// Re-reads the stored SDO and compares it with the recorded hash and size.
+    pub fn verify(&self, id: &FlowId) -> Result<bool> {
+        let sdo = self.stored_sdo(id)?;
+        let (sha, bytes) = durable_file::hash_file(Path::new(&sdo.path))?;
+        Ok(sha == sdo.sha256 && bytes == sdo.bytes)
+    }
+
+    /// Copies the stored SDO to `dest` (durably) and checks the copy against the recorded hash.
+    /// Refuses to export evidence that no longer matches its hash.
+    pub fn export(&self, id: &FlowId, dest: &Path) -> Result<SdoRef> {
+        let sdo = self.stored_sdo(id)?;
+        let bytes =
+            std::fs::read(&sdo.path).map_err(|e| Error::Io(format!("{}: {e}", sdo.path)))?;
+        if durable_file::sha256_hex(&bytes) != sdo.sha256 {
+            return Err(Error::EvidenceMismatch(format!("transaction {id}")));
+        }
+        let (dir, name) = match (dest.parent(), dest.file_name().and_then(|n| n.to_str())) {
+            (Some(d), Some(n)) => (
+                if d.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    d
+                },
+                n,
+            ),
+            _ => return Err(Error::invalid_input("dest", "must be a file path")),
+        };
+        durable_file::write_durably(dir, name, &bytes)?;
+        let (sha, len) = durable_file::hash_file(dest)?;
+        if sha != sdo.sha256 {
+            return Err(Error::EvidenceMismatch(format!(
+                "exported copy of transaction {id}"
+            )));
+        }
+        Ok(SdoRef {
+            path: dest.to_string_lossy().into_owned(),
+            sha256: sha,
+            bytes: len,
+        })
+    }
+}

@@ -1,0 +1,144 @@
+//! What the vault holds: one `Transaction` per flow, with a status that only moves forward.
+
+use crate::flow::{FlowId, Method, SdoRef};
+use serde::{Deserialize, Serialize};
+
+/// An authentication or a consent signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TxKind {
+    Auth,
+    Sign,
+}
+
+impl TxKind {
+    pub fn of(method: Method) -> Self {
+        if method.is_signature() {
+            TxKind::Sign
+        } else {
+            TxKind::Auth
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TxKind::Auth => "auth",
+            TxKind::Sign => "sign",
+        }
+    }
+}
+
+/// Where a transaction stands. Everything but `Running` is final.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TxStatus {
+    Running,
+    Succeeded,
+    Signed,
+    Failed,
+    /// The customer cancelled in the BankID app.
+    Aborted,
+    /// Staff cancelled (or the app quit) before an outcome.
+    Cancelled,
+    Expired,
+    /// The app stopped (crash, kill, power loss) while the flow was running.
+    Interrupted,
+}
+
+impl TxStatus {
+    pub const ALL: [TxStatus; 8] = [
+        TxStatus::Running,
+        TxStatus::Succeeded,
+        TxStatus::Signed,
+        TxStatus::Failed,
+        TxStatus::Aborted,
+        TxStatus::Cancelled,
+        TxStatus::Expired,
+        TxStatus::Interrupted,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TxStatus::Running => "running",
+            TxStatus::Succeeded => "succeeded",
+            TxStatus::Signed => "signed",
+            TxStatus::Failed => "failed",
+            TxStatus::Aborted => "aborted",
+            TxStatus::Cancelled => "cancelled",
+            TxStatus::Expired => "expired",
+            TxStatus::Interrupted => "interrupted",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    pub fn is_final(self) -> bool {
+        self != TxStatus::Running
+    }
+}
+
+/// What a flow tells the vault before its first request. `identity_masked` must already be masked
+/// (`identity::mask_nin` or a masked phone number); the vault re-checks that no long digit run
+/// slips through.
+#[derive(Debug, Clone)]
+pub struct NewTransaction {
+    pub id: FlowId,
+    pub method: Method,
+    pub identity_masked: Option<String>,
+    pub profile: Option<String>,
+    /// The text the customer is asked to sign (signatures only).
+    pub sign_text: Option<String>,
+}
+
+/// One row of the vault as staff see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Transaction {
+    pub id: FlowId,
+    pub kind: TxKind,
+    pub method: Method,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_masked: Option<String>,
+    /// The verified person's display name, once known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject_name: Option<String>,
+    pub status: TxStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+    /// The latest staff-visible message (progress or outcome).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    pub updated_at: String,
+    /// Signicat's session id (REST) or order reference / session marker (legacy OIDC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign_text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sdo: Option<SdoRef>,
+}
+
+/// Which rows `Vault::list` returns (newest first). Empty filter = all.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    pub status: Option<TxStatus>,
+    pub kind: Option<TxKind>,
+    pub method: Option<Method>,
+}
+
+/// One entry of a transaction's event trail.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TxEvent {
+    /// RFC 3339, UTC.
+    pub at: String,
+    /// `begin`, `sdo_stored`, or a `FlowEvent` tag.
+    pub event_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}

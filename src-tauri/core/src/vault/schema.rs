@@ -1,0 +1,81 @@
+//! The database layout, versioned with SQLite's `user_version`. Each migration runs once, in order,
+//! inside one transaction; an older app refuses a newer database instead of guessing.
+
+use crate::{Error, Result};
+use rusqlite::Connection;
+
+/// Migration N brings `user_version` from N to N+1.
+const MIGRATIONS: &[&str] = &[
+    // 0 → 1: transactions and their event trail.
+    "CREATE TABLE transactions (
+        id              TEXT PRIMARY KEY NOT NULL,
+        kind            TEXT NOT NULL CHECK (kind IN ('auth', 'sign')),
+        method          TEXT NOT NULL,
+        identity_masked TEXT,
+        subject_name    TEXT,
+        status          TEXT NOT NULL,
+        error_code      TEXT,
+        message         TEXT,
+        created_at      TEXT NOT NULL,
+        updated_at      TEXT NOT NULL,
+        reference       TEXT,
+        profile         TEXT,
+        sign_text       TEXT,
+        sdo_path        TEXT,
+        sdo_sha256      TEXT,
+        sdo_bytes       INTEGER,
+        instance        TEXT
+    );
+    CREATE INDEX transactions_status ON transactions(status);
+    CREATE INDEX transactions_created ON transactions(created_at);
+    CREATE TABLE transaction_events (
+        tx_id      TEXT NOT NULL REFERENCES transactions(id),
+        seq        INTEGER NOT NULL,
+        at         TEXT NOT NULL,
+        event_type TEXT NOT NULL,
+        status     TEXT,
+        message    TEXT,
+        PRIMARY KEY (tx_id, seq)
+    );",
+];
+
+pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
+
+fn db_err(e: rusqlite::Error) -> Error {
+    Error::Vault(e.to_string())
+}
+
+pub fn configure(conn: &Connection) -> Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .map_err(db_err)?;
+    // WAL: readers (the staff list) never block the flow that is writing.
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+        .map_err(db_err)?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(Error::Vault(format!("cannot enable WAL (got {mode})")));
+    }
+    // FULL: a committed row survives power loss, like the SDO files next to it.
+    conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
+        .map_err(db_err)?;
+    Ok(())
+}
+
+pub fn migrate(conn: &mut Connection) -> Result<()> {
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(db_err)?;
+    if version > CURRENT_VERSION {
+        return Err(Error::Vault(format!(
+            "the vault was written by a newer ID Desk (schema {version}, this build knows {CURRENT_VERSION})"
+        )));
+    }
+    for (from, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        let tx = conn.transaction().map_err(db_err)?;
+        tx.execute_batch(sql).map_err(db_err)?;
+        tx.pragma_update(None, "user_version", from as i64 + 1)
+            .map_err(db_err)?;
+        tx.commit().map_err(db_err)?;
+    }
+    Ok(())
+}
