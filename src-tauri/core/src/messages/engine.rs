@@ -1,0 +1,225 @@
+//! Staff texts for the engine's error codes (`Error::code()`) and for flow outcomes.
+
+use super::Lang;
+
+/// A short, plain staff text for an engine error code or a flow outcome. An unknown code gets a
+/// general text that keeps the raw code, so support can still find it.
+pub fn error_message(code: &str, lang: Lang) -> String {
+    let text = match code.trim().to_ascii_lowercase().as_str() {
+        "invalid_input" => lang.pick(
+            "Check the highlighted field.",
+            "Sjekk feltet som er merket.",
+            "Kontrollera det markerade fältet.",
+        ),
+        "invalid_config" => lang.pick(
+            "The profile settings are incomplete or wrong. Check Settings.",
+            "Profilinnstillingene er ufullstendige eller feil. Sjekk Innstillinger.",
+            "Profilinställningarna är ofullständiga eller fel. Kontrollera Inställningar.",
+        ),
+        "network" => lang.pick(
+            "Could not reach Signicat. Check the network connection and try again.",
+            "Fikk ikke kontakt med Signicat. Sjekk nettverket og prøv igjen.",
+            "Kunde inte nå Signicat. Kontrollera nätverket och försök igen.",
+        ),
+        "outcome_unknown" => lang.pick(
+            "No answer from Signicat: the session may have started. Check the customer's phone before starting again.",
+            "Ikke noe svar fra Signicat: økten kan ha startet. Sjekk kundens telefon før du starter på nytt.",
+            "Inget svar från Signicat: sessionen kan ha startat. Kontrollera kundens telefon innan du börjar om.",
+        ),
+        "api_error" => lang.pick(
+            "Signicat refused the request.",
+            "Signicat avviste forespørselen.",
+            "Signicat avvisade begäran.",
+        ),
+        "unauthorized" => lang.pick(
+            "Signicat rejected our credentials. Check the client id and secret in Settings.",
+            "Signicat avviste påloggingsdataene. Sjekk klient-id og hemmelighet i Innstillinger.",
+            "Signicat avvisade inloggningsuppgifterna. Kontrollera klient-id och hemlighet i Inställningar.",
+        ),
+        "protocol" => lang.pick(
+            "Signicat sent an answer we could not read. Please try again.",
+            "Signicat sendte et svar vi ikke kunne lese. Prøv igjen.",
+            "Signicat skickade ett svar som inte gick att läsa. Försök igen.",
+        ),
+        "id_token_invalid" => lang.pick(
+            "The identity could not be verified. Please start again.",
+            "Identiteten kunne ikke bekreftes. Start på nytt.",
+            "Identiteten kunde inte bekräftas. Börja om.",
+        ),
+        "state_mismatch" => lang.pick(
+            "The answer did not belong to this request. Please start again.",
+            "Svaret hørte ikke til denne forespørselen. Start på nytt.",
+            "Svaret hörde inte till den här begäran. Börja om.",
+        ),
+        "provider_error" => lang.pick(
+            "BankID reported an error. Please try again.",
+            "BankID meldte en feil. Prøv igjen.",
+            "BankID rapporterade ett fel. Försök igen.",
+        ),
+        "already_running" => lang.pick(
+            "A flow for this customer is already running. Cancel it first.",
+            "Det pågår allerede en økt for denne kunden. Avbryt den først.",
+            "En session för den här kunden pågår redan. Avbryt den först.",
+        ),
+        "keyring_unavailable" => lang.pick(
+            "The system keychain is not available, so secrets cannot be stored or read.",
+            "Systemets nøkkelring er ikke tilgjengelig, så hemmeligheter kan ikke lagres eller leses.",
+            "Systemets nyckelring är inte tillgänglig, så hemligheter kan inte sparas eller läsas.",
+        ),
+        "secret_missing" => lang.pick(
+            "A secret this profile needs is not stored. Add it in Settings.",
+            "En hemmelighet profilen trenger er ikke lagret. Legg den inn i Innstillinger.",
+            "En hemlighet som profilen behöver är inte sparad. Lägg till den i Inställningar.",
+        ),
+        "keyring" => lang.pick(
+            "The system keychain reported an error.",
+            "Systemets nøkkelring meldte en feil.",
+            "Systemets nyckelring rapporterade ett fel.",
+        ),
+        "vault" => lang.pick(
+            "The evidence store failed. The result may not be saved.",
+            "Bevislageret feilet. Resultatet er kanskje ikke lagret.",
+            "Bevisarkivet misslyckades. Resultatet kanske inte är sparat.",
+        ),
+        "evidence_mismatch" => lang.pick(
+            "Stored evidence does not match its recorded fingerprint.",
+            "Lagret bevis stemmer ikke med det registrerte fingeravtrykket.",
+            "Sparat bevis stämmer inte med det registrerade fingeravtrycket.",
+        ),
+        "not_found" => lang.pick("Not found.", "Ikke funnet.", "Hittades inte."),
+        "io" => lang.pick(
+            "A local file could not be read or written.",
+            "En lokal fil kunne ikke leses eller skrives.",
+            "En lokal fil kunde inte läsas eller skrivas.",
+        ),
+        "succeeded" => lang.pick(
+            "The customer is identified.",
+            "Kunden er identifisert.",
+            "Kunden är identifierad.",
+        ),
+        "signed" => lang.pick(
+            "The customer has signed. The evidence is saved.",
+            "Kunden har signert. Beviset er lagret.",
+            "Kunden har skrivit under. Beviset är sparat.",
+        ),
+        "aborted" | "abort" => lang.pick(
+            "The customer cancelled in the BankID app.",
+            "Kunden avbrøt i BankID-appen.",
+            "Kunden avbröt i BankID-appen.",
+        ),
+        "cancelled" => lang.pick(
+            "The session was cancelled.",
+            "Økten ble avbrutt.",
+            "Sessionen avbröts.",
+        ),
+        "expired" => lang.pick(
+            "The session expired before the customer finished.",
+            "Økten gikk ut før kunden ble ferdig.",
+            "Sessionen gick ut innan kunden var klar.",
+        ),
+        "failed" => lang.pick(
+            "The session failed. Please try again.",
+            "Økten mislyktes. Prøv igjen.",
+            "Sessionen misslyckades. Försök igen.",
+        ),
+        _ => {
+            let text = lang.pick(
+                "Something went wrong",
+                "Noe gikk galt",
+                "Något gick fel",
+            );
+            return format!("{text} ({code}).");
+        }
+    };
+    text.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Error;
+
+    fn every_error() -> Vec<Error> {
+        vec![
+            Error::invalid_input("nin", "x"),
+            Error::invalid_config("rest.base_url", "x"),
+            Error::Network("x".into()),
+            Error::OutcomeUnknown,
+            Error::Api {
+                status: 400,
+                code: "x".into(),
+                message: "x".into(),
+            },
+            Error::Unauthorized("x".into()),
+            Error::Protocol("x".into()),
+            Error::IdToken("x".into()),
+            Error::StateMismatch,
+            Error::Provider {
+                code: "x".into(),
+                message: "x".into(),
+            },
+            Error::AlreadyRunning {
+                flow_id: "x".into(),
+            },
+            Error::KeyringUnavailable("x".into()),
+            Error::SecretMissing("x".into()),
+            Error::Keyring("x".into()),
+            Error::Vault("x".into()),
+            Error::EvidenceMismatch("x".into()),
+            Error::NotFound("x".into()),
+            Error::Io("x".into()),
+        ]
+    }
+
+    #[test]
+    fn every_engine_code_and_outcome_has_its_own_text() {
+        let codes = every_error()
+            .iter()
+            .map(|e| e.code())
+            .chain([
+                "succeeded",
+                "signed",
+                "aborted",
+                "cancelled",
+                "expired",
+                "failed",
+            ])
+            .collect::<Vec<_>>();
+        for code in codes {
+            for lang in Lang::ALL {
+                let text = error_message(code, lang);
+                assert!(!text.trim().is_empty());
+                assert!(
+                    !text.ends_with(&format!("({code}).")),
+                    "{code} fell back: {text}"
+                );
+            }
+            assert_ne!(
+                error_message(code, Lang::En),
+                error_message(code, Lang::Nb),
+                "{code}"
+            );
+            assert_ne!(
+                error_message(code, Lang::En),
+                error_message(code, Lang::Sv),
+                "{code}"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_codes_fall_back_and_keep_the_raw_code() {
+        assert_eq!(
+            error_message("quantum_flux", Lang::En),
+            "Something went wrong (quantum_flux)."
+        );
+        assert_eq!(
+            error_message("quantum_flux", Lang::Nb),
+            "Noe gikk galt (quantum_flux)."
+        );
+        assert_eq!(
+            error_message("quantum_flux", Lang::Sv),
+            "Något gick fel (quantum_flux)."
+        );
+    }
+}
