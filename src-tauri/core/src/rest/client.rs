@@ -254,7 +254,9 @@ impl RestClient {
         let reply = send(build(&token)).await?;
         if reply.status == StatusCode::UNAUTHORIZED {
             let problem: Problem = serde_json::from_slice(&reply.body).unwrap_or_default();
-            return Err(SendError::Token(Error::Unauthorized(problem.message_or(401))));
+            return Err(SendError::Token(Error::Unauthorized(
+                problem.message_or(401),
+            )));
         }
         Ok(reply)
     }

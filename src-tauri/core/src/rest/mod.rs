@@ -6,8 +6,9 @@ pub mod client;
 pub mod model;
 pub mod token;
 
+pub use crate::messages::RestStatus;
 pub use client::{HttpTimeouts, RestClient};
-pub use model::{CreateSession, RestSubject, Session, SessionStatus};
+pub use model::{CreateSession, RestSubject, Session};
 
 use crate::secrets::SecretString;
 use url::Url;

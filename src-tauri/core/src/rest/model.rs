@@ -2,84 +2,20 @@
 //! unknown fields are ignored and every optional field may be missing or `null`, because Signicat
 //! adds fields without notice and a poll must never fail on something we do not use.
 
+use crate::messages::RestStatus;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
-use std::fmt;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
-
-/// The `status` of a session. `Other` keeps a value this version does not know, so it can be shown
-/// raw and polling can go on (§1.5 "anything else").
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SessionStatus {
-    Created,
-    WaitingForUser,
-    Success,
-    Abort,
-    Error,
-    Cancelled,
-    Expired,
-    Invalid,
-    Other(String),
-}
-
-impl SessionStatus {
-    pub fn parse(raw: &str) -> Self {
-        match raw.trim().to_ascii_uppercase().as_str() {
-            "CREATED" => SessionStatus::Created,
-            "WAITING_FOR_USER" => SessionStatus::WaitingForUser,
-            "SUCCESS" => SessionStatus::Success,
-            "ABORT" => SessionStatus::Abort,
-            "ERROR" => SessionStatus::Error,
-            "CANCELLED" => SessionStatus::Cancelled,
-            "EXPIRED" => SessionStatus::Expired,
-            "INVALID" => SessionStatus::Invalid,
-            _ => SessionStatus::Other(raw.to_string()),
-        }
-    }
-
-    /// The wire spelling (the raw value for `Other`).
-    pub fn as_str(&self) -> &str {
-        match self {
-            SessionStatus::Created => "CREATED",
-            SessionStatus::WaitingForUser => "WAITING_FOR_USER",
-            SessionStatus::Success => "SUCCESS",
-            SessionStatus::Abort => "ABORT",
-            SessionStatus::Error => "ERROR",
-            SessionStatus::Cancelled => "CANCELLED",
-            SessionStatus::Expired => "EXPIRED",
-            SessionStatus::Invalid => "INVALID",
-            SessionStatus::Other(s) => s,
-        }
-    }
-
-    pub fn is_terminal(&self) -> bool {
-        !matches!(
-            self,
-            SessionStatus::Created | SessionStatus::WaitingForUser | SessionStatus::Other(_)
-        )
-    }
-}
-
-impl fmt::Display for SessionStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for SessionStatus {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw = String::deserialize(d)?;
-        Ok(SessionStatus::parse(&raw))
-    }
-}
 
 /// A session as returned by create, get and cancel.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Session {
     pub id: String,
-    pub status: SessionStatus,
+    /// Unknown values are kept (`RestStatus::Unknown`) and are not terminal.
+    #[serde(deserialize_with = "status")]
+    pub status: RestStatus,
     #[serde(default, deserialize_with = "lenient_datetime")]
     pub expires_at: Option<OffsetDateTime>,
     /// Provider data: `bindingMessage`, `qrData`, `autoStartToken`, ... Kept as JSON values because
@@ -269,6 +205,10 @@ pub(crate) struct TokenResponse {
     pub expires_in: Option<u64>,
 }
 
+fn status<'de, D: Deserializer<'de>>(d: D) -> Result<RestStatus, D::Error> {
+    Ok(RestStatus::parse(&String::deserialize(d)?))
+}
+
 fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
 where
     D: Deserializer<'de>,
@@ -291,7 +231,10 @@ pub fn parse_datetime(raw: &str) -> Option<OffsetDateTime> {
         return Some(t);
     }
     let dot = raw.find('.')?;
-    let digits = raw[dot + 1..].bytes().take_while(u8::is_ascii_digit).count();
+    let digits = raw[dot + 1..]
+        .bytes()
+        .take_while(u8::is_ascii_digit)
+        .count();
     if digits <= 9 {
         return None;
     }
@@ -310,7 +253,7 @@ mod tests {
                 "idpData":{"bindingMessage":"Snedig redning","n":3},"somethingNew":{"x":1},"subject":null}"#,
         )
         .unwrap();
-        assert_eq!(s.status, SessionStatus::Created);
+        assert_eq!(s.status, RestStatus::Created);
         assert_eq!(s.idp_str("bindingMessage"), Some("Snedig redning"));
         assert_eq!(s.idp_str("n"), None);
         let t = s.expires_at.unwrap();
@@ -328,10 +271,10 @@ mod tests {
 
     #[test]
     fn unknown_status_is_kept_and_not_terminal() {
-        let s = SessionStatus::parse("PENDING_SOMETHING");
-        assert_eq!(s.as_str(), "PENDING_SOMETHING");
-        assert!(!s.is_terminal());
-        assert!(SessionStatus::parse("success").is_terminal());
+        let s: Session =
+            serde_json::from_str(r#"{"id":"x","status":"PENDING_SOMETHING"}"#).unwrap();
+        assert_eq!(s.status.as_str(), "PENDING_SOMETHING");
+        assert!(!s.status.is_terminal());
     }
 
     #[test]

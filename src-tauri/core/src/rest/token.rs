@@ -166,7 +166,9 @@ impl TokenCache {
         let parsed: TokenResponse = serde_json::from_slice(&body)
             .map_err(|e| Error::Protocol(format!("token response is not readable JSON: {e}")))?;
         if parsed.access_token.is_empty() {
-            return Err(Error::Protocol("token response has an empty access_token".into()));
+            return Err(Error::Protocol(
+                "token response has an empty access_token".into(),
+            ));
         }
         let lifetime = parsed
             .expires_in

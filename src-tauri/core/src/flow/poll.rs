@@ -1,0 +1,364 @@
+//! Running one REST headless flow: create the session, show what the customer needs (binding
+//! message, QR, app link) at once, poll per reference §1.5 until a terminal status, the session's
+//! `expiresAt`, or a cancel.
+
+use super::event::{FlowEvent, Subject};
+use super::runner::FlowContext;
+use crate::identity::mask_nin;
+use crate::messages::Lang;
+use crate::rest::{CreateSession, RestClient, RestStatus, Session};
+use crate::Error;
+use std::time::Duration;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+use tokio::time::{Instant, MissedTickBehavior};
+
+/// The `failed` code for "the customer cancelled in the BankID app" (REST `ABORT`). The CLI maps it
+/// to its own exit code, so it must stay distinct from every `Error::code()`.
+pub const CUSTOMER_ABORTED: &str = "customer_aborted";
+
+/// How often a session is polled. Both intervals are at least [`PollConfig::FLOOR`]: Signicat asks
+/// for 1–3 s, and the type refuses anything faster so no profile or test can hammer the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PollConfig {
+    interval: Duration,
+    qr_interval: Duration,
+}
+
+impl PollConfig {
+    pub const FLOOR: Duration = Duration::from_secs(1);
+
+    /// Values below the floor are raised to it.
+    pub fn new(interval: Duration, qr_interval: Duration) -> Self {
+        PollConfig {
+            interval: interval.max(Self::FLOOR),
+            qr_interval: qr_interval.max(Self::FLOOR),
+        }
+    }
+    /// While nothing needs refreshing on screen (default 2 s).
+    pub fn interval(&self) -> Duration {
+        self.interval
+    }
+    /// While an animated QR is shown: its payload changes every second (default 1 s).
+    pub fn qr_interval(&self) -> Duration {
+        self.qr_interval
+    }
+}
+
+impl Default for PollConfig {
+    fn default() -> Self {
+        PollConfig::new(Duration::from_secs(2), Duration::from_secs(1))
+    }
+}
+
+/// Which screen artefact this REST flow shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RestKind {
+    /// Norwegian BankID: a binding message, if the session has one, is all there is to show.
+    Nbid,
+    Qr,
+    AppLaunch,
+}
+
+/// When Signicat sends no readable `expiresAt`, assume its default lifetime (1200 s).
+const FALLBACK_LIFETIME: Duration = Duration::from_secs(1200);
+/// A cancel sent on our own initiative (local failure) must not hold the flow up for long.
+const CLEANUP_CANCEL_BOUND: Duration = Duration::from_secs(3);
+
+/// What has been shown so far, so each event is emitted once per change.
+struct Shown<'a> {
+    ctx: &'a FlowContext,
+    kind: RestKind,
+    status: Option<RestStatus>,
+    binding_message: bool,
+    app_launch: bool,
+    qr: Option<String>,
+}
+
+impl Shown<'_> {
+    fn observe(&mut self, s: &Session) {
+        if !self.binding_message {
+            if let Some(text) = s.idp_str("bindingMessage") {
+                self.binding_message = true;
+                self.ctx
+                    .emit(FlowEvent::BindingMessage { text: text.into() });
+            }
+        }
+        if self.kind == RestKind::AppLaunch && !self.app_launch {
+            if let Some(token) = s.idp_str("autoStartToken") {
+                self.app_launch = true;
+                self.ctx.emit(FlowEvent::AppLaunch {
+                    url: app_launch_url(token),
+                });
+            }
+        }
+        if self.kind == RestKind::Qr && !s.status.is_terminal() {
+            match s.idp_str("qrData") {
+                Some(q) if self.qr.as_deref() != Some(q) => {
+                    self.qr = Some(q.to_string());
+                    self.ctx.emit(FlowEvent::Qr { data: q.into() });
+                }
+                Some(_) => {}
+                // Scanned: the QR is gone, so polling slows down again.
+                None => self.qr = None,
+            }
+        }
+        if self.status.as_ref() != Some(&s.status) && !s.status.is_terminal() {
+            self.ctx.emit(FlowEvent::Progress {
+                status: s.status.as_str().to_string(),
+                message: status_message(self.ctx.lang, &s.status),
+            });
+        }
+        self.status = Some(s.status.clone());
+    }
+
+    fn period(&self, poll: &PollConfig) -> Duration {
+        if self.qr.is_some() {
+            poll.qr_interval()
+        } else {
+            poll.interval()
+        }
+    }
+}
+
+/// `bankid:///?autostarttoken=<token>&redirect=null` (reference §1.3), the token URL-encoded.
+pub fn app_launch_url(token: &str) -> String {
+    let encoded: String = url::form_urlencoded::byte_serialize(token.as_bytes()).collect();
+    format!("bankid:///?autostarttoken={encoded}&redirect=null")
+}
+
+/// Run one REST flow to its terminal event (which the caller emits).
+pub(crate) async fn run_rest_flow(
+    ctx: &FlowContext,
+    rest: &RestClient,
+    body: &CreateSession,
+    kind: RestKind,
+) -> FlowEvent {
+    // The create is not raced against a cancel: dropping it half-way would leave a session that may
+    // exist (the push went out) with no id to cancel it by. It is bounded by the request timeout.
+    let created = match rest.create(body).await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(flow_id = %ctx.flow_id, code = e.code(), "session create failed");
+            return FlowEvent::failed(&e);
+        }
+    };
+    let session_id = created.id.clone();
+    let expires_at = created
+        .expires_at
+        .unwrap_or_else(|| OffsetDateTime::now_utc() + FALLBACK_LIFETIME);
+    let deadline = instant_of(expires_at);
+    ctx.emit(FlowEvent::Started {
+        flow_id: ctx.flow_id.clone(),
+        method: ctx.method,
+        expires_at: expires_at.format(&Rfc3339).ok(),
+    });
+    tracing::info!(flow_id = %ctx.flow_id, session_id, "session created");
+
+    let mut shown = Shown {
+        ctx,
+        kind,
+        status: None,
+        binding_message: false,
+        app_launch: false,
+        qr: None,
+    };
+    shown.observe(&created);
+    if created.status.is_terminal() {
+        return terminal_event(ctx, created);
+    }
+
+    let poll = ctx.settings.poll;
+    let mut period = shown.period(&poll);
+    let mut ticker = ticker(period);
+    loop {
+        tokio::select! {
+            biased;
+            _ = ctx.cancel.cancelled() => return cancel_session(ctx, rest, &session_id).await,
+            _ = tokio::time::sleep_until(deadline) => {
+                tracing::info!(flow_id = %ctx.flow_id, "session reached expiresAt without an answer");
+                return FlowEvent::Expired;
+            }
+            _ = ticker.tick() => {}
+        }
+        let got = tokio::select! {
+            biased;
+            _ = ctx.cancel.cancelled() => return cancel_session(ctx, rest, &session_id).await,
+            r = rest.get(&session_id, deadline) => r,
+        };
+        match got {
+            Ok(s) => {
+                shown.observe(&s);
+                if s.status.is_terminal() {
+                    return terminal_event(ctx, s);
+                }
+            }
+            // Purged sessions answer 404; past expiresAt that simply means it expired.
+            Err(Error::NotFound(_)) if OffsetDateTime::now_utc() >= expires_at => {
+                return FlowEvent::Expired
+            }
+            Err(e) => {
+                tracing::warn!(flow_id = %ctx.flow_id, code = e.code(), error = %e, "polling failed");
+                // The session may still be live on the phone; end it so the customer is not left
+                // with an order nobody watches (and BankID does not refuse the next one).
+                let _ = tokio::time::timeout(CLEANUP_CANCEL_BOUND, rest.cancel(&session_id)).await;
+                return FlowEvent::failed(&e);
+            }
+        }
+        let next = shown.period(&poll);
+        if next != period {
+            period = next;
+            ticker = self::ticker(period);
+        }
+    }
+}
+
+/// Fixed cadence: a slow answer delays the next poll instead of bunching polls up afterwards.
+fn ticker(period: Duration) -> tokio::time::Interval {
+    let mut t = tokio::time::interval_at(Instant::now() + period, period);
+    t.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    t
+}
+
+/// The monotonic instant of a wall-clock time (now if it is already past).
+fn instant_of(at: OffsetDateTime) -> Instant {
+    let left = at - OffsetDateTime::now_utc();
+    Instant::now() + left.try_into().unwrap_or(Duration::ZERO)
+}
+
+async fn cancel_session(ctx: &FlowContext, rest: &RestClient, session_id: &str) -> FlowEvent {
+    match rest.cancel(session_id).await {
+        Ok(s) => tracing::info!(flow_id = %ctx.flow_id, status = %s.status, "session cancelled"),
+        // Staff asked to stop: the flow ends as cancelled whatever the server said; the log keeps
+        // the reason in case the order lingers on the phone.
+        Err(e) => {
+            tracing::warn!(flow_id = %ctx.flow_id, code = e.code(), error = %e, "cancel call failed")
+        }
+    }
+    FlowEvent::Cancelled
+}
+
+/// The terminal event for a terminal status. Documented mapping (the CLI's exit codes rely on it):
+/// * `SUCCESS`   → `succeeded {subject}`
+/// * `ABORT`     → `failed {code: "customer_aborted"}` (the customer said no in the app)
+/// * `ERROR`     → `failed {code: error.code, or "provider_error"}`
+/// * `INVALID`   → `failed {code: "provider_error"}`
+/// * `CANCELLED` → `cancelled`, `EXPIRED` → `expired`
+fn terminal_event(ctx: &FlowContext, s: Session) -> FlowEvent {
+    let lang = ctx.lang;
+    tracing::info!(flow_id = %ctx.flow_id, status = %s.status, "session finished");
+    match s.status {
+        RestStatus::Success => match subject_of(&s) {
+            Some(subject) => FlowEvent::Succeeded { subject },
+            None => FlowEvent::failed(&Error::Protocol(
+                "the session succeeded but carries no subject".into(),
+            )),
+        },
+        RestStatus::Abort => FlowEvent::Failed {
+            code: CUSTOMER_ABORTED.into(),
+            message: status_message(lang, &s.status),
+        },
+        RestStatus::Cancelled => FlowEvent::Cancelled,
+        RestStatus::Expired => FlowEvent::Expired,
+        RestStatus::Error | RestStatus::Invalid => {
+            let err = s.error.unwrap_or_default();
+            let code = err
+                .code
+                .filter(|c| !c.is_empty())
+                .unwrap_or_else(|| "provider_error".into());
+            let message = [err.title, err.detail]
+                .into_iter()
+                .flatten()
+                .filter(|m| !m.is_empty())
+                .collect::<Vec<_>>()
+                .join(": ");
+            FlowEvent::Failed {
+                code,
+                message: if message.is_empty() {
+                    status_message(lang, &s.status)
+                } else {
+                    message
+                },
+            }
+        }
+        // Not reached: only terminal statuses come here.
+        RestStatus::Created | RestStatus::WaitingForUser | RestStatus::Unknown(_) => {
+            FlowEvent::failed(&Error::Protocol(format!(
+                "unexpected status {} at the end of a flow",
+                s.status
+            )))
+        }
+    }
+}
+
+fn subject_of(s: &Session) -> Option<Subject> {
+    let subj = s.subject.as_ref()?;
+    let name = subj
+        .name
+        .clone()
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| {
+            [&subj.first_name, &subj.middle_name, &subj.last_name]
+                .into_iter()
+                .flatten()
+                .filter(|p| !p.is_empty())
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(" ")
+        });
+    let nin = subj.nin.as_ref().and_then(|n| n.value.clone());
+    Some(Subject {
+        name,
+        first_name: subj.first_name.clone(),
+        last_name: subj.last_name.clone(),
+        date_of_birth: subj.date_of_birth.clone(),
+        nin_masked: nin.as_deref().map(mask_nin),
+        nin,
+        country: subj
+            .nin
+            .as_ref()
+            .and_then(|n| n.issuing_country.clone())
+            .or_else(|| provider_country(s)),
+        loa: s.loa.clone(),
+    })
+}
+
+fn provider_country(s: &Session) -> Option<String> {
+    match s.provider.as_deref() {
+        Some("nbid") => Some("NO".into()),
+        Some("sbid") => Some("SE".into()),
+        _ => None,
+    }
+}
+
+/// The staff-language text for a status (unknown statuses keep their raw code).
+fn status_message(lang: Lang, status: &RestStatus) -> String {
+    status.message(lang)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn poll_intervals_never_go_below_one_second() {
+        let p = PollConfig::new(Duration::from_millis(10), Duration::ZERO);
+        assert_eq!(p.interval(), PollConfig::FLOOR);
+        assert_eq!(p.qr_interval(), PollConfig::FLOOR);
+        let d = PollConfig::default();
+        assert_eq!(d.interval(), Duration::from_secs(2));
+        assert_eq!(d.qr_interval(), Duration::from_secs(1));
+    }
+
+    #[test]
+    fn app_launch_link_encodes_the_token() {
+        assert_eq!(
+            app_launch_url("46f6aa68-164d-4e4a-bb56-f3e7b3ab5b80"),
+            "bankid:///?autostarttoken=46f6aa68-164d-4e4a-bb56-f3e7b3ab5b80&redirect=null"
+        );
+        assert_eq!(
+            app_launch_url("a&b"),
+            "bankid:///?autostarttoken=a%26b&redirect=null"
+        );
+    }
+}

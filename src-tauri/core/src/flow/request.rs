@@ -1,0 +1,289 @@
+//! What staff ask for: a validated flow request. The window and the CLI hand over raw strings
+//! ([`RawFlowInput`]); [`FlowRequest::parse`] validates every field before anything is sent, so a
+//! typo never reaches Signicat (or pushes a notification to the wrong phone).
+
+use super::event::Method;
+use super::runner::FlowSettings;
+use crate::identity::{BirthDate, NorwegianMobile, NorwegianNin, SwedishPersonnummer};
+use crate::rest::CreateSession;
+use crate::{Error, Result};
+use serde::Deserialize;
+
+/// A validated request for one flow. The types make an unvalidated identity unrepresentable.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FlowRequest {
+    /// Norwegian BankID Safe Conversation: the customer is on the phone; a binding message is shown.
+    NbidSafeConversation { nin: NorwegianNin },
+    /// Norwegian BankID on mobile: phone number and date of birth.
+    NbidMobile {
+        phone: NorwegianMobile,
+        birthdate: BirthDate,
+    },
+    /// Swedish BankID, animated QR on the staff screen, optionally locked to one personnummer.
+    SbidQr { nin: Option<SwedishPersonnummer> },
+    /// Swedish BankID opened on this device, optionally locked to one personnummer.
+    SbidAppLaunch { nin: Option<SwedishPersonnummer> },
+    // The oidc helper adds the legacy OIDC kinds here (see `runner` for the other places).
+}
+
+/// Raw input from the window or the CLI. Only the fields the method needs are read.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct RawFlowInput {
+    pub method: Method,
+    #[serde(default)]
+    pub nin: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub birthdate: Option<String>,
+    /// The text to sign (signature methods only).
+    #[serde(default)]
+    pub text: Option<String>,
+}
+
+impl RawFlowInput {
+    pub fn new(method: Method) -> Self {
+        RawFlowInput {
+            method,
+            nin: None,
+            phone: None,
+            birthdate: None,
+            text: None,
+        }
+    }
+}
+
+/// The value of an optional field, `None` when absent or blank.
+fn present(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn required<'a>(v: &'a Option<String>, field: &str) -> Result<&'a str> {
+    present(v).ok_or_else(|| Error::invalid_input(field, "is required"))
+}
+
+impl FlowRequest {
+    /// Validate raw input. Errors name the field (`method`, `nin`, `phone`, `birthdate`) or, for
+    /// a missing setting, the configuration key (`sbid_end_user_ip`).
+    pub fn parse(raw: &RawFlowInput, settings: &FlowSettings) -> Result<FlowRequest> {
+        let method = raw.method;
+        match method {
+            Method::NbidSafeConversation => Ok(FlowRequest::NbidSafeConversation {
+                nin: NorwegianNin::parse(
+                    required(&raw.nin, "nin")?,
+                    settings.allow_test_identities,
+                )?,
+            }),
+            Method::NbidMobile => {
+                // Both fields are checked so the window can mark every bad field at once; the
+                // first error is returned.
+                let phone = required(&raw.phone, "phone").and_then(NorwegianMobile::parse);
+                let birthdate = required(&raw.birthdate, "birthdate").and_then(BirthDate::parse);
+                Ok(FlowRequest::NbidMobile {
+                    phone: phone?,
+                    birthdate: birthdate?,
+                })
+            }
+            Method::SbidQr | Method::SbidAppLaunch => {
+                settings.require_sbid_end_user_ip()?;
+                let nin = present(&raw.nin)
+                    .map(SwedishPersonnummer::parse)
+                    .transpose()?;
+                Ok(if method == Method::SbidQr {
+                    FlowRequest::SbidQr { nin }
+                } else {
+                    FlowRequest::SbidAppLaunch { nin }
+                })
+            }
+            other => Err(Error::invalid_input(
+                "method",
+                format!("{} is not available in this version", other.as_str()),
+            )),
+        }
+    }
+
+    pub fn method(&self) -> Method {
+        match self {
+            FlowRequest::NbidSafeConversation { .. } => Method::NbidSafeConversation,
+            FlowRequest::NbidMobile { .. } => Method::NbidMobile,
+            FlowRequest::SbidQr { .. } => Method::SbidQr,
+            FlowRequest::SbidAppLaunch { .. } => Method::SbidAppLaunch,
+        }
+    }
+
+    /// The key under which at most one flow may run: BankID fails both orders when one person has
+    /// two at once. `None` when the customer is not known in advance (an open QR).
+    pub fn identity_key(&self) -> Option<String> {
+        match self {
+            FlowRequest::NbidSafeConversation { nin } => Some(format!("NO:{}", nin.as_str())),
+            FlowRequest::NbidMobile { phone, .. } => Some(format!("NO-mobile:{}", phone.e164())),
+            FlowRequest::SbidQr { nin } | FlowRequest::SbidAppLaunch { nin } => {
+                nin.as_ref().map(|n| format!("SE:{}", n.as_str()))
+            }
+        }
+    }
+
+    /// The customer as it may be shown in a list or a log line (never a full number).
+    pub fn masked_identity(&self) -> Option<String> {
+        match self {
+            FlowRequest::NbidSafeConversation { nin } => Some(nin.masked()),
+            FlowRequest::NbidMobile { phone, .. } => Some(mask_phone(phone.digits())),
+            FlowRequest::SbidQr { nin } | FlowRequest::SbidAppLaunch { nin } => {
+                nin.as_ref().map(SwedishPersonnummer::masked)
+            }
+        }
+    }
+
+    /// The REST session create body (reference §1.3), or `None` for a kind that is not REST.
+    pub(crate) fn rest_body(
+        &self,
+        settings: &FlowSettings,
+        external_reference: &str,
+    ) -> Result<Option<CreateSession>> {
+        let mut body = match self {
+            FlowRequest::NbidSafeConversation { nin } => {
+                let mut b = CreateSession::headless(
+                    "nbid",
+                    &["name", "firstName", "lastName", "nin", "dateOfBirth"],
+                );
+                b.additional_parameters
+                    .insert("nbid_auth_type".into(), "PHONE".into());
+                b.prefilled_input.insert("nin".into(), nin.as_str().into());
+                b
+            }
+            FlowRequest::NbidMobile { phone, birthdate } => {
+                let mut b = CreateSession::headless(
+                    "nbid",
+                    &["name", "firstName", "lastName", "dateOfBirth"],
+                );
+                b.prefilled_input.insert("phoneNumber".into(), phone.e164());
+                b.prefilled_input
+                    .insert("dateOfBirth".into(), birthdate.iso());
+                b
+            }
+            FlowRequest::SbidQr { nin } | FlowRequest::SbidAppLaunch { nin } => {
+                let mut b = CreateSession::headless(
+                    "sbid",
+                    &["name", "firstName", "lastName", "dateOfBirth", "nin"],
+                );
+                let flow = if matches!(self, FlowRequest::SbidQr { .. }) {
+                    "QR"
+                } else {
+                    "APP_LAUNCH"
+                };
+                b.additional_parameters
+                    .insert("sbid_flow".into(), flow.into());
+                b.additional_parameters.insert(
+                    "sbid_end_user_ip".into(),
+                    settings.require_sbid_end_user_ip()?.to_string(),
+                );
+                if let Some(n) = nin {
+                    b.prefilled_input.insert("nin".into(), n.as_str().into());
+                }
+                b
+            }
+        };
+        body.language = Some(settings.lang.as_str().to_string());
+        body.external_reference = Some(external_reference.to_string());
+        Ok(Some(body))
+    }
+}
+
+/// `+47 *****766`: enough for staff to tell two flows apart.
+fn mask_phone(digits: &str) -> String {
+    let tail: String = digits
+        .chars()
+        .rev()
+        .take(3)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    format!("+47 *****{tail}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> FlowSettings {
+        let mut s = FlowSettings::default();
+        s.sbid_end_user_ip = Some("203.0.113.7".into());
+        s
+    }
+
+    fn raw(method: Method) -> RawFlowInput {
+        RawFlowInput::new(method)
+    }
+
+    #[test]
+    fn missing_and_bad_fields_are_named() {
+        let e = FlowRequest::parse(&raw(Method::NbidSafeConversation), &settings()).unwrap_err();
+        assert_eq!(e.field(), Some("nin"));
+        let mut r = raw(Method::NbidSafeConversation);
+        r.nin = Some("17029012345".into());
+        assert_eq!(
+            FlowRequest::parse(&r, &settings()).unwrap_err().field(),
+            Some("nin")
+        );
+        let mut r = raw(Method::NbidMobile);
+        r.phone = Some("99887766".into());
+        assert_eq!(
+            FlowRequest::parse(&r, &settings()).unwrap_err().field(),
+            Some("birthdate")
+        );
+        let e = FlowRequest::parse(&raw(Method::NbidSign), &settings()).unwrap_err();
+        assert_eq!(e.field(), Some("method"));
+    }
+
+    #[test]
+    fn sbid_needs_the_end_user_ip_setting() {
+        let e = FlowRequest::parse(&raw(Method::SbidQr), &FlowSettings::default()).unwrap_err();
+        assert_eq!(e.code(), "invalid_config");
+        assert_eq!(e.field(), Some("sbid_end_user_ip"));
+    }
+
+    #[test]
+    fn builds_the_documented_bodies() {
+        let mut r = raw(Method::NbidSafeConversation);
+        r.nin = Some("29124815345".into());
+        let req = FlowRequest::parse(&r, &settings()).unwrap();
+        assert_eq!(req.identity_key().as_deref(), Some("NO:29124815345"));
+        assert_eq!(req.masked_identity().as_deref(), Some("291248*****"));
+        let body = req.rest_body(&settings(), "f1").unwrap().unwrap();
+        let v = serde_json::to_value(&body).unwrap();
+        assert_eq!(v["additionalParameters"]["nbid_auth_type"], "PHONE");
+        assert_eq!(v["prefilledInput"]["nin"], "29124815345");
+        assert_eq!(v["externalReference"], "f1");
+
+        let mut r = raw(Method::NbidMobile);
+        r.phone = Some("+47 998 87 766".into());
+        r.birthdate = Some("1983-12-07".into());
+        let req = FlowRequest::parse(&r, &settings()).unwrap();
+        assert_eq!(req.masked_identity().as_deref(), Some("+47 *****766"));
+        let v = serde_json::to_value(req.rest_body(&settings(), "f2").unwrap()).unwrap();
+        assert_eq!(v["prefilledInput"]["phoneNumber"], "+4799887766");
+        assert_eq!(v["prefilledInput"]["dateOfBirth"], "1983-12-07");
+
+        let mut r = raw(Method::SbidAppLaunch);
+        r.nin = Some("830406-2717".into());
+        let req = FlowRequest::parse(&r, &settings()).unwrap();
+        assert_eq!(req.identity_key().as_deref(), Some("SE:198304062717"));
+        let v = serde_json::to_value(req.rest_body(&settings(), "f3").unwrap()).unwrap();
+        assert_eq!(v["additionalParameters"]["sbid_flow"], "APP_LAUNCH");
+        assert_eq!(v["additionalParameters"]["sbid_end_user_ip"], "203.0.113.7");
+        assert_eq!(v["prefilledInput"]["nin"], "198304062717");
+
+        let req = FlowRequest::parse(&raw(Method::SbidQr), &settings()).unwrap();
+        assert_eq!(req.identity_key(), None);
+    }
+
+    #[test]
+    fn raw_input_deserialises_from_the_window() {
+        let r: RawFlowInput =
+            serde_json::from_str(r#"{"method":"nbid_mobile","phone":"99887766","extra":1}"#)
+                .unwrap();
+        assert_eq!(r.method, Method::NbidMobile);
+        assert_eq!(r.birthdate, None);
+    }
+}

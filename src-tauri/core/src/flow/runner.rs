@@ -1,0 +1,374 @@
+//! The engine: the one entry point the app and the CLI use to run flows.
+//!
+//! ## Adding a flow kind (extension point)
+//! A flow kind is an async function that takes a [`FlowContext`] (its id, method, event sink,
+//! cancel token, language and settings), emits its non-terminal events through `ctx.emit`, and
+//! *returns* its terminal [`FlowEvent`] (the engine emits that one, records it for `wait` and frees
+//! the identity). To add one (e.g. the legacy OIDC kinds):
+//! 1. add a variant to [`FlowRequest`] (and its arms in `method`, `identity_key`,
+//!    `masked_identity`, `parse`);
+//! 2. add a variant to [`FlowJob`] and build it in [`Engine::prepare`] (configuration errors are
+//!    returned there, before anything is spawned);
+//! 3. add its arm in [`FlowJob::run`].
+//!
+//! The function must watch `ctx.cancel` while waiting and return `FlowEvent::Cancelled` promptly
+//! (quitting the app allows 3 s in all).
+
+use super::event::{FlowEvent, FlowId, FlowUpdate, Method};
+use super::poll::{run_rest_flow, PollConfig, RestKind, CUSTOMER_ABORTED};
+use super::registry::{Entry, Lookup, Registry};
+use super::request::FlowRequest;
+use crate::messages::Lang;
+use crate::rest::{CreateSession, HttpTimeouts, RestClient, RestConfig};
+use crate::{Error, Result};
+use futures::FutureExt;
+use std::fmt;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::Duration;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+pub use super::registry::RunningFlow;
+
+/// Receives every event of every flow, in order per flow. Called from the flow's task: keep it
+/// quick (forward to a channel, emit a Tauri event, print a line).
+pub type EventSink = Arc<dyn Fn(FlowUpdate) + Send + Sync>;
+
+/// How long `cancel` waits for a flow to wind down (a create in flight is allowed to finish, so
+/// its session can be cancelled rather than orphaned: up to the request timeout).
+const CANCEL_WAIT: Duration = Duration::from_secs(20);
+
+/// Per-profile flow behaviour. The lead maps `Profile` onto this.
+#[derive(Debug, Clone, Default)]
+pub struct FlowSettings {
+    /// Staff language: progress texts and Signicat's `language`.
+    pub lang: Lang,
+    /// Accept synthetic (+80) Norwegian test numbers: test profiles and Training mode only.
+    pub allow_test_identities: bool,
+    /// The workstation's public IP, which Swedish BankID requires (`sbid_end_user_ip`).
+    pub sbid_end_user_ip: Option<String>,
+    pub poll: PollConfig,
+}
+
+impl FlowSettings {
+    pub(crate) fn require_sbid_end_user_ip(&self) -> Result<&str> {
+        self.sbid_end_user_ip
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| {
+                Error::invalid_config(
+                    "sbid_end_user_ip",
+                    "Swedish BankID needs this workstation's public IP address in the profile",
+                )
+            })
+    }
+}
+
+/// What a running flow gets from the engine.
+pub struct FlowContext {
+    pub flow_id: FlowId,
+    pub method: Method,
+    pub sink: EventSink,
+    pub cancel: CancellationToken,
+    pub lang: Lang,
+    pub settings: Arc<FlowSettings>,
+}
+
+impl FlowContext {
+    /// Emit a non-terminal event (the engine emits the terminal one).
+    pub fn emit(&self, event: FlowEvent) {
+        (self.sink)(FlowUpdate {
+            flow_id: self.flow_id.clone(),
+            event,
+        });
+    }
+}
+
+impl fmt::Debug for FlowContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowContext")
+            .field("flow_id", &self.flow_id)
+            .field("method", &self.method)
+            .finish()
+    }
+}
+
+/// A validated request with everything it needs to run, built before the task is spawned.
+pub(crate) enum FlowJob {
+    Rest {
+        client: RestClient,
+        body: Box<CreateSession>,
+        kind: RestKind,
+    },
+    // The oidc helper adds its jobs here.
+}
+
+impl FlowJob {
+    async fn run(self, ctx: &FlowContext) -> FlowEvent {
+        match self {
+            FlowJob::Rest { client, body, kind } => run_rest_flow(ctx, &client, &body, kind).await,
+        }
+    }
+}
+
+/// Cheap to clone; every clone drives the same flows.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    rest: Option<RestClient>,
+    settings: Arc<FlowSettings>,
+    registry: Registry,
+}
+
+impl fmt::Debug for Engine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Engine")
+            .field("rest", &self.inner.rest)
+            .field("settings", &self.inner.settings)
+            .finish()
+    }
+}
+
+impl Engine {
+    /// `rest` is `None` for a profile without REST credentials (REST methods then fail with
+    /// `invalid_config` at start).
+    pub fn new(rest: Option<RestConfig>, settings: FlowSettings) -> Result<Engine> {
+        Self::with_timeouts(rest, settings, HttpTimeouts::default())
+    }
+
+    /// As [`Engine::new`] with other HTTP timeouts (tests use short ones).
+    pub fn with_timeouts(
+        rest: Option<RestConfig>,
+        settings: FlowSettings,
+        timeouts: HttpTimeouts,
+    ) -> Result<Engine> {
+        let rest = rest
+            .map(|c| RestClient::with_timeouts(&c, timeouts))
+            .transpose()?;
+        Ok(Engine {
+            inner: Arc::new(Inner {
+                rest,
+                settings: Arc::new(settings),
+                registry: Registry::default(),
+            }),
+        })
+    }
+
+    pub fn settings(&self) -> &FlowSettings {
+        &self.inner.settings
+    }
+
+    /// The REST client (shared token cache), e.g. for figures.
+    pub fn rest_client(&self) -> Option<&RestClient> {
+        self.inner.rest.as_ref()
+    }
+
+    /// Validate, register and spawn a flow. Returns at once with its id; events follow on `sink`.
+    /// `Err(AlreadyRunning{flow_id})` names the flow already running for this customer (the
+    /// window asks whether to cancel it).
+    pub async fn start(&self, req: FlowRequest, sink: EventSink) -> Result<FlowId> {
+        let flow_id = FlowId::new();
+        let job = self.prepare(&req, &flow_id)?;
+        let cancel = CancellationToken::new();
+        let (done_tx, done_rx) = watch::channel(None);
+        let entry = Entry {
+            info: RunningFlow {
+                flow_id: flow_id.clone(),
+                method: req.method(),
+                started_at: OffsetDateTime::now_utc()
+                    .format(&Rfc3339)
+                    .unwrap_or_default(),
+                identity_masked: req.masked_identity(),
+            },
+            identity_key: req.identity_key(),
+            cancel: cancel.clone(),
+            done: done_rx,
+        };
+        self.inner
+            .registry
+            .insert(flow_id.clone(), entry)
+            .map_err(|other| Error::AlreadyRunning {
+                flow_id: other.to_string(),
+            })?;
+        tracing::info!(
+            flow_id = %flow_id,
+            method = req.method().as_str(),
+            customer = req.masked_identity().as_deref().unwrap_or("-"),
+            "flow started"
+        );
+        let ctx = FlowContext {
+            flow_id: flow_id.clone(),
+            method: req.method(),
+            sink,
+            cancel,
+            lang: self.inner.settings.lang,
+            settings: self.inner.settings.clone(),
+        };
+        let engine = self.clone();
+        tokio::spawn(async move {
+            // A panic inside a flow (or in the sink) must still end the flow: otherwise the
+            // identity stays blocked and `wait` never returns.
+            let terminal = AssertUnwindSafe(job.run(&ctx))
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|_| FlowEvent::Failed {
+                    code: "internal".into(),
+                    message: "the flow stopped unexpectedly".into(),
+                });
+            tracing::info!(flow_id = %ctx.flow_id, outcome = terminal_label(&terminal), "flow finished");
+            let sink = ctx.sink.clone();
+            let update = FlowUpdate {
+                flow_id: ctx.flow_id.clone(),
+                event: terminal.clone(),
+            };
+            let _ = std::panic::catch_unwind(AssertUnwindSafe(|| sink(update)));
+            engine.inner.registry.finish(&ctx.flow_id, terminal.clone());
+            let _ = done_tx.send(Some(terminal));
+        });
+        Ok(flow_id)
+    }
+
+    /// Everything the job needs, or a configuration error before anything runs.
+    fn prepare(&self, req: &FlowRequest, flow_id: &FlowId) -> Result<FlowJob> {
+        let settings = &self.inner.settings;
+        let kind = match req {
+            FlowRequest::NbidSafeConversation { .. } | FlowRequest::NbidMobile { .. } => {
+                RestKind::Nbid
+            }
+            FlowRequest::SbidQr { .. } => RestKind::Qr,
+            FlowRequest::SbidAppLaunch { .. } => RestKind::AppLaunch,
+        };
+        let client = self.inner.rest.clone().ok_or_else(|| {
+            Error::invalid_config(
+                "rest",
+                "this profile has no Authentication REST API settings",
+            )
+        })?;
+        let body = req.rest_body(settings, flow_id.as_str())?.ok_or_else(|| {
+            Error::invalid_config("method", "this method does not use the REST API")
+        })?;
+        Ok(FlowJob::Rest {
+            client,
+            body: Box::new(body),
+            kind,
+        })
+    }
+
+    /// Staff cancel: the flow calls Signicat's cancel and ends with `cancelled`. Returns once the
+    /// flow has ended (bounded). `NotFound` if the flow is not running.
+    pub async fn cancel(&self, id: &FlowId) -> Result<()> {
+        let (token, mut done) = self
+            .inner
+            .registry
+            .control(id)
+            .ok_or_else(|| Error::NotFound(format!("running flow {id}")))?;
+        token.cancel();
+        if tokio::time::timeout(CANCEL_WAIT, done.wait_for(Option::is_some))
+            .await
+            .is_err()
+        {
+            tracing::warn!(flow_id = %id, "flow did not end within the cancel wait");
+        }
+        Ok(())
+    }
+
+    /// Cancel every running flow and wait for them, at most `within` (quitting the app: 3 s).
+    pub async fn cancel_all(&self, within: Duration) {
+        let flows = self.inner.registry.all_controls();
+        if flows.is_empty() {
+            return;
+        }
+        tracing::info!(count = flows.len(), "cancelling every running flow");
+        for (token, _) in &flows {
+            token.cancel();
+        }
+        let all = futures::future::join_all(flows.into_iter().map(|(_, mut done)| async move {
+            let _ = done.wait_for(Option::is_some).await;
+        }));
+        if tokio::time::timeout(within, all).await.is_err() {
+            tracing::warn!(
+                left = self.inner.registry.running().len(),
+                "some flows did not end in time"
+            );
+        }
+    }
+
+    pub fn running(&self) -> Vec<RunningFlow> {
+        self.inner.registry.running()
+    }
+
+    /// The terminal event of a flow, waiting for it if the flow is running. `None` for an id this
+    /// engine does not know (or finished long ago).
+    pub async fn wait(&self, id: &FlowId) -> Option<FlowEvent> {
+        match self.inner.registry.lookup(id) {
+            Lookup::Finished(ev) => Some(*ev),
+            Lookup::Unknown => None,
+            Lookup::Running(mut done) => done
+                .wait_for(Option::is_some)
+                .await
+                .ok()
+                .and_then(|v| v.clone()),
+        }
+    }
+}
+
+fn terminal_label(ev: &FlowEvent) -> &str {
+    match ev {
+        FlowEvent::Succeeded { .. } => "succeeded",
+        FlowEvent::Signed { .. } => "signed",
+        FlowEvent::Failed { code, .. } => code,
+        FlowEvent::Cancelled => "cancelled",
+        FlowEvent::Expired => "expired",
+        _ => "other",
+    }
+}
+
+/// The CLI's exit code for a terminal event: 0 succeeded/signed, 3 aborted by the customer,
+/// 4 expired, 5 cancelled, 1 anything else.
+pub fn exit_code(terminal: &FlowEvent) -> i32 {
+    match terminal {
+        FlowEvent::Succeeded { .. } | FlowEvent::Signed { .. } => 0,
+        FlowEvent::Failed { code, .. } if code == CUSTOMER_ABORTED => 3,
+        FlowEvent::Expired => 4,
+        FlowEvent::Cancelled => 5,
+        _ => 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes() {
+        assert_eq!(exit_code(&FlowEvent::Expired), 4);
+        assert_eq!(exit_code(&FlowEvent::Cancelled), 5);
+        assert_eq!(
+            exit_code(&FlowEvent::Failed {
+                code: CUSTOMER_ABORTED.into(),
+                message: String::new()
+            }),
+            3
+        );
+        assert_eq!(exit_code(&FlowEvent::failed(&Error::OutcomeUnknown)), 1);
+    }
+
+    #[tokio::test]
+    async fn rest_methods_need_rest_settings() {
+        let engine = Engine::new(None, FlowSettings::default()).unwrap();
+        let req = FlowRequest::NbidSafeConversation {
+            nin: crate::identity::NorwegianNin::parse("29124815345", false).unwrap(),
+        };
+        let sink: EventSink = Arc::new(|_| {});
+        let e = engine.start(req, sink).await.unwrap_err();
+        assert_eq!(e.field(), Some("rest"));
+        assert!(engine.running().is_empty());
+    }
+}
