@@ -1,0 +1,169 @@
+//! In-process control: act as the customer's phone, inject faults, read statistics.
+
+use serde::Serialize;
+
+use crate::error::SimError;
+use crate::faults::Fault;
+use crate::phone::{Family, Method, OrderSnapshot};
+use crate::state::AppState;
+use crate::stats::Stats;
+
+/// What the customer's phone shows for one session or order (Training mode's phone panel).
+#[derive(Clone, Debug, Serialize)]
+pub struct SessionView {
+    /// REST session id or OIDC order ref.
+    pub id: String,
+    pub family: Family,
+    pub method: Method,
+    /// REST status names for both families (`CREATED`, `WAITING_FOR_USER`, `SUCCESS`, ...).
+    pub status: &'static str,
+    /// `certificateErr`, `startFailed`, `userDeclinedCall` when `status` is `ERROR`.
+    pub error_code: Option<&'static str>,
+    /// Masked identity as given by the relying party.
+    pub identity: String,
+    /// The customer's name (masked identity numbers only).
+    pub customer_name: String,
+    pub binding_message: Option<String>,
+    /// Word pairs the phone offers (Safe Conversation).
+    pub binding_choices: Vec<String>,
+    pub picked_up: bool,
+    /// Current animated QR string while a QR order waits to be scanned.
+    pub qr_data: Option<String>,
+    pub auto_start_token: Option<String>,
+    /// Consent Signature: the text to sign.
+    pub sign_text: Option<String>,
+    /// Built-in persona's behaviour, `None` for interactive customers.
+    pub persona: Option<&'static str>,
+    /// RFC 3339.
+    pub created_at: String,
+    pub expires_at: String,
+    pub approved_at_unix_ns: Option<u64>,
+}
+
+impl From<OrderSnapshot> for SessionView {
+    fn from(o: OrderSnapshot) -> Self {
+        let error_code = match o.status {
+            crate::phone::OrderStatus::Failed(code) => Some(code.rest_code()),
+            _ => None,
+        };
+        SessionView {
+            id: o.id,
+            family: o.family,
+            method: o.method,
+            status: o.status.rest_status(),
+            error_code,
+            identity: o.identity.masked(),
+            customer_name: o.person.name(),
+            binding_message: o.binding_message,
+            binding_choices: o.binding_choices,
+            picked_up: o.picked_up,
+            qr_data: o.qr_data,
+            auto_start_token: o.auto_start_token,
+            sign_text: o.sign_text,
+            persona: o.persona,
+            created_at: crate::timefmt::signicat(o.created_at),
+            expires_at: crate::timefmt::signicat(o.expires_at),
+            approved_at_unix_ns: o.approved_at_wall.map(crate::timefmt::unix_ns),
+        }
+    }
+}
+
+/// Cheap to clone; shares the simulator's state.
+#[derive(Clone)]
+pub struct Control {
+    state: AppState,
+}
+
+impl std::fmt::Debug for Control {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Control")
+            .field("base_url", &self.state.base_url())
+            .finish()
+    }
+}
+
+impl Control {
+    pub(crate) fn new(state: AppState) -> Self {
+        Control { state }
+    }
+
+    /// Every session and order, oldest first.
+    pub fn sessions(&self) -> Vec<SessionView> {
+        self.state
+            .phone()
+            .list()
+            .into_iter()
+            .map(SessionView::from)
+            .collect()
+    }
+
+    /// One session or order.
+    pub fn session(&self, id: &str) -> Result<SessionView, SimError> {
+        self.state
+            .phone()
+            .get(id)
+            .map(SessionView::from)
+            .ok_or_else(|| SimError::UnknownSession(id.to_owned()))
+    }
+
+    /// The customer identifies (picks the right words; scans first if needed).
+    pub fn approve(&self, id: &str) -> Result<(), SimError> {
+        self.state.phone().approve(id).map(drop)
+    }
+
+    /// The customer cancels in the app.
+    pub fn reject(&self, id: &str) -> Result<(), SimError> {
+        self.state.phone().reject(id).map(drop)
+    }
+
+    /// The customer scans the QR code (or opens the push / launches the app).
+    pub fn scan_qr(&self, id: &str) -> Result<(), SimError> {
+        self.state.phone().scan(id).map(drop)
+    }
+
+    /// The customer picks words; anything but the binding message fails the session.
+    pub fn pick_binding_message(&self, id: &str, text: &str) -> Result<(), SimError> {
+        self.state.phone().pick_binding_message(id, text).map(drop)
+    }
+
+    /// Adds a fault for the next `fault.times` matching requests.
+    pub fn inject(&self, fault: Fault) {
+        self.state.faults().inject(fault);
+    }
+
+    /// Faults not used up yet.
+    pub fn pending_faults(&self) -> Vec<Fault> {
+        self.state.faults().pending()
+    }
+
+    pub fn clear_faults(&self) {
+        self.state.faults().clear();
+    }
+
+    /// Counters plus the approval instant of every session that succeeded.
+    pub fn stats(&self) -> Stats {
+        let mut stats = self.state.counters().snapshot();
+        for order in self.state.phone().list() {
+            if let Some(at) = order.approved_at {
+                let s = stats.sessions.entry(order.id.clone()).or_default();
+                s.approved_at = Some(at);
+                s.approved_at_unix_ns = order.approved_at_wall.map(crate::timefmt::unix_ns);
+            }
+        }
+        stats
+    }
+
+    pub fn reset_stats(&self) {
+        self.state.counters().reset();
+    }
+
+    /// Forgets every session and order (Training mode "clear").
+    pub fn clear_sessions(&self) {
+        self.state.phone().clear();
+    }
+
+    /// The built-in personas (for Training mode's cheat sheet).
+    pub fn personas(&self) -> Vec<crate::persona::Persona> {
+        crate::persona::all()
+    }
+}

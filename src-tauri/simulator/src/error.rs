@@ -1,0 +1,16 @@
+//! Errors of the simulator's Rust API (HTTP errors are responses, not these).
+
+/// What went wrong starting the simulator or acting on a session through [`crate::Control`].
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    #[error("cannot bind or serve on 127.0.0.1: {0}")]
+    Bind(#[source] std::io::Error),
+    #[error("no session or order with id {0}")]
+    UnknownSession(String),
+    #[error("session {id} cannot do that now: {reason}")]
+    InvalidAction { id: String, reason: String },
+    #[error("key generation failed: {0}")]
+    Crypto(String),
+    #[error("invalid fault: {0}")]
+    InvalidFault(String),
+}

@@ -1,0 +1,527 @@
+//! The customer's phone: orders (REST sessions and legacy OIDC orders alike), their personas, and
+//! their state over time. Transitions are computed lazily on every read from the scenario's
+//! timeline, so the moment SUCCESS becomes visible is exactly the scheduled instant.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use rand::seq::SliceRandom;
+use serde::Serialize;
+use time::{Date, OffsetDateTime};
+
+use crate::error::SimError;
+use crate::persona::{self, FailCode, Person, Scenario, Step};
+use crate::qr;
+
+/// Which API created the order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Family {
+    Rest,
+    Oidc,
+}
+
+/// How the customer is reached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// Norwegian BankID Safe Conversation: push + binding message.
+    NbidSafeConversation,
+    /// Norwegian BankID on mobile: phone number + birth date (REST and legacy `nbid-inapp`).
+    NbidMobile,
+    /// Swedish BankID, animated QR code.
+    SbidQr,
+    /// Swedish BankID, app launch with `autoStartToken` (REST `APP_LAUNCH` and legacy `sbid-inapp`).
+    SbidAppLaunch,
+}
+
+impl Method {
+    pub fn is_swedish(self) -> bool {
+        matches!(self, Method::SbidQr | Method::SbidAppLaunch)
+    }
+}
+
+/// Who the order is for, as the relying party gave it (already validated).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Identity {
+    NorwegianNin(String),
+    /// 8 national digits and the birth date.
+    NorwegianPhone { phone: String, birth_date: Date },
+    /// A 12-digit personnummer, or none (any Swedish customer may scan the QR code).
+    SwedishNin(Option<String>),
+}
+
+impl Identity {
+    /// Masked for display (never the full number).
+    pub fn masked(&self) -> String {
+        match self {
+            Identity::NorwegianNin(n) => crate::identity::mask(n),
+            Identity::NorwegianPhone { phone, birth_date } => {
+                let tail: String = phone.chars().skip(phone.len().saturating_sub(2)).collect();
+                format!("phone ******{tail}, born {birth_date}")
+            }
+            Identity::SwedishNin(Some(n)) => crate::identity::mask(n),
+            Identity::SwedishNin(None) => "(anyone who scans)".to_owned(),
+        }
+    }
+}
+
+/// What the caller asks the phone to do.
+#[derive(Clone, Debug)]
+pub struct OrderSpec {
+    pub family: Family,
+    pub method: Method,
+    pub identity: Identity,
+    /// Time until the order expires (EXPIRED / `EXPIRED_TRANSACTION`).
+    pub lifetime: Duration,
+    /// Consent Signature: the text the customer signs.
+    pub sign_text: Option<String>,
+}
+
+/// The order's state, family-neutral.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum OrderStatus {
+    Created,
+    WaitingForUser,
+    Success,
+    /// The customer cancelled in the app (REST `ABORT`, legacy `USER_CANCEL`).
+    Aborted,
+    Failed(FailCode),
+    /// The relying party cancelled.
+    Cancelled,
+    Expired,
+}
+
+impl OrderStatus {
+    pub fn is_terminal(self) -> bool {
+        !matches!(self, OrderStatus::Created | OrderStatus::WaitingForUser)
+    }
+
+    /// The REST API's status string.
+    pub fn rest_status(self) -> &'static str {
+        match self {
+            OrderStatus::Created => "CREATED",
+            OrderStatus::WaitingForUser => "WAITING_FOR_USER",
+            OrderStatus::Success => "SUCCESS",
+            OrderStatus::Aborted => "ABORT",
+            OrderStatus::Failed(_) => "ERROR",
+            OrderStatus::Cancelled => "CANCELLED",
+            OrderStatus::Expired => "EXPIRED",
+        }
+    }
+}
+
+/// A consistent picture of one order at one instant.
+#[derive(Clone, Debug)]
+pub struct OrderSnapshot {
+    pub id: String,
+    pub family: Family,
+    pub method: Method,
+    pub identity: Identity,
+    pub status: OrderStatus,
+    /// QR scanned / push opened / app launched.
+    pub picked_up: bool,
+    /// The person the order resolves to (the subject on SUCCESS).
+    pub person: Person,
+    pub persona: Option<&'static str>,
+    pub binding_message: Option<String>,
+    /// The word pairs the phone offers (Safe Conversation), the right one among them.
+    pub binding_choices: Vec<String>,
+    pub auto_start_token: Option<String>,
+    /// The current animated QR string, only while a QR order is not yet picked up.
+    pub qr_data: Option<String>,
+    pub sign_text: Option<String>,
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    pub lifetime: Duration,
+    /// When SUCCESS became visible.
+    pub approved_at: Option<Instant>,
+    pub approved_at_wall: Option<OffsetDateTime>,
+    /// When the order reached its terminal state.
+    pub finished_at: Option<Instant>,
+}
+
+const WORD_PAIRS: &[&str] = &[
+    "Snedig redning",
+    "Blå fjord",
+    "Rask elg",
+    "Stille hav",
+    "Grønn skog",
+    "Varm kaffe",
+    "Lett bris",
+    "Klok ugle",
+    "Modig ørn",
+    "Rolig elv",
+    "Lys morgen",
+    "Sterk bjørk",
+];
+
+struct Order {
+    id: String,
+    spec: OrderSpec,
+    person: Person,
+    persona: Option<&'static str>,
+    /// Scaled offsets from `created`.
+    steps: Vec<(Duration, Step)>,
+    next_step: usize,
+    status: OrderStatus,
+    picked_up: bool,
+    binding_message: Option<String>,
+    binding_choices: Vec<String>,
+    auto_start_token: Option<String>,
+    qr_start_token: String,
+    qr_start_secret: String,
+    created: Instant,
+    created_wall: OffsetDateTime,
+    qr_scan_timeout: Duration,
+    approved_at: Option<Instant>,
+    finished_at: Option<Instant>,
+}
+
+impl Order {
+    fn expires(&self) -> Instant {
+        self.created + self.spec.lifetime
+    }
+
+    fn start_deadline(&self) -> Option<Instant> {
+        (self.spec.method.is_swedish() && !self.picked_up)
+            .then(|| self.created + self.qr_scan_timeout)
+    }
+
+    /// Applies every scheduled event up to `now`, in time order.
+    fn advance(&mut self, now: Instant) {
+        while !self.status.is_terminal() {
+            let step = self
+                .steps
+                .get(self.next_step)
+                .map(|(at, step)| (self.created + *at, *step));
+            let mut next: Option<(Instant, Event)> = step.map(|(at, s)| (at, Event::Step(s)));
+            for (at, event) in [
+                (Some(self.expires()), Event::Expire),
+                (self.start_deadline(), Event::StartTimeout),
+            ] {
+                if let Some(at) = at {
+                    if next.is_none_or(|(n, _)| at < n) {
+                        next = Some((at, event));
+                    }
+                }
+            }
+            let Some((at, event)) = next else { return };
+            if at > now {
+                return;
+            }
+            match event {
+                Event::Step(step) => {
+                    self.next_step += 1;
+                    self.apply(step, at);
+                }
+                Event::Expire => self.finish(OrderStatus::Expired, at),
+                Event::StartTimeout => self.finish(OrderStatus::Failed(FailCode::StartFailed), at),
+            }
+        }
+    }
+
+    fn apply(&mut self, step: Step, at: Instant) {
+        match step {
+            Step::PickUp => {
+                self.picked_up = true;
+                self.status = OrderStatus::WaitingForUser;
+            }
+            Step::Approve => {
+                self.picked_up = true;
+                self.approved_at = Some(at);
+                self.finish(OrderStatus::Success, at);
+            }
+            Step::Reject => self.finish(OrderStatus::Aborted, at),
+            Step::Fail(code) => self.finish(OrderStatus::Failed(code), at),
+        }
+    }
+
+    fn finish(&mut self, status: OrderStatus, at: Instant) {
+        self.status = status;
+        self.finished_at = Some(at);
+    }
+
+    fn snapshot(&self, now: Instant) -> OrderSnapshot {
+        let qr_data = (self.spec.method == Method::SbidQr
+            && !self.picked_up
+            && !self.status.is_terminal())
+        .then(|| {
+            let t = now.saturating_duration_since(self.created).as_secs();
+            qr::qr_data(&self.qr_start_token, &self.qr_start_secret, t)
+        });
+        let wall = |i: Instant| {
+            self.created_wall + i.saturating_duration_since(self.created)
+        };
+        OrderSnapshot {
+            id: self.id.clone(),
+            family: self.spec.family,
+            method: self.spec.method,
+            identity: self.spec.identity.clone(),
+            status: self.status,
+            picked_up: self.picked_up,
+            person: self.person.clone(),
+            persona: self.persona,
+            binding_message: self.binding_message.clone(),
+            binding_choices: self.binding_choices.clone(),
+            auto_start_token: self.auto_start_token.clone(),
+            qr_data,
+            sign_text: self.spec.sign_text.clone(),
+            created_at: self.created_wall,
+            expires_at: self.created_wall + self.spec.lifetime,
+            lifetime: self.spec.lifetime,
+            approved_at: self.approved_at,
+            approved_at_wall: self.approved_at.map(wall),
+            finished_at: self.finished_at,
+        }
+    }
+
+    fn require_active(&self, what: &str) -> Result<(), SimError> {
+        if self.status.is_terminal() {
+            return Err(SimError::InvalidAction {
+                id: self.id.clone(),
+                reason: format!("cannot {what}: the order is already {:?}", self.status),
+            });
+        }
+        Ok(())
+    }
+
+    /// A control action replaces the rest of the persona's script.
+    fn take_over(&mut self) {
+        self.next_step = self.steps.len();
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Event {
+    Step(Step),
+    Expire,
+    StartTimeout,
+}
+
+/// All orders of one simulator. Cheap to clone.
+#[derive(Clone)]
+pub struct Phone {
+    orders: Arc<Mutex<HashMap<String, Order>>>,
+    time_scale: f64,
+    qr_scan_timeout: Duration,
+}
+
+impl Phone {
+    pub(crate) fn new(time_scale: f64, qr_scan_timeout: Duration) -> Self {
+        Phone {
+            orders: Arc::default(),
+            time_scale: if time_scale.is_finite() && time_scale > 0.0 {
+                time_scale
+            } else {
+                0.0
+            },
+            qr_scan_timeout,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, Order>> {
+        // A panic while holding the lock cannot leave an order half-updated in a way that matters
+        // for a simulator; keep serving.
+        self.orders.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Creates an order: the push is "sent" now and the persona (if any) starts its scenario.
+    /// Returns `None` only if the identity cannot be resolved to a person (invalid numbers are
+    /// rejected by the callers before).
+    pub fn create(&self, spec: OrderSpec) -> Option<OrderSnapshot> {
+        let (person, scenario) = resolve(&spec.identity)?;
+        let id = uuid::Uuid::new_v4().to_string();
+        let mut rng = rand::thread_rng();
+        let (binding_message, binding_choices) = if spec.method == Method::NbidSafeConversation {
+            let picks: Vec<String> = WORD_PAIRS
+                .choose_multiple(&mut rng, 3)
+                .map(|s| (*s).to_owned())
+                .collect();
+            let right = picks.first().cloned();
+            let mut choices = picks;
+            choices.shuffle(&mut rng);
+            (right, choices)
+        } else {
+            (None, Vec::new())
+        };
+        let persona = is_persona(&spec.identity).then_some(scenario.description);
+        let steps = scenario
+            .steps
+            .iter()
+            .map(|(at, s)| (at.mul_f64(self.time_scale), *s))
+            .collect();
+        let now = Instant::now();
+        let order = Order {
+            id: id.clone(),
+            person,
+            persona,
+            steps,
+            next_step: 0,
+            status: OrderStatus::Created,
+            picked_up: false,
+            binding_message,
+            binding_choices,
+            auto_start_token: spec
+                .method
+                .is_swedish()
+                .then(|| uuid::Uuid::new_v4().to_string()),
+            qr_start_token: uuid::Uuid::new_v4().to_string(),
+            qr_start_secret: uuid::Uuid::new_v4().to_string(),
+            created: now,
+            created_wall: OffsetDateTime::now_utc(),
+            qr_scan_timeout: self.qr_scan_timeout,
+            approved_at: None,
+            finished_at: None,
+            spec,
+        };
+        let snapshot = order.snapshot(now);
+        self.lock().insert(id, order);
+        Some(snapshot)
+    }
+
+    /// The order as of now (scheduled transitions applied).
+    pub fn get(&self, id: &str) -> Option<OrderSnapshot> {
+        let now = Instant::now();
+        let mut orders = self.lock();
+        let order = orders.get_mut(id)?;
+        order.advance(now);
+        Some(order.snapshot(now))
+    }
+
+    /// Every order, oldest first.
+    pub fn list(&self) -> Vec<OrderSnapshot> {
+        let now = Instant::now();
+        let mut orders = self.lock();
+        let mut out: Vec<OrderSnapshot> = orders
+            .values_mut()
+            .map(|o| {
+                o.advance(now);
+                o.snapshot(now)
+            })
+            .collect();
+        out.sort_by_key(|o| o.created_at);
+        out
+    }
+
+    /// The relying party cancels. A terminal order stays as it is (the caller sees its state).
+    pub fn cancel(&self, id: &str) -> Option<OrderSnapshot> {
+        self.act(id, |o, now| {
+            if !o.status.is_terminal() {
+                o.take_over();
+                o.finish(OrderStatus::Cancelled, now);
+            }
+            Ok(())
+        })
+        .ok()
+    }
+
+    /// The customer identifies (for Safe Conversation: picks the right words; for a QR order that
+    /// was not scanned yet: scans and identifies).
+    pub fn approve(&self, id: &str) -> Result<OrderSnapshot, SimError> {
+        self.act(id, |o, now| {
+            o.require_active("approve")?;
+            o.take_over();
+            o.apply(Step::Approve, now);
+            Ok(())
+        })
+    }
+
+    /// The customer cancels in the app.
+    pub fn reject(&self, id: &str) -> Result<OrderSnapshot, SimError> {
+        self.act(id, |o, now| {
+            o.require_active("reject")?;
+            o.take_over();
+            o.apply(Step::Reject, now);
+            Ok(())
+        })
+    }
+
+    /// The customer scans the QR code / opens the push / launches the app.
+    pub fn scan(&self, id: &str) -> Result<OrderSnapshot, SimError> {
+        self.act(id, |o, now| {
+            o.require_active("scan")?;
+            if o.picked_up {
+                return Err(SimError::InvalidAction {
+                    id: o.id.clone(),
+                    reason: "already picked up".to_owned(),
+                });
+            }
+            o.take_over();
+            o.apply(Step::PickUp, now);
+            Ok(())
+        })
+    }
+
+    /// The customer picks words on Safe Conversation: the right ones identify, any other fails
+    /// the order.
+    pub fn pick_binding_message(&self, id: &str, text: &str) -> Result<OrderSnapshot, SimError> {
+        self.act(id, |o, now| {
+            o.require_active("pick words")?;
+            let Some(right) = o.binding_message.clone() else {
+                return Err(SimError::InvalidAction {
+                    id: o.id.clone(),
+                    reason: "this order has no binding message".to_owned(),
+                });
+            };
+            o.take_over();
+            if text.trim() == right {
+                o.apply(Step::Approve, now);
+            } else {
+                o.apply(Step::Fail(FailCode::WrongBindingMessage), now);
+            }
+            Ok(())
+        })
+    }
+
+    /// Forgets every order (tests, Training mode "clear").
+    pub fn clear(&self) {
+        self.lock().clear();
+    }
+
+    fn act(
+        &self,
+        id: &str,
+        f: impl FnOnce(&mut Order, Instant) -> Result<(), SimError>,
+    ) -> Result<OrderSnapshot, SimError> {
+        let now = Instant::now();
+        let mut orders = self.lock();
+        let order = orders
+            .get_mut(id)
+            .ok_or_else(|| SimError::UnknownSession(id.to_owned()))?;
+        order.advance(now);
+        f(order, now)?;
+        Ok(order.snapshot(now))
+    }
+}
+
+fn is_persona(identity: &Identity) -> bool {
+    match identity {
+        Identity::NorwegianNin(n) | Identity::SwedishNin(Some(n)) => persona::by_nin(n).is_some(),
+        Identity::NorwegianPhone { phone, birth_date } => {
+            persona::by_phone(phone, *birth_date).is_some()
+        }
+        Identity::SwedishNin(None) => false,
+    }
+}
+
+fn resolve(identity: &Identity) -> Option<(Person, Scenario)> {
+    let found = match identity {
+        Identity::NorwegianNin(n) | Identity::SwedishNin(Some(n)) => persona::by_nin(n),
+        Identity::NorwegianPhone { phone, birth_date } => persona::by_phone(phone, *birth_date),
+        Identity::SwedishNin(None) => None,
+    };
+    if let Some(p) = found {
+        return Some((p.person, p.scenario));
+    }
+    let person = match identity {
+        Identity::NorwegianNin(n) => persona::stranger_norwegian(n)?,
+        Identity::SwedishNin(Some(n)) => persona::stranger_swedish(n)?,
+        Identity::NorwegianPhone { birth_date, .. } => {
+            persona::stranger_by_birth_date(*birth_date)?
+        }
+        Identity::SwedishNin(None) => persona::anonymous_swedish()?,
+    };
+    Some((person, Scenario::interactive()))
+}

@@ -1,0 +1,306 @@
+//! Validation of the create-session body, strict like Signicat: every problem is reported as an
+//! `invalidParams` entry; unknown fields are ignored.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+use super::problem::InvalidParam;
+use crate::identity;
+use crate::phone::{Identity, Method};
+
+/// What a valid body asks for.
+#[derive(Clone, Debug)]
+pub(crate) struct CreateRequest {
+    pub(crate) provider: &'static str,
+    pub(crate) method: Method,
+    pub(crate) identity: Identity,
+    pub(crate) requested_attributes: Vec<String>,
+    pub(crate) requested_lifetime: Option<u64>,
+    pub(crate) language: Option<String>,
+    pub(crate) external_reference: Option<String>,
+    pub(crate) additional_parameters: Map<String, Value>,
+}
+
+const LANGUAGES: &[&str] = &["en", "nb", "nn", "no", "sv", "da", "fi"];
+
+/// Signicat's lifetime rules: default 1200 s, values below 300 raised to 300.
+pub(crate) fn effective_lifetime(requested: Option<u64>, over: Option<Duration>) -> Duration {
+    over.unwrap_or_else(|| Duration::from_secs(requested.unwrap_or(1200).max(300)))
+}
+
+pub(crate) fn parse(body: &[u8]) -> Result<CreateRequest, Vec<InvalidParam>> {
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| vec![InvalidParam::new("body", format!("not valid JSON: {e}"))])?;
+    let Value::Object(obj) = value else {
+        return Err(vec![InvalidParam::new("body", "must be a JSON object")]);
+    };
+    let mut bad = Vec::new();
+
+    match obj.get("flow") {
+        Some(Value::String(f)) if f == "headless" => {}
+        Some(Value::String(_)) => bad.push(InvalidParam::new(
+            "flow",
+            "the simulator supports only the headless flow",
+        )),
+        Some(_) => bad.push(InvalidParam::new("flow", "must be a string")),
+        None => bad.push(InvalidParam::new("flow", "is required")),
+    }
+
+    let provider = match obj.get("allowedProviders") {
+        Some(Value::Array(a)) => match a.as_slice() {
+            [Value::String(p)] if p == "nbid" => Some("nbid"),
+            [Value::String(p)] if p == "sbid" => Some("sbid"),
+            [Value::String(p)] => {
+                bad.push(InvalidParam::new("allowedProviders", format!("unknown provider '{p}'")));
+                None
+            }
+            _ => {
+                bad.push(InvalidParam::new(
+                    "allowedProviders",
+                    "headless flows need exactly one provider",
+                ));
+                None
+            }
+        },
+        Some(_) => {
+            bad.push(InvalidParam::new("allowedProviders", "must be an array"));
+            None
+        }
+        None => {
+            bad.push(InvalidParam::new("allowedProviders", "is required"));
+            None
+        }
+    };
+
+    let requested_attributes = match obj.get("requestedAttributes") {
+        Some(Value::Array(a)) if !a.is_empty() => {
+            let names: Option<Vec<String>> =
+                a.iter().map(|v| v.as_str().map(str::to_owned)).collect();
+            names.unwrap_or_else(|| {
+                bad.push(InvalidParam::new("requestedAttributes", "must be strings"));
+                Vec::new()
+            })
+        }
+        Some(Value::Array(_)) => {
+            bad.push(InvalidParam::new("requestedAttributes", "must not be empty"));
+            Vec::new()
+        }
+        Some(_) => {
+            bad.push(InvalidParam::new("requestedAttributes", "must be an array"));
+            Vec::new()
+        }
+        None => {
+            bad.push(InvalidParam::new("requestedAttributes", "is required"));
+            Vec::new()
+        }
+    };
+
+    let empty = Map::new();
+    let additional = object(&obj, "additionalParameters", &mut bad).unwrap_or(&empty);
+    for (k, v) in additional {
+        if !v.is_string() {
+            bad.push(InvalidParam::new(
+                format!("additionalParameters.{k}"),
+                "must be a string",
+            ));
+        }
+    }
+    let prefilled = object(&obj, "prefilledInput", &mut bad).unwrap_or(&empty);
+
+    let requested_lifetime = match obj.get("sessionLifetime") {
+        None | Some(Value::Null) => None,
+        Some(v) => match v.as_u64() {
+            Some(n) if n > 0 => Some(n),
+            _ => {
+                bad.push(InvalidParam::new("sessionLifetime", "must be a positive integer (seconds)"));
+                None
+            }
+        },
+    };
+    let language = match obj.get("language") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(l)) if LANGUAGES.contains(&l.as_str()) => Some(l.clone()),
+        Some(_) => {
+            bad.push(InvalidParam::new("language", "unsupported language"));
+            None
+        }
+    };
+    let external_reference = match obj.get("externalReference") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(_) => {
+            bad.push(InvalidParam::new("externalReference", "must be a string"));
+            None
+        }
+    };
+
+    let param = |name: &str| additional.get(name).and_then(Value::as_str);
+    let input = |name: &str| prefilled.get(name).and_then(Value::as_str);
+    let target = match provider {
+        Some("nbid") => nbid(param, input, &mut bad),
+        Some(_) => sbid(param, input, &mut bad),
+        None => None,
+    };
+
+    match (bad.is_empty(), provider, target) {
+        (true, Some(provider), Some((method, identity))) => Ok(CreateRequest {
+            provider,
+            method,
+            identity,
+            requested_attributes,
+            requested_lifetime,
+            language,
+            external_reference,
+            additional_parameters: additional.clone(),
+        }),
+        _ => Err(bad),
+    }
+}
+
+fn object<'a>(
+    obj: &'a Map<String, Value>,
+    name: &str,
+    bad: &mut Vec<InvalidParam>,
+) -> Option<&'a Map<String, Value>> {
+    match obj.get(name) {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(m)) => Some(m),
+        Some(_) => {
+            bad.push(InvalidParam::new(name, "must be an object"));
+            None
+        }
+    }
+}
+
+fn nbid<'a>(
+    param: impl Fn(&str) -> Option<&'a str>,
+    input: impl Fn(&str) -> Option<&'a str>,
+    bad: &mut Vec<InvalidParam>,
+) -> Option<(Method, Identity)> {
+    match param("nbid_auth_type") {
+        Some("PHONE") => match input("nin") {
+            Some(nin) if identity::norwegian_birth_date(nin).is_some() => Some((
+                Method::NbidSafeConversation,
+                Identity::NorwegianNin(nin.to_owned()),
+            )),
+            Some(_) => {
+                bad.push(InvalidParam::new(
+                    "prefilledInput.nin",
+                    "not a valid Norwegian national identity number",
+                ));
+                None
+            }
+            None => {
+                bad.push(InvalidParam::new(
+                    "prefilledInput.nin",
+                    "is required when nbid_auth_type is PHONE",
+                ));
+                None
+            }
+        },
+        Some(other) => {
+            bad.push(InvalidParam::new(
+                "additionalParameters.nbid_auth_type",
+                format!("unsupported value '{other}'"),
+            ));
+            None
+        }
+        None => {
+            let phone = match input("phoneNumber") {
+                Some(p) => {
+                    let n = identity::norwegian_mobile_e164(p);
+                    if n.is_none() {
+                        bad.push(InvalidParam::new(
+                            "prefilledInput.phoneNumber",
+                            "must be a Norwegian mobile number in E.164 form (+47XXXXXXXX)",
+                        ));
+                    }
+                    n
+                }
+                None => {
+                    bad.push(InvalidParam::new(
+                        "prefilledInput.phoneNumber",
+                        "is required for Norwegian BankID on mobile",
+                    ));
+                    None
+                }
+            };
+            let dob = match input("dateOfBirth") {
+                Some(d) => {
+                    let date = identity::iso_date(d);
+                    if date.is_none() {
+                        bad.push(InvalidParam::new(
+                            "prefilledInput.dateOfBirth",
+                            "must be a date YYYY-MM-DD",
+                        ));
+                    }
+                    date
+                }
+                None => {
+                    bad.push(InvalidParam::new(
+                        "prefilledInput.dateOfBirth",
+                        "is required for Norwegian BankID on mobile",
+                    ));
+                    None
+                }
+            };
+            Some((
+                Method::NbidMobile,
+                Identity::NorwegianPhone {
+                    phone: phone?,
+                    birth_date: dob?,
+                },
+            ))
+        }
+    }
+}
+
+fn sbid<'a>(
+    param: impl Fn(&str) -> Option<&'a str>,
+    input: impl Fn(&str) -> Option<&'a str>,
+    bad: &mut Vec<InvalidParam>,
+) -> Option<(Method, Identity)> {
+    let method = match param("sbid_flow") {
+        Some("QR") => Some(Method::SbidQr),
+        Some("APP_LAUNCH") => Some(Method::SbidAppLaunch),
+        Some(_) => {
+            bad.push(InvalidParam::new(
+                "additionalParameters.sbid_flow",
+                "must be QR or APP_LAUNCH",
+            ));
+            None
+        }
+        None => {
+            bad.push(InvalidParam::new(
+                "additionalParameters.sbid_flow",
+                "is required for headless Swedish BankID",
+            ));
+            None
+        }
+    };
+    match param("sbid_end_user_ip") {
+        Some(ip) if ip.parse::<IpAddr>().is_ok() => {}
+        Some(_) => bad.push(InvalidParam::new(
+            "additionalParameters.sbid_end_user_ip",
+            "must be an IP address",
+        )),
+        None => bad.push(InvalidParam::new(
+            "additionalParameters.sbid_end_user_ip",
+            "is required for headless Swedish BankID",
+        )),
+    }
+    let nin = match input("nin") {
+        Some(n) if identity::swedish_birth_date(n).is_some() => Some(Some(n.to_owned())),
+        Some(_) => {
+            bad.push(InvalidParam::new(
+                "prefilledInput.nin",
+                "not a valid 12-digit Swedish personnummer",
+            ));
+            None
+        }
+        None => Some(None),
+    };
+    Some((method?, Identity::SwedishNin(nin?)))
+}

@@ -1,0 +1,100 @@
+//! The accept loop. It is ours (not `axum::serve`) so a fault can close a TCP connection without
+//! sending any response, which `axum::serve` offers no way to do.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::Router;
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Notify};
+use tower_service::Service;
+
+use crate::error::SimError;
+
+pub(crate) async fn bind(port: u16) -> Result<TcpListener, SimError> {
+    TcpListener::bind(("127.0.0.1", port))
+        .await
+        .map_err(SimError::Bind)
+}
+
+/// Lets a handler drop the TCP connection its request arrived on.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ConnHandle {
+    kill: Option<Arc<Notify>>,
+}
+
+impl ConnHandle {
+    /// Closes the connection without a response. Never returns when the request came through our
+    /// accept loop (the connection future is dropped); otherwise (e.g. a router driven directly)
+    /// returns so the caller can answer with something.
+    pub(crate) async fn drop_connection(&self) {
+        if let Some(kill) = &self.kill {
+            kill.notify_one();
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ConnHandle {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(parts.extensions.get::<ConnHandle>().cloned().unwrap_or_default())
+    }
+}
+
+pub(crate) async fn run(listener: TcpListener, app: Router, mut shutdown: watch::Receiver<bool>) {
+    let mut connections = tokio::task::JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, _peer)) = accepted else { continue };
+                connections.spawn(serve_connection(stream, app.clone(), shutdown.clone()));
+            }
+            _ = shutdown.changed() => break,
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+    drop(listener);
+    while connections.join_next().await.is_some() {}
+}
+
+async fn serve_connection(
+    stream: tokio::net::TcpStream,
+    app: Router,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let kill = Arc::new(Notify::new());
+    let handle = ConnHandle {
+        kill: Some(kill.clone()),
+    };
+    let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
+        req.extensions_mut().insert(handle.clone());
+        let mut app = app.clone();
+        async move { app.call(req).await }
+    });
+    let conn = hyper::server::conn::http1::Builder::new()
+        .serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(conn);
+    let mut shutting_down = *shutdown.borrow();
+    if shutting_down {
+        conn.as_mut().graceful_shutdown();
+    }
+    loop {
+        tokio::select! {
+            _ = conn.as_mut() => return,
+            // Dropping the connection future closes the socket with no response bytes.
+            _ = kill.notified() => return,
+            changed = shutdown.changed(), if !shutting_down => {
+                shutting_down = true;
+                if changed.is_ok() {
+                    conn.as_mut().graceful_shutdown();
+                }
+            }
+        }
+    }
+}
