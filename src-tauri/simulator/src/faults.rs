@@ -72,6 +72,9 @@ pub enum FaultKind {
     IdTokenWrongIssuer,
     /// OIDC: the next ID token is signed with a key whose `kid` is not in the JWKS.
     IdTokenUnknownKid,
+    /// OIDC: the next ID token is signed with a new key that the JWKS publishes from now on (key
+    /// rotation: a client that refetches the JWKS once on an unknown `kid` verifies it).
+    IdTokenRotatedKey,
     /// OIDC: completion redirects back to itself forever.
     RedirectLoop,
     /// OIDC: `authorize`/status/collect answer `{"error": .., "error_description": ..}`.
@@ -103,7 +106,8 @@ impl FaultKind {
             | FaultKind::IdTokenWrongNonce
             | FaultKind::IdTokenExpired
             | FaultKind::IdTokenWrongIssuer
-            | FaultKind::IdTokenUnknownKid => endpoint == E::OidcToken,
+            | FaultKind::IdTokenUnknownKid
+            | FaultKind::IdTokenRotatedKey => endpoint == E::OidcToken,
             FaultKind::RedirectLoop => endpoint == E::Complete,
             FaultKind::ErrorJson { .. } => {
                 matches!(endpoint, E::Authorize | E::Status | E::Collect)
