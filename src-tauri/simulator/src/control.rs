@@ -29,6 +29,10 @@ pub struct SessionView {
     pub picked_up: bool,
     /// Current animated QR string while a QR order waits to be scanned.
     pub qr_data: Option<String>,
+    /// QR orders: the secret behind `qr_data`, for tests that check the HMAC. Never served over
+    /// the HTTP control API (Signicat never reveals it either).
+    #[serde(skip)]
+    pub qr_start_secret: Option<String>,
     pub auto_start_token: Option<String>,
     /// Consent Signature: the text to sign.
     pub sign_text: Option<String>,
@@ -58,6 +62,7 @@ impl From<OrderSnapshot> for SessionView {
             binding_choices: o.binding_choices,
             picked_up: o.picked_up,
             qr_data: o.qr_data,
+            qr_start_secret: o.qr_start_secret,
             auto_start_token: o.auto_start_token,
             sign_text: o.sign_text,
             persona: o.persona,

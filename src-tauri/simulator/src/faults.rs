@@ -99,7 +99,10 @@ impl FaultKind {
                 E::Create | E::Get | E::Cancel | E::Userinfo | E::Signature
             ),
             FaultKind::DropCookie => {
-                matches!(endpoint, E::Authorize | E::Status | E::Collect | E::Complete)
+                matches!(
+                    endpoint,
+                    E::Authorize | E::Status | E::Collect | E::Complete
+                )
             }
             FaultKind::IdTokenBadSignature
             | FaultKind::IdTokenWrongAudience
@@ -193,9 +196,7 @@ impl Faults {
         let mut pending = self.lock();
         let index = pending.iter().position(|f| {
             (f.target == endpoint || f.target == Endpoint::Any)
-                && f.session
-                    .as_deref()
-                    .is_none_or(|s| Some(s) == session)
+                && f.session.as_deref().is_none_or(|s| Some(s) == session)
                 && f.kind.applies_to(endpoint)
         })?;
         let fault = pending.get_mut(index)?;

@@ -160,9 +160,19 @@ mod tests {
 
     #[test]
     fn norwegian_test_numbers() {
-        assert_eq!(norwegian_birth_date("29124815345"), Some(date!(1948 - 12 - 29)));
-        assert_eq!(norwegian_birth_date("01100844350"), Some(date!(1908 - 10 - 01)));
-        assert_eq!(norwegian_birth_date("17029012345"), None, "documentation example");
+        assert_eq!(
+            norwegian_birth_date("29124815345"),
+            Some(date!(1948 - 12 - 29))
+        );
+        assert_eq!(
+            norwegian_birth_date("01100844350"),
+            Some(date!(1908 - 10 - 01))
+        );
+        assert_eq!(
+            norwegian_birth_date("17029012345"),
+            None,
+            "documentation example"
+        );
         assert_eq!(norwegian_birth_date("2912481534"), None);
         assert_eq!(norwegian_birth_date("29124815346"), None);
         assert_eq!(norwegian_birth_date("2912481534a"), None);
@@ -170,16 +180,26 @@ mod tests {
 
     #[test]
     fn swedish_test_numbers() {
-        assert_eq!(swedish_birth_date("198304062717"), Some(date!(1983 - 04 - 06)));
+        assert_eq!(
+            swedish_birth_date("198304062717"),
+            Some(date!(1983 - 04 - 06))
+        );
         assert!(swedish_birth_date("199010270537").is_some());
         assert!(swedish_birth_date("199010275312").is_some());
         assert_eq!(swedish_birth_date("199010275313"), None);
-        assert_eq!(swedish_birth_date("8304062717"), None, "10-digit form not accepted");
+        assert_eq!(
+            swedish_birth_date("8304062717"),
+            None,
+            "10-digit form not accepted"
+        );
     }
 
     #[test]
     fn phones_and_dates() {
-        assert_eq!(norwegian_mobile_e164("+4799887766").as_deref(), Some("99887766"));
+        assert_eq!(
+            norwegian_mobile_e164("+4799887766").as_deref(),
+            Some("99887766")
+        );
         assert_eq!(norwegian_mobile_e164("99887766"), None);
         assert_eq!(norwegian_mobile_e164("+4729887766"), None);
         assert_eq!(iso_date("1983-12-07"), Some(date!(1983 - 12 - 07)));

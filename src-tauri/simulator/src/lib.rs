@@ -161,7 +161,9 @@ pub struct Simulator {
 
 impl fmt::Debug for Simulator {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Simulator").field("addr", &self.addr).finish()
+        f.debug_struct("Simulator")
+            .field("addr", &self.addr)
+            .finish()
     }
 }
 

@@ -248,7 +248,8 @@ pub fn all() -> Vec<Persona> {
             "Avbrytare",
             None,
             Scenario {
-                description: "scans after 1 s, cancels in the app after 2 s (userCancel: REST ABORT)",
+                description:
+                    "scans after 1 s, cancels in the app after 2 s (userCancel: REST ABORT)",
                 steps: vec![(secs(1.0), Step::PickUp), (secs(2.0), Step::Reject)],
             },
         ),

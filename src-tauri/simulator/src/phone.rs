@@ -47,7 +47,10 @@ impl Method {
 pub enum Identity {
     NorwegianNin(String),
     /// 8 national digits and the birth date.
-    NorwegianPhone { phone: String, birth_date: Date },
+    NorwegianPhone {
+        phone: String,
+        birth_date: Date,
+    },
     /// A 12-digit personnummer, or none (any Swedish customer may scan the QR code).
     SwedishNin(Option<String>),
 }
@@ -131,6 +134,8 @@ pub struct OrderSnapshot {
     pub auto_start_token: Option<String>,
     /// The current animated QR string, only while a QR order is not yet picked up.
     pub qr_data: Option<String>,
+    /// QR orders: the server-side `qrStartSecret` (tests verify `qr_data` against it).
+    pub qr_start_secret: Option<String>,
     pub sign_text: Option<String>,
     pub created_at: OffsetDateTime,
     pub expires_at: OffsetDateTime,
@@ -244,16 +249,13 @@ impl Order {
     }
 
     fn snapshot(&self, now: Instant) -> OrderSnapshot {
-        let qr_data = (self.spec.method == Method::SbidQr
-            && !self.picked_up
-            && !self.status.is_terminal())
-        .then(|| {
-            let t = now.saturating_duration_since(self.created).as_secs();
-            qr::qr_data(&self.qr_start_token, &self.qr_start_secret, t)
-        });
-        let wall = |i: Instant| {
-            self.created_wall + i.saturating_duration_since(self.created)
-        };
+        let qr_data =
+            (self.spec.method == Method::SbidQr && !self.picked_up && !self.status.is_terminal())
+                .then(|| {
+                    let t = now.saturating_duration_since(self.created).as_secs();
+                    qr::qr_data(&self.qr_start_token, &self.qr_start_secret, t)
+                });
+        let wall = |i: Instant| self.created_wall + i.saturating_duration_since(self.created);
         OrderSnapshot {
             id: self.id.clone(),
             family: self.spec.family,
@@ -267,6 +269,8 @@ impl Order {
             binding_choices: self.binding_choices.clone(),
             auto_start_token: self.auto_start_token.clone(),
             qr_data,
+            qr_start_secret: (self.spec.method == Method::SbidQr)
+                .then(|| self.qr_start_secret.clone()),
             sign_text: self.spec.sign_text.clone(),
             created_at: self.created_wall,
             expires_at: self.created_wall + self.spec.lifetime,

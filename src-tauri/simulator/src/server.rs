@@ -43,7 +43,11 @@ impl<S: Send + Sync> FromRequestParts<S> for ConnHandle {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(parts.extensions.get::<ConnHandle>().cloned().unwrap_or_default())
+        Ok(parts
+            .extensions
+            .get::<ConnHandle>()
+            .cloned()
+            .unwrap_or_default())
     }
 }
 
@@ -77,8 +81,8 @@ async fn serve_connection(
         let mut app = app.clone();
         async move { app.call(req).await }
     });
-    let conn = hyper::server::conn::http1::Builder::new()
-        .serve_connection(TokioIo::new(stream), service);
+    let conn =
+        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
     tokio::pin!(conn);
     let mut shutting_down = *shutdown.borrow();
     if shutting_down {

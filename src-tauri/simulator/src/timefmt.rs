@@ -4,9 +4,8 @@ use time::format_description::FormatItem;
 use time::macros::format_description;
 use time::OffsetDateTime;
 
-const SIGNICAT: &[FormatItem<'static>] = format_description!(
-    "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:7]+00:00"
-);
+const SIGNICAT: &[FormatItem<'static>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:7]+00:00");
 
 pub(crate) fn signicat(t: OffsetDateTime) -> String {
     let utc = t.to_offset(time::UtcOffset::UTC);

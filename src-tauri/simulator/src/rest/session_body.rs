@@ -53,7 +53,10 @@ pub(crate) fn parse(body: &[u8]) -> Result<CreateRequest, Vec<InvalidParam>> {
             [Value::String(p)] if p == "nbid" => Some("nbid"),
             [Value::String(p)] if p == "sbid" => Some("sbid"),
             [Value::String(p)] => {
-                bad.push(InvalidParam::new("allowedProviders", format!("unknown provider '{p}'")));
+                bad.push(InvalidParam::new(
+                    "allowedProviders",
+                    format!("unknown provider '{p}'"),
+                ));
                 None
             }
             _ => {
@@ -84,7 +87,10 @@ pub(crate) fn parse(body: &[u8]) -> Result<CreateRequest, Vec<InvalidParam>> {
             })
         }
         Some(Value::Array(_)) => {
-            bad.push(InvalidParam::new("requestedAttributes", "must not be empty"));
+            bad.push(InvalidParam::new(
+                "requestedAttributes",
+                "must not be empty",
+            ));
             Vec::new()
         }
         Some(_) => {
@@ -114,7 +120,10 @@ pub(crate) fn parse(body: &[u8]) -> Result<CreateRequest, Vec<InvalidParam>> {
         Some(v) => match v.as_u64() {
             Some(n) if n > 0 => Some(n),
             _ => {
-                bad.push(InvalidParam::new("sessionLifetime", "must be a positive integer (seconds)"));
+                bad.push(InvalidParam::new(
+                    "sessionLifetime",
+                    "must be a positive integer (seconds)",
+                ));
                 None
             }
         },

@@ -66,12 +66,12 @@ fn authorize(
             "signicat-accountId",
             "the query parameter is required",
         )])),
-        Some(a) if a != state.config().account_id => Err(Problem::new(
-            StatusCode::FORBIDDEN,
-            "access_denied",
-            "Forbidden",
-        )
-        .detail("The client has no access to this account.")),
+        Some(a) if a != state.config().account_id => {
+            Err(
+                Problem::new(StatusCode::FORBIDDEN, "access_denied", "Forbidden")
+                    .detail("The client has no access to this account."),
+            )
+        }
         Some(_) => Ok(()),
     }
 }
@@ -215,7 +215,11 @@ fn session_json(order: &OrderSnapshot, meta: &RestMeta) -> Value {
     match order.status {
         OrderStatus::Success => {
             body["subject"] = subject(order, &req.requested_attributes);
-            body["loa"] = json!(if req.provider == "nbid" { "high" } else { "substantial" });
+            body["loa"] = json!(if req.provider == "nbid" {
+                "high"
+            } else {
+                "substantial"
+            });
         }
         OrderStatus::Failed(code) => {
             body["error"] = json!({

@@ -59,7 +59,13 @@ impl TokenStore {
     }
 
     /// A JWT (HS256 with a per-simulator key) carrying `account_id`.
-    pub(crate) fn issue(&self, issuer: &str, client_id: &str, account_id: &str, ttl: Duration) -> String {
+    pub(crate) fn issue(
+        &self,
+        issuer: &str,
+        client_id: &str,
+        account_id: &str,
+        ttl: Duration,
+    ) -> String {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"at+jwt"}"#);
         let claims = serde_json::json!({
@@ -108,7 +114,9 @@ impl TokenStore {
 fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
 }
 
 fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
@@ -169,7 +177,11 @@ pub(crate) async fn token(
             )
         }
         None => {
-            return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "grant_type is missing")
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "grant_type is missing",
+            )
         }
     }
     if let Some(scope) = form.get("scope") {
@@ -178,14 +190,25 @@ pub(crate) async fn token(
         }
     }
     let credentials = basic_credentials(&headers).or_else(|| {
-        Some((form.get("client_id")?.clone(), form.get("client_secret")?.clone()))
+        Some((
+            form.get("client_id")?.clone(),
+            form.get("client_secret")?.clone(),
+        ))
     });
     let expected = &state.config().rest_client;
     let Some((id, secret)) = credentials else {
-        return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "client authentication is missing");
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "client authentication is missing",
+        );
     };
     if id != expected.client_id || secret != expected.client_secret {
-        return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "unknown client or wrong secret");
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "unknown client or wrong secret",
+        );
     }
     let ttl = state.config().token_ttl;
     let issuer = format!("{}/auth/open", state.base_url());
