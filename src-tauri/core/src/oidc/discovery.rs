@@ -1,0 +1,180 @@
+//! The issuer's discovery document and JWKS, fetched once and shared by every flow of a client.
+//! Uses its own cookie-less HTTP client: nothing here belongs to a customer's session.
+
+use super::http::{require_secure, send, OAuthErrorBody};
+use crate::{Error, Result};
+use josekit::jwk::{Jwk, JwkSet};
+use serde::Deserialize;
+use std::sync::Arc;
+use tokio::sync::{Mutex, OnceCell};
+use url::Url;
+
+/// The endpoints we use from `/.well-known/openid-configuration`.
+#[derive(Debug, Clone)]
+pub(crate) struct ProviderMetadata {
+    pub authorization_endpoint: Url,
+    pub token_endpoint: Url,
+    pub userinfo_endpoint: Url,
+    pub jwks_uri: Url,
+}
+
+#[derive(Deserialize)]
+struct RawMetadata {
+    issuer: String,
+    authorization_endpoint: String,
+    token_endpoint: String,
+    userinfo_endpoint: String,
+    jwks_uri: String,
+}
+
+fn endpoint(value: &str, name: &str) -> Result<Url> {
+    let u = Url::parse(value)
+        .map_err(|e| Error::Protocol(format!("discovery: {name} is not a URL: {e}")))?;
+    require_secure(&u, name)?;
+    Ok(u)
+}
+
+pub(crate) struct IssuerCache {
+    http: reqwest::Client,
+    /// Without a trailing slash, exactly as ID tokens must carry it in `iss`.
+    issuer: String,
+    metadata: OnceCell<Arc<ProviderMetadata>>,
+    jwks: Mutex<Option<Arc<JwkSet>>>,
+}
+
+/// The public key to encrypt a request object with, and its JWE `alg`.
+pub(crate) struct EncryptionKey {
+    pub jwk: Jwk,
+    pub kid: String,
+    pub alg: String,
+}
+
+pub(crate) fn trim_issuer(issuer: &Url) -> String {
+    issuer.as_str().trim_end_matches('/').to_string()
+}
+
+impl IssuerCache {
+    pub fn new(http: reqwest::Client, issuer: &Url) -> Self {
+        IssuerCache {
+            http,
+            issuer: trim_issuer(issuer),
+            metadata: OnceCell::new(),
+            jwks: Mutex::new(None),
+        }
+    }
+
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// Discovery, fetched on first use. A failed fetch is not cached: the next flow tries again.
+    pub async fn metadata(&self) -> Result<Arc<ProviderMetadata>> {
+        self.metadata
+            .get_or_try_init(|| async {
+                let url = format!("{}/.well-known/openid-configuration", self.issuer);
+                let resp = send(self.http.get(&url).header("Accept", "application/json")).await?;
+                let status = resp.status();
+                let body = resp
+                    .bytes()
+                    .await
+                    .map_err(|e| Error::Network(format!("discovery: {e}")))?;
+                if !status.is_success() {
+                    return Err(OAuthErrorBody::into_error(
+                        status.as_u16(),
+                        &body,
+                        "discovery",
+                    ));
+                }
+                let raw: RawMetadata = serde_json::from_slice(&body)
+                    .map_err(|e| Error::Protocol(format!("discovery document: {e}")))?;
+                if raw.issuer.trim_end_matches('/') != self.issuer {
+                    return Err(Error::Protocol(format!(
+                        "discovery names issuer {:?}, expected {:?}",
+                        raw.issuer, self.issuer
+                    )));
+                }
+                Ok(Arc::new(ProviderMetadata {
+                    authorization_endpoint: endpoint(
+                        &raw.authorization_endpoint,
+                        "authorization_endpoint",
+                    )?,
+                    token_endpoint: endpoint(&raw.token_endpoint, "token_endpoint")?,
+                    userinfo_endpoint: endpoint(&raw.userinfo_endpoint, "userinfo_endpoint")?,
+                    jwks_uri: endpoint(&raw.jwks_uri, "jwks_uri")?,
+                }))
+            })
+            .await
+            .cloned()
+    }
+
+    async fn fetch_jwks(&self) -> Result<Arc<JwkSet>> {
+        let meta = self.metadata().await?;
+        let resp = send(
+            self.http
+                .get(meta.jwks_uri.clone())
+                .header("Accept", "application/json"),
+        )
+        .await?;
+        let status = resp.status();
+        let body = resp
+            .bytes()
+            .await
+            .map_err(|e| Error::Network(format!("jwks: {e}")))?;
+        if !status.is_success() {
+            return Err(OAuthErrorBody::into_error(status.as_u16(), &body, "jwks"));
+        }
+        let set = JwkSet::from_bytes(&body).map_err(|e| Error::Protocol(format!("jwks: {e}")))?;
+        Ok(Arc::new(set))
+    }
+
+    /// The cached JWKS, or a fresh one when `refresh` is set or nothing is cached yet.
+    async fn jwks(&self, refresh: bool) -> Result<Arc<JwkSet>> {
+        let mut cached = self.jwks.lock().await;
+        match cached.as_ref() {
+            Some(set) if !refresh => Ok(set.clone()),
+            _ => {
+                let set = self.fetch_jwks().await?;
+                *cached = Some(set.clone());
+                Ok(set)
+            }
+        }
+    }
+
+    /// The RSA signing key with this `kid`. Signicat rotates keys: an unknown `kid` refetches the
+    /// JWKS once before giving up.
+    pub async fn signing_key(&self, kid: &str) -> Result<Jwk> {
+        for refresh in [false, true] {
+            let set = self.jwks(refresh).await?;
+            if let Some(k) = set
+                .get(kid)
+                .into_iter()
+                .find(|k| k.key_type() == "RSA" && k.key_use().is_none_or(|u| u == "sig"))
+            {
+                return Ok(k.clone());
+            }
+        }
+        Err(Error::IdToken(format!(
+            "signed with key {kid:?}, which the issuer does not publish"
+        )))
+    }
+
+    /// The issuer's `use: "enc"` RSA key for request objects.
+    pub async fn encryption_key(&self) -> Result<EncryptionKey> {
+        let set = self.jwks(false).await?;
+        let key = set
+            .keys()
+            .into_iter()
+            .find(|k| k.key_type() == "RSA" && k.key_use() == Some("enc"))
+            .ok_or_else(|| Error::Protocol("the JWKS has no encryption key".into()))?;
+        let kid = key
+            .key_id()
+            .ok_or_else(|| Error::Protocol("the JWKS encryption key has no kid".into()))?
+            .to_string();
+        let alg = key.algorithm().unwrap_or("RSA-OAEP").to_string();
+        Ok(EncryptionKey {
+            jwk: key.clone(),
+            kid,
+            alg,
+        })
+    }
+}
