@@ -1,0 +1,66 @@
+//! The profile file as written on disk (TOML) and edited in Settings. Nothing here is validated:
+//! `Profile::validate` turns it into the checked `Profile` the engine uses.
+
+use serde::{Deserialize, Serialize};
+
+use crate::messages::Lang;
+
+/// One Signicat setup, as stored in `{config dir}/id-desk/profiles/{name}.toml`.
+/// Unknown keys are refused, so a misspelt key (or a secret pasted into the file) is reported
+/// instead of silently ignored.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileConfig {
+    pub name: String,
+    #[serde(default)]
+    pub allow_test_identities: bool,
+    #[serde(default)]
+    pub language: Lang,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rest: Option<RestConfig>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oidc: Option<OidcConfig>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sbid: Option<SbidConfig>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub templates: Vec<TemplateConfig>,
+}
+
+/// `[rest]`: the Authentication REST API.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RestConfig {
+    pub base_url: String,
+    pub account_id: String,
+    pub client_id: String,
+    /// Defaults to `{base_url}/auth/open/connect/token`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_url: Option<String>,
+}
+
+/// `[oidc]`: the legacy OIDC ("inapp") server.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcConfig {
+    pub issuer: String,
+    pub client_id: String,
+    /// The Consent Signature client; without it the profile cannot collect signatures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign_client_id: Option<String>,
+    pub redirect_uri: String,
+}
+
+/// `[sbid]`: Swedish BankID needs the customer-facing IP of this workstation or branch.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SbidConfig {
+    pub end_user_ip: String,
+}
+
+/// `[[templates]]`: a consent text with `{placeholders}`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateConfig {
+    pub name: String,
+    pub text: String,
+}

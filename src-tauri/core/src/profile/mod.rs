@@ -1,0 +1,212 @@
+//! Profiles: one Signicat setup each (issue 6). `ProfileConfig` is the TOML file as written;
+//! `Profile` is the checked form the engine uses (URLs parse, HTTPS except on loopback, required
+//! ids present, IP parses), with errors naming the field (`rest.base_url`). Secrets are never part
+//! of a profile: they live in the OS keyring under the profile's name (`secrets`).
+
+mod config;
+mod store;
+mod template;
+mod validate;
+
+use std::net::IpAddr;
+
+use url::Url;
+
+use crate::messages::Lang;
+use crate::Result;
+
+pub use config::{OidcConfig, ProfileConfig, RestConfig, SbidConfig, TemplateConfig};
+pub use store::ProfileStore;
+pub use template::Template;
+
+/// The built-in Training profile's name (reserved: no file may use it).
+pub const TRAINING: &str = "training";
+/// Signicat's Authentication REST API host (test and production accounts alike).
+pub const SIGNICAT_API: &str = "https://api.signicat.com";
+pub const SIGNICAT_TEST_ISSUER: &str = "https://preprod.signicat.com/oidc";
+pub const SIGNICAT_PRODUCTION_ISSUER: &str = "https://id.signicat.com/oidc";
+
+/// A validated profile. Built only by `Profile::validate` (or `Profile::training`), so every value
+/// in it has passed the checks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Profile {
+    name: String,
+    allow_test_identities: bool,
+    language: Lang,
+    rest: Option<RestSettings>,
+    oidc: Option<OidcSettings>,
+    sbid: Option<SbidSettings>,
+    templates: Vec<Template>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RestSettings {
+    pub base_url: Url,
+    /// `token_url` from the file, or `{base_url}/auth/open/connect/token`.
+    pub token_url: Url,
+    pub account_id: String,
+    pub client_id: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OidcSettings {
+    /// Kept exactly as configured: ID tokens' `iss` is compared with it character for character.
+    pub issuer: String,
+    pub client_id: String,
+    pub sign_client_id: Option<String>,
+    pub redirect_uri: Url,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SbidSettings {
+    pub end_user_ip: IpAddr,
+}
+
+/// What the simulator generated for a Training session, besides its URLs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrainingIds {
+    pub account_id: String,
+    pub rest_client_id: String,
+    pub oidc_client_id: String,
+    pub sign_client_id: String,
+    pub redirect_uri: String,
+}
+
+impl Profile {
+    /// Checks every field; the first problem is returned with the field's dotted name.
+    pub fn validate(config: &ProfileConfig) -> Result<Profile> {
+        validate::profile(config)
+    }
+
+    /// The Training profile: the in-process simulator at `base_url` (REST) and `issuer` (OIDC),
+    /// test identities allowed, Swedish BankID end-user IP 127.0.0.1.
+    pub fn training(base_url: &str, issuer: &str, ids: &TrainingIds) -> Result<Profile> {
+        Profile::validate(&ProfileConfig {
+            name: TRAINING.to_string(),
+            allow_test_identities: true,
+            language: Lang::En,
+            rest: Some(RestConfig {
+                base_url: base_url.to_string(),
+                account_id: ids.account_id.clone(),
+                client_id: ids.rest_client_id.clone(),
+                token_url: None,
+            }),
+            oidc: Some(OidcConfig {
+                issuer: issuer.to_string(),
+                client_id: ids.oidc_client_id.clone(),
+                sign_client_id: Some(ids.sign_client_id.clone()),
+                redirect_uri: ids.redirect_uri.clone(),
+            }),
+            sbid: Some(SbidConfig {
+                end_user_ip: "127.0.0.1".to_string(),
+            }),
+            templates: default_templates(),
+        })
+    }
+
+    /// Back to the editable file form (what `ProfileStore::save` writes).
+    pub fn to_config(&self) -> ProfileConfig {
+        ProfileConfig {
+            name: self.name.clone(),
+            allow_test_identities: self.allow_test_identities,
+            language: self.language,
+            rest: self.rest.as_ref().map(|r| RestConfig {
+                base_url: r.base_url.to_string(),
+                account_id: r.account_id.clone(),
+                client_id: r.client_id.clone(),
+                token_url: (validate::derived_token_url(&r.base_url).ok().as_ref()
+                    != Some(&r.token_url))
+                .then(|| r.token_url.to_string()),
+            }),
+            oidc: self.oidc.as_ref().map(|o| OidcConfig {
+                issuer: o.issuer.clone(),
+                client_id: o.client_id.clone(),
+                sign_client_id: o.sign_client_id.clone(),
+                redirect_uri: o.redirect_uri.to_string(),
+            }),
+            sbid: self.sbid.as_ref().map(|s| SbidConfig {
+                end_user_ip: s.end_user_ip.to_string(),
+            }),
+            templates: self
+                .templates
+                .iter()
+                .map(|t| TemplateConfig {
+                    name: t.name.clone(),
+                    text: t.text.clone(),
+                })
+                .collect(),
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    pub fn allow_test_identities(&self) -> bool {
+        self.allow_test_identities
+    }
+    pub fn language(&self) -> Lang {
+        self.language
+    }
+    /// `None` when the profile has no `[rest]` section (REST flows unavailable).
+    pub fn rest(&self) -> Option<&RestSettings> {
+        self.rest.as_ref()
+    }
+    /// `None` when the profile has no `[oidc]` section (legacy OIDC flows unavailable).
+    pub fn oidc(&self) -> Option<&OidcSettings> {
+        self.oidc.as_ref()
+    }
+    /// `None` when the profile has no `[sbid]` section (Swedish BankID unavailable).
+    pub fn sbid(&self) -> Option<&SbidSettings> {
+        self.sbid.as_ref()
+    }
+    pub fn templates(&self) -> &[Template] {
+        &self.templates
+    }
+    pub fn template(&self, name: &str) -> Option<&Template> {
+        self.templates.iter().find(|t| t.name == name)
+    }
+    pub fn is_training(&self) -> bool {
+        self.name == TRAINING
+    }
+}
+
+impl ProfileConfig {
+    /// Preset: Signicat's test environment. The account and client ids are the customer's own and
+    /// left empty for Settings to fill; the result does not validate until they are.
+    pub fn signicat_test(name: &str) -> ProfileConfig {
+        preset(name, SIGNICAT_TEST_ISSUER, true)
+    }
+
+    /// Preset: Signicat production. Test identities are refused.
+    pub fn signicat_production(name: &str) -> ProfileConfig {
+        preset(name, SIGNICAT_PRODUCTION_ISSUER, false)
+    }
+}
+
+fn preset(name: &str, issuer: &str, allow_test_identities: bool) -> ProfileConfig {
+    ProfileConfig {
+        name: name.to_string(),
+        allow_test_identities,
+        language: Lang::En,
+        rest: Some(RestConfig {
+            base_url: SIGNICAT_API.to_string(),
+            ..RestConfig::default()
+        }),
+        oidc: Some(OidcConfig {
+            issuer: issuer.to_string(),
+            ..OidcConfig::default()
+        }),
+        sbid: None,
+        templates: default_templates(),
+    }
+}
+
+fn default_templates() -> Vec<TemplateConfig> {
+    vec![TemplateConfig {
+        name: "Purchase".to_string(),
+        text: "I confirm that I buy {product} for {price}.".to_string(),
+    }]
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,198 @@
+//! The checks behind `Profile::validate`. Each error names the field with its dotted TOML path.
+
+use std::net::IpAddr;
+
+use url::{Host, Url};
+
+use super::{
+    OidcConfig, OidcSettings, Profile, ProfileConfig, RestConfig, RestSettings, SbidSettings,
+    Template, TRAINING,
+};
+use crate::{Error, Result};
+
+pub(super) fn profile(c: &ProfileConfig) -> Result<Profile> {
+    name(&c.name)?;
+    if c.rest.is_none() && c.oidc.is_none() {
+        return Err(Error::invalid_config(
+            "rest",
+            "the profile needs a [rest] or an [oidc] section",
+        ));
+    }
+    let rest = c.rest.as_ref().map(rest).transpose()?;
+    let oidc = c.oidc.as_ref().map(oidc).transpose()?;
+    let sbid = c
+        .sbid
+        .as_ref()
+        .map(|s| {
+            s.end_user_ip
+                .trim()
+                .parse::<IpAddr>()
+                .map(|end_user_ip| SbidSettings { end_user_ip })
+                .map_err(|_| {
+                    Error::invalid_config("sbid.end_user_ip", "must be an IPv4 or IPv6 address")
+                })
+        })
+        .transpose()?;
+    let mut templates: Vec<Template> = Vec::new();
+    for (i, t) in c.templates.iter().enumerate() {
+        let tname = t.name.trim();
+        if tname.is_empty() {
+            return Err(Error::invalid_config(
+                format!("templates[{i}].name"),
+                "is empty",
+            ));
+        }
+        if templates.iter().any(|x| x.name == tname) {
+            return Err(Error::invalid_config(
+                format!("templates[{i}].name"),
+                "another template has the same name",
+            ));
+        }
+        if t.text.trim().is_empty() {
+            return Err(Error::invalid_config(
+                format!("templates[{i}].text"),
+                "is empty",
+            ));
+        }
+        templates.push(Template {
+            name: tname.to_string(),
+            text: t.text.clone(),
+        });
+    }
+    Ok(Profile {
+        name: c.name.clone(),
+        allow_test_identities: c.allow_test_identities,
+        language: c.language,
+        rest,
+        oidc,
+        sbid,
+        templates,
+    })
+}
+
+/// Profile names become file names and keyring user names: keep them plain.
+pub(super) fn name(name: &str) -> Result<()> {
+    let bad = |reason: &str| Err(Error::invalid_config("name", reason));
+    if name.is_empty() {
+        return bad("is empty");
+    }
+    if name.chars().count() > 64 {
+        return bad("is longer than 64 characters");
+    }
+    if name.starts_with('.')
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+    {
+        return bad(
+            "may contain only letters a-z, digits, '-', '_' and '.', and not start with '.'",
+        );
+    }
+    Ok(())
+}
+
+/// Refuses `training` for a stored profile: that name belongs to the built-in simulator profile.
+pub(super) fn storable_name(n: &str) -> Result<()> {
+    name(n)?;
+    if n.eq_ignore_ascii_case(TRAINING) {
+        return Err(Error::invalid_config(
+            "name",
+            "\"training\" is reserved for Training mode",
+        ));
+    }
+    Ok(())
+}
+
+fn rest(c: &RestConfig) -> Result<RestSettings> {
+    let base_url = url("rest.base_url", &c.base_url)?;
+    let token_url = match c.token_url.as_deref().map(str::trim) {
+        Some(t) if !t.is_empty() => url("rest.token_url", t)?,
+        _ => derived_token_url(&base_url)?,
+    };
+    Ok(RestSettings {
+        base_url,
+        token_url,
+        account_id: id("rest.account_id", &c.account_id)?,
+        client_id: id("rest.client_id", &c.client_id)?,
+    })
+}
+
+fn oidc(c: &OidcConfig) -> Result<OidcSettings> {
+    let issuer = c.issuer.trim();
+    url("oidc.issuer", issuer)?;
+    let sign_client_id = match c.sign_client_id.as_deref() {
+        Some(s) if !s.trim().is_empty() => Some(id("oidc.sign_client_id", s)?),
+        _ => None,
+    };
+    Ok(OidcSettings {
+        issuer: issuer.to_string(),
+        client_id: id("oidc.client_id", &c.client_id)?,
+        sign_client_id,
+        redirect_uri: url("oidc.redirect_uri", &c.redirect_uri)?,
+    })
+}
+
+/// `{base}/auth/open/connect/token`, keeping any path the base URL has.
+pub(super) fn derived_token_url(base: &Url) -> Result<Url> {
+    let joined = format!(
+        "{}/auth/open/connect/token",
+        base.as_str().trim_end_matches('/')
+    );
+    Url::parse(&joined).map_err(|e| Error::invalid_config("rest.token_url", e.to_string()))
+}
+
+/// An absolute http(s) URL; plain `http` only on loopback (the simulator), never across a network.
+fn url(field: &str, raw: &str) -> Result<Url> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Err(Error::invalid_config(field, "is empty"));
+    }
+    let u = Url::parse(raw)
+        .map_err(|e| Error::invalid_config(field, format!("is not a valid URL ({e})")))?;
+    match u.scheme() {
+        "https" => {}
+        "http" if is_loopback(&u) => {}
+        "http" => {
+            return Err(Error::invalid_config(
+                field,
+                "must use https (plain http is allowed only on this machine: localhost, 127.0.0.0/8, ::1)",
+            ))
+        }
+        other => {
+            return Err(Error::invalid_config(
+                field,
+                format!("must be an https URL, not {other}:"),
+            ))
+        }
+    }
+    if u.host().is_none() {
+        return Err(Error::invalid_config(field, "has no host"));
+    }
+    if !u.username().is_empty() || u.password().is_some() {
+        return Err(Error::invalid_config(
+            field,
+            "must not carry a user name or password",
+        ));
+    }
+    Ok(u)
+}
+
+fn is_loopback(u: &Url) -> bool {
+    match u.host() {
+        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+fn id(field: &str, raw: &str) -> Result<String> {
+    let v = raw.trim();
+    if v.is_empty() {
+        return Err(Error::invalid_config(field, "is required"));
+    }
+    if v.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(Error::invalid_config(field, "must not contain spaces"));
+    }
+    Ok(v.to_string())
+}
