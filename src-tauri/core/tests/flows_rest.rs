@@ -1,0 +1,490 @@
+//! Every REST flow × every outcome against the simulator over real HTTP, plus the event grammar,
+//! one flow per identity, cancel and cancel_all, and the animated QR checked against the BankID
+//! HMAC algorithm.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod rest_support;
+
+use hmac::{Hmac, Mac};
+use id_desk_core::flow::{exit_code, FlowEvent, Method, RawFlowInput, CUSTOMER_ABORTED};
+use id_desk_core::Error;
+use rest_support::*;
+use sha2::Sha256;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy)]
+enum Expect {
+    Succeeded,
+    Failed(&'static str),
+    Cancelled,
+    Expired,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Act {
+    /// Let the persona act.
+    Nothing,
+    /// Staff cancel once the flow has started.
+    Cancel,
+    /// The customer (control API) scans and approves once a QR has been shown.
+    ScanAndApprove,
+}
+
+struct Case {
+    name: &'static str,
+    raw: RawFlowInput,
+    act: Act,
+    expect: Expect,
+}
+
+fn case(name: &'static str, raw: RawFlowInput, act: Act, expect: Expect) -> Case {
+    Case {
+        name,
+        raw,
+        act,
+        expect,
+    }
+}
+
+/// Runs one case on its own simulator (sessions expire after 3 s; unscanned QR fails after 2 s)
+/// and checks the terminal event, the grammar and what the simulator saw.
+async fn run_case(c: Case) {
+    let sim = simulator(|cfg| {
+        cfg.session_lifetime_override = Some(Duration::from_secs(3));
+        cfg.qr_scan_timeout = Duration::from_secs(2);
+    })
+    .await;
+    let control = sim.control();
+    let engine = engine(&sim);
+    let rec = Recorder::default();
+    let req = request(&c.raw);
+    let method = req.method();
+    let id = engine.start(req, rec.sink()).await.unwrap();
+    match c.act {
+        Act::Nothing => {}
+        Act::Cancel => {
+            rec.until(&id, |e| matches!(e, FlowEvent::Started { .. }))
+                .await;
+            engine.cancel(&id).await.unwrap();
+        }
+        Act::ScanAndApprove => {
+            rec.until(&id, |e| matches!(e, FlowEvent::Qr { .. })).await;
+            let sid = control.sessions()[0].id.clone();
+            control.scan_qr(&sid).unwrap();
+            control.approve(&sid).unwrap();
+        }
+    }
+    let terminal = tokio::time::timeout(Duration::from_secs(15), engine.wait(&id))
+        .await
+        .unwrap_or_else(|_| panic!("{}: no terminal event", c.name))
+        .unwrap();
+    let events = rec.events(&id);
+    assert_well_formed(&events);
+    assert_eq!(events.last(), Some(&terminal), "{}", c.name);
+    let ok = match (c.expect, &terminal) {
+        (Expect::Succeeded, FlowEvent::Succeeded { .. }) => true,
+        (Expect::Failed(want), FlowEvent::Failed { code, message }) => {
+            assert!(!message.is_empty(), "{}: failure without a message", c.name);
+            code == want
+        }
+        (Expect::Cancelled, FlowEvent::Cancelled) => true,
+        (Expect::Expired, FlowEvent::Expired) => true,
+        _ => false,
+    };
+    assert!(ok, "{}: expected {:?}, got {terminal:?}", c.name, c.expect);
+
+    let sessions = control.sessions();
+    assert_eq!(sessions.len(), 1, "{}: exactly one session", c.name);
+    let session = &sessions[0];
+    let stats = control.stats();
+    assert_eq!(stats.creates(), 1, "{}", c.name);
+    assert_eq!(stats.token_requests(), 1, "{}", c.name);
+    match &terminal {
+        FlowEvent::Succeeded { subject } => {
+            assert_eq!(subject.name, session.customer_name, "{}", c.name);
+            if let Some(nin) = &subject.nin {
+                assert_eq!(
+                    subject.nin_masked.as_deref(),
+                    Some(format!("{}*****", &nin[..6]).as_str())
+                );
+            }
+            let country = if method == Method::NbidMobile || method == Method::NbidSafeConversation
+            {
+                "NO"
+            } else {
+                "SE"
+            };
+            assert_eq!(subject.country.as_deref(), Some(country), "{}", c.name);
+            assert!(subject.loa.is_some(), "{}", c.name);
+        }
+        FlowEvent::Cancelled => {
+            assert_eq!(session.status, "CANCELLED", "{}", c.name);
+            assert_eq!(stats.session(&session.id).cancels, 1, "{}", c.name);
+        }
+        _ => {}
+    }
+    // Method-specific artefacts, shown before the terminal event.
+    let tags: Vec<String> = events.iter().map(tag).collect();
+    match method {
+        Method::NbidSafeConversation => {
+            let bm = events.iter().find_map(|e| match e {
+                FlowEvent::BindingMessage { text } => Some(text.clone()),
+                _ => None,
+            });
+            assert_eq!(bm, session.binding_message, "{}: {tags:?}", c.name);
+            assert_eq!(tags[1], "binding_message", "{}: {tags:?}", c.name);
+        }
+        Method::SbidAppLaunch => {
+            let token = session.auto_start_token.clone().unwrap();
+            assert!(
+                events.contains(&FlowEvent::AppLaunch {
+                    url: format!("bankid:///?autostarttoken={token}&redirect=null")
+                }),
+                "{}: {tags:?}",
+                c.name
+            );
+        }
+        Method::SbidQr => assert!(tags.contains(&"qr".to_string()), "{}: {tags:?}", c.name),
+        _ => {}
+    }
+    assert!(
+        tags.contains(&"progress".to_string()),
+        "{}: {tags:?}",
+        c.name
+    );
+    eprintln!(
+        "[figures] {}: polls {} events {:?}",
+        c.name,
+        stats.session(&session.id).polls,
+        tags
+    );
+}
+
+async fn run_all(cases: Vec<Case>) {
+    futures::future::join_all(cases.into_iter().map(run_case)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn safe_conversation_every_outcome() {
+    use Method::NbidSafeConversation as M;
+    run_all(vec![
+        case(
+            "sc success",
+            input(M, Some("29124815345")),
+            Act::Nothing,
+            Expect::Succeeded,
+        ),
+        case(
+            "sc abort",
+            input(M, Some("01100844350")),
+            Act::Nothing,
+            Expect::Failed(CUSTOMER_ABORTED),
+        ),
+        case(
+            "sc error",
+            input(M, Some("23017500112")),
+            Act::Nothing,
+            Expect::Failed("certificateErr"),
+        ),
+        case(
+            "sc wrong words",
+            input(M, Some("30049200079")),
+            Act::Nothing,
+            Expect::Failed("userDeclinedCall"),
+        ),
+        case(
+            "sc expired",
+            input(M, Some("15059000141")),
+            Act::Nothing,
+            Expect::Expired,
+        ),
+        case(
+            "sc cancelled",
+            input(M, Some("15059000141")),
+            Act::Cancel,
+            Expect::Cancelled,
+        ),
+    ])
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn bankid_on_mobile_every_outcome() {
+    run_all(vec![
+        case(
+            "mobile success",
+            mobile_input("+47 998 87 766", "1983-12-07"),
+            Act::Nothing,
+            Expect::Succeeded,
+        ),
+        case(
+            "mobile abort",
+            mobile_input("91234567", "1975-01-23"),
+            Act::Nothing,
+            Expect::Failed(CUSTOMER_ABORTED),
+        ),
+        case(
+            "mobile expired",
+            mobile_input("48123456", "1990-05-15"),
+            Act::Nothing,
+            Expect::Expired,
+        ),
+        case(
+            "mobile cancelled",
+            mobile_input("48123456", "1990-05-15"),
+            Act::Cancel,
+            Expect::Cancelled,
+        ),
+    ])
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn swedish_qr_every_outcome() {
+    use Method::SbidQr as M;
+    run_all(vec![
+        case(
+            "qr success (persona)",
+            input(M, Some("198304062717")),
+            Act::Nothing,
+            Expect::Succeeded,
+        ),
+        case(
+            "qr success (anyone scans)",
+            input(M, None),
+            Act::ScanAndApprove,
+            Expect::Succeeded,
+        ),
+        case(
+            "qr abort",
+            input(M, Some("199010270537")),
+            Act::Nothing,
+            Expect::Failed(CUSTOMER_ABORTED),
+        ),
+        case(
+            "qr error",
+            input(M, Some("199010275312")),
+            Act::Nothing,
+            Expect::Failed("certificateErr"),
+        ),
+        case(
+            "qr never scanned",
+            input(M, Some("198503151238")),
+            Act::Nothing,
+            Expect::Failed("startFailed"),
+        ),
+        case(
+            "qr expired",
+            input(M, Some("199207071235")),
+            Act::Nothing,
+            Expect::Expired,
+        ),
+        case(
+            "qr cancelled",
+            input(M, None),
+            Act::Cancel,
+            Expect::Cancelled,
+        ),
+    ])
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn swedish_app_launch_every_outcome() {
+    use Method::SbidAppLaunch as M;
+    run_all(vec![
+        case(
+            "app success",
+            input(M, Some("198304062717")),
+            Act::Nothing,
+            Expect::Succeeded,
+        ),
+        case(
+            "app abort",
+            input(M, Some("199010270537")),
+            Act::Nothing,
+            Expect::Failed(CUSTOMER_ABORTED),
+        ),
+        case(
+            "app error",
+            input(M, Some("199010275312")),
+            Act::Nothing,
+            Expect::Failed("certificateErr"),
+        ),
+        case(
+            "app expired",
+            input(M, Some("199207071235")),
+            Act::Nothing,
+            Expect::Expired,
+        ),
+        case(
+            "app cancelled",
+            input(M, None),
+            Act::Cancel,
+            Expect::Cancelled,
+        ),
+    ])
+    .await;
+}
+
+/// Every QR string is `bankid.<token>.<t>.<hex HMAC-SHA256(secret, t)>`, t counts up from 0, and
+/// consecutive events differ (the engine forwards each new animation frame).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn qr_strings_follow_the_bankid_hmac_algorithm() {
+    let sim = simulator(|cfg| cfg.qr_scan_timeout = Duration::from_secs(30)).await;
+    let control = sim.control();
+    let engine = engine(&sim);
+    let rec = Recorder::default();
+    let id = engine
+        .start(request(&input(Method::SbidQr, None)), rec.sink())
+        .await
+        .unwrap();
+    // Three frames: polls run every second while the QR is shown.
+    for _ in 0..500 {
+        let n = rec
+            .events(&id)
+            .iter()
+            .filter(|e| matches!(e, FlowEvent::Qr { .. }))
+            .count();
+        if n >= 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let session = control.sessions()[0].clone();
+    let secret = qr_start_secret(&control, &session.id);
+    let frames: Vec<String> = rec
+        .events(&id)
+        .into_iter()
+        .filter_map(|e| match e {
+            FlowEvent::Qr { data } => Some(data),
+            _ => None,
+        })
+        .collect();
+    assert!(frames.len() >= 3, "{frames:?}");
+    let mut last_t = None;
+    let mut token = None;
+    for f in &frames {
+        let parts: Vec<&str> = f.split('.').collect();
+        assert_eq!(parts.len(), 4, "{f}");
+        assert_eq!(parts[0], "bankid");
+        let t: u64 = parts[2].parse().unwrap();
+        let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+        mac.update(t.to_string().as_bytes());
+        assert_eq!(parts[3], hex::encode(mac.finalize().into_bytes()), "{f}");
+        if let Some(prev) = last_t {
+            assert!(t > prev, "qrTime must increase: {frames:?}");
+        }
+        assert_eq!(*token.get_or_insert(parts[1].to_string()), parts[1]);
+        last_t = Some(t);
+    }
+    engine.cancel(&id).await.unwrap();
+    assert_eq!(engine.wait(&id).await, Some(FlowEvent::Cancelled));
+}
+
+/// The simulator keeps the secret server-side; its control API exposes it for this check.
+fn qr_start_secret(control: &id_desk_simulator::Control, id: &str) -> String {
+    control.session(id).unwrap().qr_start_secret.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_flow_per_identity_and_running_list() {
+    let sim = simulator(|_| {}).await;
+    let engine = engine(&sim);
+    let rec = Recorder::default();
+    let raw = input(Method::NbidSafeConversation, Some("15059000141"));
+    let first = engine.start(request(&raw), rec.sink()).await.unwrap();
+    let err = engine.start(request(&raw), rec.sink()).await.unwrap_err();
+    match &err {
+        Error::AlreadyRunning { flow_id } => assert_eq!(flow_id, first.as_str()),
+        other => panic!("expected already_running, got {other:?}"),
+    }
+    // An open QR has no identity: any number may run side by side.
+    let qr1 = engine
+        .start(request(&input(Method::SbidQr, None)), rec.sink())
+        .await
+        .unwrap();
+    let qr2 = engine
+        .start(request(&input(Method::SbidQr, None)), rec.sink())
+        .await
+        .unwrap();
+    let running = engine.running();
+    assert_eq!(running.len(), 3);
+    let listed = running.iter().find(|r| r.flow_id == first).unwrap();
+    assert_eq!(listed.identity_masked.as_deref(), Some("150590*****"));
+    assert_eq!(listed.method, Method::NbidSafeConversation);
+    assert!(!serde_json::to_string(&running)
+        .unwrap()
+        .contains("15059000141"));
+
+    engine.cancel(&first).await.unwrap();
+    assert_eq!(engine.wait(&first).await, Some(FlowEvent::Cancelled));
+    // The identity is free again.
+    let again = engine.start(request(&raw), rec.sink()).await.unwrap();
+    assert_ne!(again, first);
+
+    // Quitting: everything ends cancelled within the bound.
+    engine.cancel_all(Duration::from_secs(3)).await;
+    for id in [&again, &qr1, &qr2] {
+        assert_eq!(engine.wait(id).await, Some(FlowEvent::Cancelled));
+        assert_eq!(exit_code(&FlowEvent::Cancelled), 5);
+    }
+    assert!(engine.running().is_empty());
+    assert_eq!(
+        sim.control()
+            .stats()
+            .count(id_desk_simulator::Endpoint::Cancel),
+        4
+    );
+    assert!(matches!(
+        engine.cancel(&first).await.unwrap_err(),
+        Error::NotFound(_)
+    ));
+}
+
+/// The binding message is emitted as soon as the create answer is read: before the first poll
+/// reaches the server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn binding_message_arrives_before_the_first_poll() {
+    let sim = simulator(|_| {}).await;
+    let control = sim.control();
+    let engine = engine(&sim);
+    let rec = Recorder::default();
+    let id = engine
+        .start(
+            request(&input(Method::NbidSafeConversation, Some("29124815345"))),
+            rec.sink(),
+        )
+        .await
+        .unwrap();
+    let terminal = engine.wait(&id).await.unwrap();
+    assert!(
+        matches!(terminal, FlowEvent::Succeeded { .. }),
+        "{terminal:?}"
+    );
+    let recs = rec.of(&id);
+    let started = recs
+        .iter()
+        .find(|r| matches!(r.update.event, FlowEvent::Started { .. }))
+        .unwrap();
+    let binding = recs
+        .iter()
+        .find(|r| matches!(r.update.event, FlowEvent::BindingMessage { .. }))
+        .unwrap();
+    let succeeded = recs.last().unwrap();
+    let session = control.sessions()[0].clone();
+    let stats = control.stats().session(&session.id);
+    let first_poll = stats.poll_unix_ns[0];
+    assert!(
+        binding.wall_ns < first_poll,
+        "binding message after the first poll"
+    );
+    let approved = stats.approved_at_unix_ns.unwrap();
+    assert!(succeeded.wall_ns >= approved);
+    eprintln!(
+        "[figures] started→binding_message {} µs; approval→succeeded {} ms; polls {}",
+        (binding.wall_ns - started.wall_ns) / 1000,
+        (succeeded.wall_ns - approved) / 1_000_000,
+        stats.polls
+    );
+}

@@ -1,0 +1,308 @@
+//! The REST client and the flow runner under faults, against the simulator over real HTTP:
+//! retries on `get`, never on `create`, token single-flight and refresh, unreadable answers.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod rest_support;
+
+use id_desk_core::flow::{FlowEvent, Method};
+use id_desk_core::rest::RestClient;
+use id_desk_core::Error;
+use id_desk_simulator::{Endpoint, Fault, FaultKind, Simulator};
+use rest_support::*;
+use std::time::Duration;
+
+const APPROVES: &str = "29124815345";
+
+/// Runs a Safe Conversation flow for the approving persona and returns its terminal event.
+async fn run_sc(sim: &Simulator, nin: &str) -> (FlowEvent, Vec<FlowEvent>) {
+    let engine = engine(sim);
+    let rec = Recorder::default();
+    let id = engine
+        .start(
+            request(&input(Method::NbidSafeConversation, Some(nin))),
+            rec.sink(),
+        )
+        .await
+        .unwrap();
+    let terminal = tokio::time::timeout(Duration::from_secs(20), engine.wait(&id))
+        .await
+        .unwrap()
+        .unwrap();
+    let events = rec.events(&id);
+    assert_well_formed(&events);
+    (terminal, events)
+}
+
+fn succeeded(e: &FlowEvent) -> bool {
+    matches!(e, FlowEvent::Succeeded { .. })
+}
+
+fn only_session(sim: &Simulator) -> String {
+    let s = sim.control().sessions();
+    assert_eq!(s.len(), 1);
+    s[0].id.clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_503_then_success() {
+    let sim = simulator(|_| {}).await;
+    sim.control().inject(
+        Fault::new(
+            Endpoint::Get,
+            FaultKind::Unavailable {
+                retry_after_secs: 0,
+            },
+        )
+        .times(2),
+    );
+    let (terminal, _) = run_sc(&sim, APPROVES).await;
+    assert!(succeeded(&terminal), "{terminal:?}");
+    assert!(sim.control().pending_faults().is_empty());
+    let stats = sim.control().stats();
+    assert!(stats.session(&only_session(&sim)).polls >= 3);
+    assert_eq!(stats.creates(), 1);
+}
+
+/// `Retry-After: 1` is honoured: the retry comes no sooner than a second later (our own backoff
+/// would have retried after 250 ms).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_429_honours_retry_after() {
+    let sim = simulator(|_| {}).await;
+    sim.control().inject(Fault::new(
+        Endpoint::Get,
+        FaultKind::TooManyRequests {
+            retry_after_secs: 1,
+        },
+    ));
+    let (terminal, _) = run_sc(&sim, APPROVES).await;
+    assert!(succeeded(&terminal), "{terminal:?}");
+    let polls = sim
+        .control()
+        .stats()
+        .session(&only_session(&sim))
+        .poll_unix_ns;
+    assert!(polls.len() >= 2, "{polls:?}");
+    let gap = polls[1] - polls[0];
+    assert!(gap >= 950_000_000, "retried after {gap} ns");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropped_connection_during_get_is_retried() {
+    let sim = simulator(|_| {}).await;
+    sim.control()
+        .inject(Fault::new(Endpoint::Get, FaultKind::DropConnection).times(2));
+    let (terminal, _) = run_sc(&sim, APPROVES).await;
+    assert!(succeeded(&terminal), "{terminal:?}");
+    assert!(sim.control().pending_faults().is_empty());
+}
+
+/// The token is refused mid-flow: one refresh, the poll is repeated once, the flow succeeds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_expiry_mid_flow_refreshes_once() {
+    let sim = simulator(|_| {}).await;
+    sim.control()
+        .inject(Fault::new(Endpoint::Get, FaultKind::ExpireToken));
+    let (terminal, _) = run_sc(&sim, APPROVES).await;
+    assert!(succeeded(&terminal), "{terminal:?}");
+    assert!(sim.control().pending_faults().is_empty());
+    assert_eq!(sim.control().stats().token_requests(), 2);
+}
+
+/// A token that really runs out (2 s lifetime) is renewed ahead of time; the flow runs on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn short_lived_tokens_are_renewed_before_expiry() {
+    let sim = simulator(|cfg| {
+        cfg.token_ttl = Duration::from_secs(2);
+        cfg.session_lifetime_override = Some(Duration::from_secs(4));
+    })
+    .await;
+    let (terminal, _) = run_sc(&sim, "15059000141").await;
+    assert_eq!(terminal, FlowEvent::Expired);
+    assert!(sim.control().stats().token_requests() >= 2);
+}
+
+/// A 401 on create is the one case a create is sent again: the server refused it before creating
+/// anything.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_401_refreshes_and_creates_once() {
+    let sim = simulator(|_| {}).await;
+    sim.control()
+        .inject(Fault::new(Endpoint::Create, FaultKind::ExpireToken));
+    let (terminal, _) = run_sc(&sim, APPROVES).await;
+    assert!(succeeded(&terminal), "{terminal:?}");
+    let stats = sim.control().stats();
+    assert_eq!(stats.creates(), 2);
+    assert_eq!(sim.control().sessions().len(), 1);
+    assert_eq!(stats.token_requests(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_json_on_get_fails_clearly() {
+    let sim = simulator(|_| {}).await;
+    sim.control()
+        .inject(Fault::new(Endpoint::Get, FaultKind::MalformedJson));
+    let (terminal, _) = run_sc(&sim, "15059000141").await;
+    match &terminal {
+        FlowEvent::Failed { code, message } => {
+            assert_eq!(code, "protocol");
+            assert!(message.contains("unexpected answer"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // The session left on the phone is cancelled rather than abandoned.
+    let s = sim.control().sessions();
+    assert_eq!(s[0].status, "CANCELLED");
+}
+
+/// A create whose answer never arrives (timeout) or is lost (dropped connection) is not retried:
+/// the flow fails with `outcome_unknown`, and the simulator saw exactly one create.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn lost_create_answers_are_outcome_unknown_and_never_retried() {
+    let kinds = [
+        (
+            "timeout",
+            FaultKind::Latency(TEST_TIMEOUTS.request + Duration::from_secs(1)),
+        ),
+        ("drop", FaultKind::DropConnection),
+        ("malformed", FaultKind::MalformedJson),
+    ];
+    let runs = kinds.into_iter().map(|(name, kind)| async move {
+        let sim = simulator(|_| {}).await;
+        sim.control().inject(Fault::new(Endpoint::Create, kind));
+        let (terminal, events) = run_sc(&sim, APPROVES).await;
+        assert_eq!(
+            events.len(),
+            1,
+            "{name}: only the terminal event: {events:?}"
+        );
+        match &terminal {
+            FlowEvent::Failed { code, message } => {
+                assert_eq!(code, "outcome_unknown", "{name}");
+                assert!(
+                    message.contains("Check the customer's phone"),
+                    "{name}: {message}"
+                );
+            }
+            other => panic!("{name}: {other:?}"),
+        }
+        // Let a delayed create finish on the server, then count.
+        tokio::time::sleep(Duration::from_millis(1200)).await;
+        assert_eq!(sim.control().stats().creates(), 1, "{name}");
+    });
+    futures::future::join_all(runs).await;
+}
+
+/// Nothing listening: the create certainly never reached a server, so `network`, not
+/// `outcome_unknown`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_without_a_server_is_a_network_error() {
+    let sim = simulator(|_| {}).await;
+    let mut cfg = rest_config(&sim);
+    drop(sim);
+    // The token endpoint is down as well, so point only the sessions at a closed port.
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = free.local_addr().unwrap().port();
+    drop(free);
+    cfg.base_url = url::Url::parse(&format!("http://127.0.0.1:{port}")).unwrap();
+    cfg.token_url =
+        url::Url::parse(&format!("http://127.0.0.1:{port}/auth/open/connect/token")).unwrap();
+    let client = RestClient::with_timeouts(&cfg, TEST_TIMEOUTS).unwrap();
+    let body = id_desk_core::rest::CreateSession::headless("nbid", &["name"]);
+    let err = client.create(&body).await.unwrap_err();
+    assert_eq!(err.code(), "network", "{err:?}");
+}
+
+/// 200 flows started at once share one token request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_hundred_concurrent_flows_share_one_token() {
+    let sim = simulator(|cfg| cfg.qr_scan_timeout = Duration::from_secs(30)).await;
+    let engine = engine(&sim);
+    let rec = Recorder::default();
+    let starts = (0..200).map(|_| {
+        let engine = engine.clone();
+        let sink = rec.sink();
+        async move {
+            engine
+                .start(request(&input(Method::SbidQr, None)), sink)
+                .await
+                .unwrap()
+        }
+    });
+    let ids = futures::future::join_all(starts).await;
+    for id in &ids {
+        rec.until(id, |e| matches!(e, FlowEvent::Started { .. }))
+            .await;
+    }
+    let stats = sim.control().stats();
+    assert_eq!(stats.creates(), 200);
+    assert_eq!(stats.token_requests(), 1);
+    assert_eq!(engine.rest_client().unwrap().token_requests(), 1);
+    engine.cancel_all(Duration::from_secs(3)).await;
+    for id in &ids {
+        assert_eq!(engine.wait(id).await, Some(FlowEvent::Cancelled));
+    }
+    eprintln!(
+        "[figures] 200 concurrent flows: {} token request(s)",
+        stats.token_requests()
+    );
+}
+
+/// 1,000 concurrent sessions calls with a cold cache: one token request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_thousand_concurrent_calls_cause_one_token_request() {
+    let sim = simulator(|_| {}).await;
+    let client = RestClient::with_timeouts(&rest_config(&sim), TEST_TIMEOUTS).unwrap();
+    let until = tokio::time::Instant::now() + Duration::from_secs(5);
+    let calls = (0..1000).map(|i| {
+        let client = client.clone();
+        async move { client.get(&format!("no-such-session-{i}"), until).await }
+    });
+    for r in futures::future::join_all(calls).await {
+        assert!(matches!(r, Err(Error::NotFound(_))), "{r:?}");
+    }
+    assert_eq!(sim.control().stats().token_requests(), 1);
+    assert_eq!(client.token_requests(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_client_secret_is_unauthorized() {
+    let sim = simulator(|_| {}).await;
+    let mut cfg = rest_config(&sim);
+    cfg.client_secret = id_desk_core::secrets::SecretString::new("wrong-secret-value");
+    let client = RestClient::new(&cfg).unwrap();
+    let err = client
+        .create(&id_desk_core::rest::CreateSession::headless(
+            "nbid",
+            &["name"],
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "unauthorized", "{err:?}");
+    assert!(!err.to_string().contains("wrong-secret-value"));
+    assert!(!format!("{err:?}{client:?}").contains("wrong-secret-value"));
+    assert_eq!(sim.control().stats().creates(), 0);
+}
+
+/// A refused create (problem+json) is reported with Signicat's code and the invalid parameter.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_create_is_an_api_error() {
+    let sim = simulator(|_| {}).await;
+    let client = RestClient::new(&rest_config(&sim)).unwrap();
+    // No prefilled nin for Safe Conversation: Signicat refuses it.
+    let mut body = id_desk_core::rest::CreateSession::headless("nbid", &["name"]);
+    body.additional_parameters
+        .insert("nbid_auth_type".into(), "PHONE".into());
+    let err = client.create(&body).await.unwrap_err();
+    match &err {
+        Error::Api {
+            status,
+            code,
+            message,
+        } => {
+            assert_eq!(*status, 400);
+            assert!(!code.is_empty());
+            assert!(!message.is_empty());
+        }
+        other => panic!("{other:?}"),
+    }
+}
