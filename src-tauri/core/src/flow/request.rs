@@ -207,9 +207,10 @@ mod tests {
     use super::*;
 
     fn settings() -> FlowSettings {
-        let mut s = FlowSettings::default();
-        s.sbid_end_user_ip = Some("203.0.113.7".into());
-        s
+        FlowSettings {
+            sbid_end_user_ip: Some("203.0.113.7".into()),
+            ..FlowSettings::default()
+        }
     }
 
     fn raw(method: Method) -> RawFlowInput {
