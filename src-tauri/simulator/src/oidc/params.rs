@@ -304,7 +304,7 @@ fn login_hint(method: Method, hints: &[String]) -> Result<LoginHint, OidcError> 
         };
         let subject = only.strip_prefix("subject-").ok_or_else(|| {
             OidcError::invalid_request(&format!(
-                "unexpected login_hint element {:?}; expected subject-YYYYMMDDNNNN",
+                "unexpected login_hint element {}; expected subject-YYYYMMDDNNNN",
                 hint_prefix(only)
             ))
         })?;
@@ -338,7 +338,7 @@ fn login_hint(method: Method, hints: &[String]) -> Result<LoginHint, OidcError> 
             })?);
         } else {
             return Err(OidcError::invalid_request(&format!(
-                "unexpected login_hint element {:?}; expected birthdate-DDMMYY and phone-NNNNNNNN",
+                "unexpected login_hint element {}; expected birthdate-DDMMYY and phone-NNNNNNNN",
                 hint_prefix(hint)
             )));
         }
@@ -351,10 +351,17 @@ fn login_hint(method: Method, hints: &[String]) -> Result<LoginHint, OidcError> 
     }
 }
 
-/// Only the part before the first '-' (a hint may carry an identity number; never echo it whole).
+/// Only a short alphabetic prefix such as `phone-…`; anything else may carry an identity number
+/// and is never echoed.
 fn hint_prefix(hint: &str) -> String {
     match hint.split_once('-') {
-        Some((prefix, _)) => format!("{prefix}-…"),
-        None => hint.chars().take(12).collect(),
+        Some((prefix, _))
+            if !prefix.is_empty()
+                && prefix.len() <= 20
+                && prefix.bytes().all(|b| b.is_ascii_alphabetic()) =>
+        {
+            format!("{prefix}-…")
+        }
+        _ => "(element without a known prefix)".to_owned(),
     }
 }
