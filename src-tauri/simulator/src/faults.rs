@@ -51,8 +51,11 @@ pub enum FaultKind {
     Unavailable { retry_after_secs: u64 },
     /// `429` with `Retry-After`.
     TooManyRequests { retry_after_secs: u64 },
-    /// The TCP connection is closed without any response.
+    /// The TCP connection is closed without any response (the request is not handled).
     DropConnection,
+    /// The request IS handled (a create creates its session), then the connection is closed
+    /// instead of sending the response: the outcome is unknown to the client.
+    DropAfterProcessing,
     /// `200` with a JSON content type and a truncated body.
     MalformedJson,
     /// The request's (otherwise valid) bearer token is treated as expired from now on
@@ -93,6 +96,7 @@ impl FaultKind {
             | FaultKind::Unavailable { .. }
             | FaultKind::TooManyRequests { .. }
             | FaultKind::DropConnection
+            | FaultKind::DropAfterProcessing
             | FaultKind::MalformedJson => true,
             FaultKind::ExpireToken => matches!(
                 endpoint,
@@ -127,6 +131,7 @@ impl FaultKind {
                 | FaultKind::Unavailable { .. }
                 | FaultKind::TooManyRequests { .. }
                 | FaultKind::DropConnection
+                | FaultKind::DropAfterProcessing
                 | FaultKind::MalformedJson
         )
     }
@@ -252,6 +257,10 @@ pub(crate) async fn intercept(
             "too_many_requests",
             "Too Many Requests",
         )),
+        FaultKind::DropAfterProcessing => {
+            conn.drop_after_response();
+            Intercept::Continue(None)
+        }
         FaultKind::DropConnection => {
             conn.drop_connection().await;
             // Only reached when the router is driven without our accept loop.

@@ -2,6 +2,7 @@
 //! sending any response, which `axum::serve` offers no way to do.
 
 use std::convert::Infallible;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
@@ -25,6 +26,7 @@ pub(crate) async fn bind(port: u16) -> Result<TcpListener, SimError> {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct ConnHandle {
     kill: Option<Arc<Notify>>,
+    drop_after_response: Arc<AtomicBool>,
 }
 
 impl ConnHandle {
@@ -36,6 +38,12 @@ impl ConnHandle {
             kill.notify_one();
             std::future::pending::<()>().await;
         }
+    }
+
+    /// Lets the request be handled as usual, then closes the connection instead of sending the
+    /// response (the client cannot know whether, e.g., its create took effect).
+    pub(crate) fn drop_after_response(&self) {
+        self.drop_after_response.store(true, Ordering::SeqCst);
     }
 }
 
@@ -73,13 +81,22 @@ async fn serve_connection(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let kill = Arc::new(Notify::new());
-    let handle = ConnHandle {
-        kill: Some(kill.clone()),
-    };
+    let kill_signal = kill.clone();
     let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
+        // A fresh handle per request: `drop_after_response` concerns this request only.
+        let handle = ConnHandle {
+            kill: Some(kill.clone()),
+            drop_after_response: Arc::default(),
+        };
         req.extensions_mut().insert(handle.clone());
         let mut app = app.clone();
-        async move { app.call(req).await }
+        async move {
+            let response = app.call(req).await;
+            if handle.drop_after_response.load(Ordering::SeqCst) {
+                handle.drop_connection().await;
+            }
+            response
+        }
     });
     let conn =
         hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
@@ -92,7 +109,7 @@ async fn serve_connection(
         tokio::select! {
             _ = conn.as_mut() => return,
             // Dropping the connection future closes the socket with no response bytes.
-            _ = kill.notified() => return,
+            _ = kill_signal.notified() => return,
             changed = shutdown.changed(), if !shutting_down => {
                 shutting_down = true;
                 if changed.is_ok() {

@@ -898,6 +898,29 @@ async fn dropped_connection_gives_no_response() {
 }
 
 #[tokio::test]
+async fn dropped_after_processing_creates_the_session_but_loses_the_answer() {
+    let rest = Rest::start(fast()).await;
+    let control = rest.sim.control();
+    control.inject(Fault::new(Endpoint::Create, FaultKind::DropAfterProcessing));
+    let err = rest
+        .http
+        .post(rest.url(""))
+        .bearer_auth(&rest.token)
+        .json(&safe_conversation("07128300060"))
+        .send()
+        .await
+        .expect_err("the answer is lost");
+    assert!(!err.is_status(), "{err:?}");
+    let sessions = control.sessions();
+    assert_eq!(
+        sessions.len(),
+        1,
+        "the push went out although the client saw no answer"
+    );
+    assert_eq!(rest.get(&sessions[0].id).await["status"], "CREATED");
+}
+
+#[tokio::test]
 async fn expire_token_fault_invalidates_the_token_for_good() {
     let mut rest = Rest::start(fast()).await;
     let control = rest.sim.control();
