@@ -529,3 +529,171 @@ fn resolve(identity: &Identity) -> Option<(Person, Scenario)> {
     };
     Some((person, Scenario::interactive()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn order_for(phone: &Phone, method: Method, identity: Identity, lifetime: Duration) -> String {
+        phone
+            .create(OrderSpec {
+                family: Family::Rest,
+                method,
+                identity,
+                lifetime,
+                sign_text: None,
+            })
+            .unwrap()
+            .id
+    }
+
+    /// The order's state as seen `after` its creation (no sleeping: the clock is an argument).
+    fn at(phone: &Phone, id: &str, after: Duration) -> (OrderStatus, bool) {
+        let mut orders = phone.lock();
+        let o = orders.get_mut(id).unwrap();
+        let now = o.created + after;
+        o.advance(now);
+        (o.status, o.picked_up)
+    }
+
+    fn secs(s: f64) -> Duration {
+        Duration::from_secs_f64(s)
+    }
+
+    #[test]
+    fn persona_timeline_is_applied_in_order() {
+        let phone = Phone::new(1.0, secs(30.0));
+        let id = order_for(
+            &phone,
+            Method::NbidSafeConversation,
+            Identity::NorwegianNin("29124815345".into()),
+            secs(1200.0),
+        );
+        assert_eq!(at(&phone, &id, secs(0.5)), (OrderStatus::Created, false));
+        assert_eq!(
+            at(&phone, &id, secs(1.5)),
+            (OrderStatus::WaitingForUser, true)
+        );
+        assert_eq!(at(&phone, &id, secs(2.0)).0, OrderStatus::Success);
+        let snap = phone.get(&id).unwrap();
+        let created = phone.lock().get(&id).unwrap().created;
+        assert_eq!(
+            snap.approved_at,
+            Some(created + secs(2.0)),
+            "exact approval instant"
+        );
+    }
+
+    #[test]
+    fn expiry_wins_over_a_later_step() {
+        let phone = Phone::new(1.0, secs(30.0));
+        let id = order_for(
+            &phone,
+            Method::NbidSafeConversation,
+            Identity::NorwegianNin("29124815345".into()),
+            secs(1.8),
+        );
+        assert_eq!(at(&phone, &id, secs(5.0)).0, OrderStatus::Expired);
+        assert!(phone.get(&id).unwrap().approved_at.is_none());
+    }
+
+    #[test]
+    fn time_scale_shrinks_persona_delays() {
+        let phone = Phone::new(0.1, secs(30.0));
+        let id = order_for(
+            &phone,
+            Method::NbidSafeConversation,
+            Identity::NorwegianNin("01100844350".into()),
+            secs(1200.0),
+        );
+        assert_eq!(at(&phone, &id, secs(0.15)).0, OrderStatus::WaitingForUser);
+        assert_eq!(at(&phone, &id, secs(0.2)).0, OrderStatus::Aborted);
+    }
+
+    #[test]
+    fn swedish_orders_fail_when_not_picked_up_in_time() {
+        let phone = Phone::new(1.0, secs(30.0));
+        let never = order_for(
+            &phone,
+            Method::SbidQr,
+            Identity::SwedishNin(Some("198503151238".into())),
+            secs(1200.0),
+        );
+        assert_eq!(at(&phone, &never, secs(29.9)).0, OrderStatus::Created);
+        assert_eq!(
+            at(&phone, &never, secs(30.0)).0,
+            OrderStatus::Failed(FailCode::StartFailed)
+        );
+        // Picked up in time: the QR deadline no longer applies, only expiry.
+        let silent = order_for(
+            &phone,
+            Method::SbidAppLaunch,
+            Identity::SwedishNin(Some("199207071235".into())),
+            secs(100.0),
+        );
+        assert_eq!(
+            at(&phone, &silent, secs(60.0)),
+            (OrderStatus::WaitingForUser, true)
+        );
+        assert_eq!(at(&phone, &silent, secs(100.0)).0, OrderStatus::Expired);
+    }
+
+    #[test]
+    fn a_control_action_replaces_the_rest_of_the_script() {
+        let phone = Phone::new(1.0, secs(30.0));
+        let id = order_for(
+            &phone,
+            Method::NbidSafeConversation,
+            Identity::NorwegianNin("29124815345".into()),
+            secs(1200.0),
+        );
+        phone.reject(&id).unwrap();
+        assert_eq!(at(&phone, &id, secs(10.0)).0, OrderStatus::Aborted);
+        assert!(phone.approve(&id).is_err());
+        assert_eq!(phone.cancel(&id).unwrap().status, OrderStatus::Aborted);
+    }
+
+    #[test]
+    fn qr_data_only_for_unscanned_qr_orders() {
+        let phone = Phone::new(1.0, secs(30.0));
+        let qr = order_for(
+            &phone,
+            Method::SbidQr,
+            Identity::SwedishNin(None),
+            secs(1200.0),
+        );
+        let app = order_for(
+            &phone,
+            Method::SbidAppLaunch,
+            Identity::SwedishNin(None),
+            secs(1200.0),
+        );
+        assert!(phone.get(&qr).unwrap().qr_data.is_some());
+        assert!(phone.get(&app).unwrap().qr_data.is_none());
+        assert!(phone.get(&app).unwrap().auto_start_token.is_some());
+        phone.scan(&qr).unwrap();
+        assert!(phone.get(&qr).unwrap().qr_data.is_none());
+    }
+
+    #[test]
+    fn unknown_phone_customers_get_a_valid_number_for_their_birth_date() {
+        let phone = Phone::new(1.0, secs(30.0));
+        let dob = time::macros::date!(1990 - 01 - 31);
+        let id = order_for(
+            &phone,
+            Method::NbidMobile,
+            Identity::NorwegianPhone {
+                phone: "41111111".into(),
+                birth_date: dob,
+            },
+            secs(1200.0),
+        );
+        let snap = phone.get(&id).unwrap();
+        assert_eq!(snap.persona, None);
+        assert_eq!(
+            crate::identity::norwegian_birth_date(&snap.person.nin),
+            Some(dob)
+        );
+        assert_eq!(snap.identity.masked(), "phone ******11, born 1990-01-31");
+    }
+}
