@@ -156,8 +156,18 @@ pub struct OidcClient {
 struct Inner {
     cfg: OidcConfig,
     issuer: IssuerCache,
-    /// Test-only: flows without a cookie jar, to prove Signicat's session cookie matters.
-    drop_cookies: bool,
+    knobs: TestKnobs,
+}
+
+/// Deliberate misbehaviour for tests that prove a safeguard works against the real simulator.
+/// Never set outside tests.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TestKnobs {
+    /// Flows keep no cookies (Signicat's session cookie is then lost).
+    pub drop_cookies: bool,
+    /// The flow expects another `state` than it sent (as if the answer belonged to another request).
+    pub expect_other_state: bool,
 }
 
 impl fmt::Debug for OidcClient {
@@ -176,17 +186,16 @@ struct Started {
 
 impl OidcClient {
     pub fn new(cfg: OidcConfig) -> Result<Self> {
-        Self::build(cfg, false)
+        Self::build(cfg, TestKnobs::default())
     }
 
-    /// A client whose flows keep no cookies. Only for tests proving that the session cookie is
-    /// required; never use it for real flows.
+    /// A client that misbehaves on purpose (see [`TestKnobs`]). Tests only.
     #[doc(hidden)]
-    pub fn new_dropping_cookies_for_tests(cfg: OidcConfig) -> Result<Self> {
-        Self::build(cfg, true)
+    pub fn new_with_test_knobs(cfg: OidcConfig, knobs: TestKnobs) -> Result<Self> {
+        Self::build(cfg, knobs)
     }
 
-    fn build(cfg: OidcConfig, drop_cookies: bool) -> Result<Self> {
+    fn build(cfg: OidcConfig, knobs: TestKnobs) -> Result<Self> {
         require_secure(&cfg.issuer, "oidc.issuer")?;
         if cfg.issuer.query().is_some() || cfg.issuer.fragment().is_some() {
             return Err(Error::invalid_config(
@@ -204,11 +213,7 @@ impl OidcClient {
         }
         let issuer = IssuerCache::new(http::shared_client()?, &cfg.issuer);
         Ok(OidcClient {
-            inner: Arc::new(Inner {
-                cfg,
-                issuer,
-                drop_cookies,
-            }),
+            inner: Arc::new(Inner { cfg, issuer, knobs }),
         })
     }
 
@@ -268,7 +273,7 @@ impl OidcClient {
         ctx: &FlowContext,
     ) -> Result<(Started, String), FlowStop> {
         let meta = self.inner.issuer.metadata().await?;
-        let http = FlowHttp::new(!self.inner.drop_cookies)?;
+        let http = FlowHttp::new(!self.inner.knobs.drop_cookies)?;
         let secrets = FlowSecrets::fresh();
         let params = self.base_claims(who, sign_text.is_some(), &secrets, ctx.lang);
         let form: Vec<(&str, String)> = match sign_text {
@@ -315,11 +320,16 @@ impl OidcClient {
         }
         let complete_url =
             poll::until_complete(&http, &target, self.inner.cfg.max_wait, ctx).await?;
+        let expected_state = if self.inner.knobs.expect_other_state {
+            FlowSecrets::fresh().state
+        } else {
+            secrets.state.clone()
+        };
         let code = complete::follow_to_code(
             &http,
             complete_url,
             &self.inner.cfg.redirect_uri,
-            &secrets.state,
+            &expected_state,
         )
         .await?;
         Ok((Started { http, secrets }, code))
