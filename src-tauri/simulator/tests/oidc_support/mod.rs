@@ -293,7 +293,10 @@ pub fn encrypt(claims: &Map<String, Value>, enc_jwk: &Jwk, alg: &str, kid: Optio
         header.set_key_id(kid);
     }
     let payload = serde_json::to_vec(claims).unwrap();
-    let mut jwk = enc_jwk.clone();
+    // josekit copies the JWK's kid into the header; drop it so the header says exactly `kid`.
+    let mut map: Map<String, Value> = enc_jwk.clone().into();
+    map.remove("kid");
+    let mut jwk = Jwk::from_map(map).unwrap();
     jwk.set_algorithm(alg);
     match alg {
         "RSA-OAEP" => {
