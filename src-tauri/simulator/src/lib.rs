@@ -4,6 +4,12 @@
 //! (`/auth/open/connect/token`, `/auth/rest/sessions`), the legacy OIDC "inapp" issuer under `/oidc`,
 //! and a control API under `/_sim/`. The customer's phone is simulated by [`Control`] and by
 //! built-in personas keyed by identity (see [`persona`]).
+//!
+//! HTTP control API (JSON, same operations as [`Control`]):
+//! `GET /_sim/sessions`, `DELETE /_sim/sessions`, `GET /_sim/sessions/{id}`,
+//! `POST /_sim/sessions/{id}/approve|reject|scan`, `POST /_sim/sessions/{id}/pick {"text": ..}`,
+//! `GET|POST|DELETE /_sim/faults` (a [`Fault`] in its serde form), `GET /_sim/stats`,
+//! `POST /_sim/stats/reset`, `GET /_sim/personas`.
 
 pub mod control;
 mod control_http;
