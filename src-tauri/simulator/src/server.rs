@@ -64,7 +64,11 @@ pub(crate) async fn run(listener: TcpListener, app: Router, mut shutdown: watch:
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let Ok((stream, _peer)) = accepted else { continue };
+                let Ok((stream, _peer)) = accepted else {
+                    // E.g. out of file descriptors: back off instead of spinning.
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                };
                 connections.spawn(serve_connection(stream, app.clone(), shutdown.clone()));
             }
             _ = shutdown.changed() => break,
