@@ -22,9 +22,15 @@ async fn discovery_and_jwks_describe_the_issuer() {
         .await
         .unwrap();
     assert_eq!(d["issuer"], issuer.as_str());
-    assert_eq!(d["authorization_endpoint"], format!("{issuer}/authorize").as_str());
+    assert_eq!(
+        d["authorization_endpoint"],
+        format!("{issuer}/authorize").as_str()
+    );
     assert_eq!(d["token_endpoint"], format!("{issuer}/token").as_str());
-    assert_eq!(d["userinfo_endpoint"], format!("{issuer}/userinfo").as_str());
+    assert_eq!(
+        d["userinfo_endpoint"],
+        format!("{issuer}/userinfo").as_str()
+    );
     assert_eq!(d["jwks_uri"], format!("{issuer}/jwks.json").as_str());
 
     let keys = jwks(&sim).await;
@@ -33,12 +39,18 @@ async fn discovery_and_jwks_describe_the_issuer() {
     assert_eq!(sig.algorithm(), Some("RS256"));
     assert_eq!(sig.key_type(), "RSA");
     assert!(sig.key_id().is_some());
-    assert!(sig.parameter("d").is_none(), "private key material published");
+    assert!(
+        sig.parameter("d").is_none(),
+        "private key material published"
+    );
     let enc = key_by_use(&keys, "enc");
     assert_eq!(enc.algorithm(), Some("RSA-OAEP"));
     assert!(enc.key_id().is_some());
     assert_ne!(enc.key_id(), sig.key_id());
-    assert!(enc.parameter("d").is_none(), "private key material published");
+    assert!(
+        enc.parameter("d").is_none(),
+        "private key material published"
+    );
     let stats = sim.control().stats();
     assert_eq!(stats.count(Endpoint::Discovery), 1);
     assert_eq!(stats.count(Endpoint::Jwks), 1);
@@ -49,7 +61,10 @@ async fn simulators_share_generated_keys_but_config_can_choose_rsa_oaep_256() {
     let a = start(config()).await;
     let b = start(config()).await;
     let (ka, kb) = (jwks(&a).await, jwks(&b).await);
-    assert_eq!(key_by_use(&ka, "sig").key_id(), key_by_use(&kb, "sig").key_id());
+    assert_eq!(
+        key_by_use(&ka, "sig").key_id(),
+        key_by_use(&kb, "sig").key_id()
+    );
     let mut c = config();
     c.oidc.keys = Some(
         id_desk_simulator::OidcKeys::generated()
@@ -57,7 +72,10 @@ async fn simulators_share_generated_keys_but_config_can_choose_rsa_oaep_256() {
             .with_enc_alg(id_desk_simulator::EncAlg::RsaOaep256),
     );
     let c = start(c).await;
-    assert_eq!(key_by_use(&jwks(&c).await, "enc").algorithm(), Some("RSA-OAEP-256"));
+    assert_eq!(
+        key_by_use(&jwks(&c).await, "enc").algorithm(),
+        Some("RSA-OAEP-256")
+    );
 }
 
 #[tokio::test]
@@ -70,17 +88,31 @@ async fn nbid_inapp_end_to_end_with_verified_id_token_and_userinfo() {
     let status_uri = body["statusUri"].as_str().unwrap().to_owned();
     assert!(status_uri.starts_with(&sim.issuer()));
     let seen = flow.poll_status(&status_uri).await;
-    assert!(seen.len() >= 2, "the persona approves after a while: {seen:?}");
-    assert!(seen[..seen.len() - 1].iter().all(|b| b["status"] == "pending"));
+    assert!(
+        seen.len() >= 2,
+        "the persona approves after a while: {seen:?}"
+    );
+    assert!(seen[..seen.len() - 1]
+        .iter()
+        .all(|b| b["status"] == "pending"));
     let last = seen.last().unwrap();
     assert_eq!(last["status"], "finished");
     let complete = last["completeUri"].as_str().unwrap();
 
     let (location, hops) = flow.complete(complete, REDIRECT).await.unwrap();
     assert_eq!(hops.len(), 3, "{hops:?}");
-    assert!(!hops[0].starts_with("http"), "first hop must be relative: {hops:?}");
-    assert!(hops[1].starts_with(&sim.issuer()), "second hop absolute: {hops:?}");
-    assert_eq!(query(&location, "state").as_deref(), Some(req.state.as_str()));
+    assert!(
+        !hops[0].starts_with("http"),
+        "first hop must be relative: {hops:?}"
+    );
+    assert!(
+        hops[1].starts_with(&sim.issuer()),
+        "second hop absolute: {hops:?}"
+    );
+    assert_eq!(
+        query(&location, "state").as_deref(),
+        Some(req.state.as_str())
+    );
     let code = query(&location, "code").unwrap();
 
     let client = sim.config().oidc_client.clone();
@@ -168,7 +200,9 @@ async fn sbid_inapp_end_to_end_reports_bankid_progress() {
     let req = AuthRequest::sbid(&sim, "198304062717");
     let (status, body) = flow.authorize_post(&sim, &req.params()).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert!(body["autoStartToken"].as_str().is_some_and(|s| !s.is_empty()));
+    assert!(body["autoStartToken"]
+        .as_str()
+        .is_some_and(|s| !s.is_empty()));
     let order_ref = body["orderRef"].as_str().unwrap();
     let collect = body["collectUrl"].as_str().unwrap();
     let seen = flow.poll_collect(collect, order_ref).await;
@@ -177,10 +211,20 @@ async fn sbid_inapp_end_to_end_reports_bankid_progress() {
         .map(|b| b["progressStatus"].as_str().unwrap())
         .collect();
     // Persona timing decides how many polls land in each phase; the order is BankID's.
-    let canonical = ["OUTSTANDING_TRANSACTION", "NO_CLIENT", "STARTED", "USER_SIGN", "COMPLETE"];
+    let canonical = [
+        "OUTSTANDING_TRANSACTION",
+        "NO_CLIENT",
+        "STARTED",
+        "USER_SIGN",
+        "COMPLETE",
+    ];
     let mut distinct = statuses.clone();
     distinct.dedup();
-    assert_eq!(distinct.first(), Some(&"OUTSTANDING_TRANSACTION"), "{statuses:?}");
+    assert_eq!(
+        distinct.first(),
+        Some(&"OUTSTANDING_TRANSACTION"),
+        "{statuses:?}"
+    );
     assert_eq!(distinct.last(), Some(&"COMPLETE"), "{statuses:?}");
     let mut rest = canonical.iter();
     assert!(
@@ -224,7 +268,10 @@ async fn sbid_progress_follows_the_phone_step_by_step() {
     let mut url = reqwest::Url::parse(body["collectUrl"].as_str().unwrap()).unwrap();
     url.query_pairs_mut().append_pair("orderRef", &order);
     let progress = |b: Value| b["progressStatus"].as_str().unwrap().to_owned();
-    assert_eq!(progress(flow.get_json(url.as_str()).await.1), "OUTSTANDING_TRANSACTION");
+    assert_eq!(
+        progress(flow.get_json(url.as_str()).await.1),
+        "OUTSTANDING_TRANSACTION"
+    );
     assert_eq!(progress(flow.get_json(url.as_str()).await.1), "NO_CLIENT");
     sim.control().scan_qr(&order).unwrap();
     assert_eq!(progress(flow.get_json(url.as_str()).await.1), "STARTED");
@@ -232,7 +279,10 @@ async fn sbid_progress_follows_the_phone_step_by_step() {
     sim.control().approve(&order).unwrap();
     let (_, done) = flow.get_json(url.as_str()).await;
     assert_eq!(done["progressStatus"], "COMPLETE");
-    assert!(done["completeUrl"].as_str().unwrap().starts_with(&sim.issuer()));
+    assert!(done["completeUrl"]
+        .as_str()
+        .unwrap()
+        .starts_with(&sim.issuer()));
 }
 
 /// Runs a failing persona and returns the final error body.
@@ -271,7 +321,9 @@ async fn every_legacy_persona_behaves_as_documented() {
     // Norwegian BankID on mobile.
     let trond = failing_nbid(&sim, "230175", "91234567").await;
     assert_eq!(trond["error"], "USER_CANCEL", "{trond}");
-    assert!(trond["error_description"].as_str().is_some_and(|s| !s.is_empty()));
+    assert!(trond["error_description"]
+        .as_str()
+        .is_some_and(|s| !s.is_empty()));
     let siri = failing_nbid(&sim, "150590", "48123456").await;
     assert_eq!(siri["error"], "EXPIRED_TRANSACTION", "{siri}");
 
@@ -340,8 +392,13 @@ async fn a_failed_order_completes_with_an_error_redirect() {
     let complete = format!("{}/inapp/complete/{order}", sim.issuer());
     let (location, _) = flow.complete(&complete, REDIRECT).await.unwrap();
     assert_eq!(query(&location, "error").as_deref(), Some("access_denied"));
-    assert!(query(&location, "error_description").unwrap().contains("USER_CANCEL"));
-    assert_eq!(query(&location, "state").as_deref(), Some(req.state.as_str()));
+    assert!(query(&location, "error_description")
+        .unwrap()
+        .contains("USER_CANCEL"));
+    assert_eq!(
+        query(&location, "state").as_deref(),
+        Some(req.state.as_str())
+    );
     assert!(query(&location, "code").is_none());
 }
 

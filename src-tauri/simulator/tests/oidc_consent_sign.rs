@@ -13,7 +13,12 @@ const TEXT: &str = "Jeg bekrefter kjøp av <Bredbånd Medium500> & \"samtykker\"
 const TEXT_XML: &str =
     "Jeg bekrefter kjøp av &lt;Bredbånd Medium500&gt; &amp; &quot;samtykker&quot; til vilkårene.";
 
-async fn send_request(flow: &Flow, sim: &Simulator, jwe: &str, by_get: bool) -> (StatusCode, Value) {
+async fn send_request(
+    flow: &Flow,
+    sim: &Simulator,
+    jwe: &str,
+    by_get: bool,
+) -> (StatusCode, Value) {
     let params = vec![("request".to_owned(), jwe.to_owned())];
     if by_get {
         flow.authorize_get(sim, &params).await
@@ -26,7 +31,10 @@ async fn send_request(flow: &Flow, sim: &Simulator, jwe: &str, by_get: bool) -> 
 async fn finish_sign(flow: &Flow, sim: &Simulator, authorize: &Value, verifier: &str) -> Value {
     let complete = if let Some(status_uri) = authorize["statusUri"].as_str() {
         let seen = flow.poll_status(status_uri).await;
-        seen.last().unwrap()["completeUri"].as_str().unwrap().to_owned()
+        seen.last().unwrap()["completeUri"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     } else {
         let seen = flow
             .poll_collect(
@@ -34,7 +42,10 @@ async fn finish_sign(flow: &Flow, sim: &Simulator, authorize: &Value, verifier: 
                 authorize["orderRef"].as_str().unwrap(),
             )
             .await;
-        seen.last().unwrap()["completeUrl"].as_str().unwrap().to_owned()
+        seen.last().unwrap()["completeUrl"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     };
     let (location, _) = flow.complete(&complete, REDIRECT).await.unwrap();
     let code = query(&location, "code").unwrap();
@@ -72,11 +83,26 @@ async fn nbid_sign_end_to_end_serves_the_same_sdo_bytes_every_time() {
     let req = AuthRequest::nbid(&sim, "071283", "99887766");
     let keys = jwks(&sim).await;
     let enc = key_by_use(&keys, "enc");
-    let jwe = encrypt(&req.sign_claims(&sim, TEXT), enc, "RSA-OAEP", enc.key_id(), "A256CBC-HS512");
+    let jwe = encrypt(
+        &req.sign_claims(&sim, TEXT),
+        enc,
+        "RSA-OAEP",
+        enc.key_id(),
+        "A256CBC-HS512",
+    );
     let (status, body) = send_request(&flow, &sim, &jwe, false).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let order = body["statusUri"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
-    assert_eq!(sim.control().session(&order).unwrap().sign_text.as_deref(), Some(TEXT));
+    let order = body["statusUri"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        sim.control().session(&order).unwrap().sign_text.as_deref(),
+        Some(TEXT)
+    );
 
     let tokens = finish_sign(&flow, &sim, &body, &req.verifier).await;
     assert!(tokens["scope"].as_str().unwrap().contains("signicat.sign"));
@@ -94,7 +120,10 @@ async fn nbid_sign_end_to_end_serves_the_same_sdo_bytes_every_time() {
         .starts_with("application/xml"));
     let first = first.bytes().await.unwrap();
     let second = sdo(&flow, &sim, access).await.bytes().await.unwrap();
-    assert_eq!(first, second, "the SDO must be byte-identical on every read");
+    assert_eq!(
+        first, second,
+        "the SDO must be byte-identical on every read"
+    );
     let xml = String::from_utf8(first.to_vec()).unwrap();
     assert!(xml.starts_with("<?xml"), "{xml}");
     assert!(xml.contains(TEXT_XML), "{xml}");
@@ -104,21 +133,35 @@ async fn nbid_sign_end_to_end_serves_the_same_sdo_bytes_every_time() {
     assert_eq!(sim.control().stats().count(Endpoint::Signature), 2);
 
     // After the access token expires the SDO is gone.
-    sim.control().inject(Fault::new(Endpoint::Signature, FaultKind::ExpireToken));
-    assert_eq!(sdo(&flow, &sim, access).await.status(), StatusCode::UNAUTHORIZED);
+    sim.control()
+        .inject(Fault::new(Endpoint::Signature, FaultKind::ExpireToken));
+    assert_eq!(
+        sdo(&flow, &sim, access).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[tokio::test]
 async fn sbid_sign_by_get_with_rsa_oaep_256() {
     let mut cfg = config();
-    cfg.oidc.keys = Some(OidcKeys::generated().unwrap().with_enc_alg(EncAlg::RsaOaep256));
+    cfg.oidc.keys = Some(
+        OidcKeys::generated()
+            .unwrap()
+            .with_enc_alg(EncAlg::RsaOaep256),
+    );
     let sim = start(cfg).await;
     let flow = Flow::new();
     let req = AuthRequest::sbid(&sim, "198304062717");
     let keys = jwks(&sim).await;
     let enc = key_by_use(&keys, "enc");
     assert_eq!(enc.algorithm(), Some("RSA-OAEP-256"));
-    let jwe = encrypt(&req.sign_claims(&sim, "Jag godkänner."), enc, "RSA-OAEP-256", enc.key_id(), "A256CBC-HS512");
+    let jwe = encrypt(
+        &req.sign_claims(&sim, "Jag godkänner."),
+        enc,
+        "RSA-OAEP-256",
+        enc.key_id(),
+        "A256CBC-HS512",
+    );
     let (status, body) = send_request(&flow, &sim, &jwe, true).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(body["orderRef"].is_string() && body["autoStartToken"].is_string());
@@ -126,10 +169,19 @@ async fn sbid_sign_by_get_with_rsa_oaep_256() {
     let r = sdo(&flow, &sim, tokens["access_token"].as_str().unwrap()).await;
     assert_eq!(r.status(), StatusCode::OK);
     let xml = r.text().await.unwrap();
-    assert!(xml.contains("Jag godkänner.") && xml.contains("198304062717"), "{xml}");
+    assert!(
+        xml.contains("Jag godkänner.") && xml.contains("198304062717"),
+        "{xml}"
+    );
 
     // An RSA-OAEP request to an RSA-OAEP-256 issuer is refused.
-    let wrong = encrypt(&req.sign_claims(&sim, "x"), enc, "RSA-OAEP", enc.key_id(), "A256CBC-HS512");
+    let wrong = encrypt(
+        &req.sign_claims(&sim, "x"),
+        enc,
+        "RSA-OAEP",
+        enc.key_id(),
+        "A256CBC-HS512",
+    );
     let (status, body) = send_request(&Flow::new(), &sim, &wrong, false).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["error"], "invalid_request_object", "{body}");
@@ -142,11 +194,18 @@ async fn signature_refused_fault() {
     let req = AuthRequest::nbid(&sim, "071283", "99887766");
     let keys = jwks(&sim).await;
     let enc = key_by_use(&keys, "enc");
-    let jwe = encrypt(&req.sign_claims(&sim, TEXT), enc, "RSA-OAEP", enc.key_id(), "A256CBC-HS512");
+    let jwe = encrypt(
+        &req.sign_claims(&sim, TEXT),
+        enc,
+        "RSA-OAEP",
+        enc.key_id(),
+        "A256CBC-HS512",
+    );
     let (_, body) = send_request(&flow, &sim, &jwe, false).await;
     let tokens = finish_sign(&flow, &sim, &body, &req.verifier).await;
     let access = tokens["access_token"].as_str().unwrap();
-    sim.control().inject(Fault::new(Endpoint::Signature, FaultKind::Refused));
+    sim.control()
+        .inject(Fault::new(Endpoint::Signature, FaultKind::Refused));
     let r = sdo(&flow, &sim, access).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert_eq!(r.json::<Value>().await.unwrap()["error"], "access_denied");
@@ -163,39 +222,72 @@ async fn request_object_claims_are_validated() {
     let base = req.sign_claims(&sim, TEXT);
     type Edit = Box<dyn Fn(&mut Map<String, Value>)>;
     let cases: Vec<(&str, Edit)> = vec![
-        ("no signtext", Box::new(|c| {
-            c.remove("signicat_signtext");
-        })),
-        ("empty signtext", Box::new(|c| {
-            c.insert("signicat_signtext".into(), "".into());
-        })),
-        ("1001 chars", Box::new(|c| {
-            c.insert("signicat_signtext".into(), "é".repeat(1001).into());
-        })),
-        ("scope without signicat.sign", Box::new(|c| {
-            c.insert("scope".into(), "openid profile".into());
-        })),
-        ("login_hint as a string", Box::new(|c| {
-            c.insert("login_hint".into(), "birthdate-071283".into());
-        })),
-        ("auth client", Box::new(|c| {
-            c.insert("client_id".into(), "demo-inapp".into());
-        })),
-        ("auth acr", Box::new(|c| {
-            c.insert("acr_values".into(), NBID.into());
-        })),
-        ("no code_challenge", Box::new(|c| {
-            c.remove("code_challenge");
-        })),
-        ("no state", Box::new(|c| {
-            c.remove("state");
-        })),
-        ("no nonce", Box::new(|c| {
-            c.remove("nonce");
-        })),
-        ("unregistered redirect", Box::new(|c| {
-            c.insert("redirect_uri".into(), "https://evil.example/".into());
-        })),
+        (
+            "no signtext",
+            Box::new(|c| {
+                c.remove("signicat_signtext");
+            }),
+        ),
+        (
+            "empty signtext",
+            Box::new(|c| {
+                c.insert("signicat_signtext".into(), "".into());
+            }),
+        ),
+        (
+            "1001 chars",
+            Box::new(|c| {
+                c.insert("signicat_signtext".into(), "é".repeat(1001).into());
+            }),
+        ),
+        (
+            "scope without signicat.sign",
+            Box::new(|c| {
+                c.insert("scope".into(), "openid profile".into());
+            }),
+        ),
+        (
+            "login_hint as a string",
+            Box::new(|c| {
+                c.insert("login_hint".into(), "birthdate-071283".into());
+            }),
+        ),
+        (
+            "auth client",
+            Box::new(|c| {
+                c.insert("client_id".into(), "demo-inapp".into());
+            }),
+        ),
+        (
+            "auth acr",
+            Box::new(|c| {
+                c.insert("acr_values".into(), NBID.into());
+            }),
+        ),
+        (
+            "no code_challenge",
+            Box::new(|c| {
+                c.remove("code_challenge");
+            }),
+        ),
+        (
+            "no state",
+            Box::new(|c| {
+                c.remove("state");
+            }),
+        ),
+        (
+            "no nonce",
+            Box::new(|c| {
+                c.remove("nonce");
+            }),
+        ),
+        (
+            "unregistered redirect",
+            Box::new(|c| {
+                c.insert("redirect_uri".into(), "https://evil.example/".into());
+            }),
+        ),
     ];
     for (name, edit) in cases {
         let mut claims = base.clone();
@@ -203,7 +295,10 @@ async fn request_object_claims_are_validated() {
         let jwe = encrypt(&claims, enc, "RSA-OAEP", kid, "A256CBC-HS512");
         let (status, body) = send_request(&Flow::new(), &sim, &jwe, false).await;
         assert!(status.is_client_error(), "{name}: accepted {body}");
-        assert!(body["error"].is_string() && body["error_description"].is_string(), "{name}");
+        assert!(
+            body["error"].is_string() && body["error_description"].is_string(),
+            "{name}"
+        );
     }
     // Exactly 1000 characters is fine.
     let mut claims = base.clone();
@@ -234,16 +329,45 @@ async fn jose_header_rules_missing_kid_wrong_kid_wrong_enc_wrong_key_signed_only
     };
     let signed = {
         let pair = josekit::jws::RS256.generate_key_pair(2048).unwrap();
-        let signer = josekit::jws::RS256.signer_from_der(pair.to_der_private_key()).unwrap();
+        let signer = josekit::jws::RS256
+            .signer_from_der(pair.to_der_private_key())
+            .unwrap();
         let payload = josekit::jwt::JwtPayload::from_map(claims.clone()).unwrap();
-        josekit::jwt::encode_with_signer(&payload, &josekit::jws::JwsHeader::new(), &signer).unwrap()
+        josekit::jwt::encode_with_signer(&payload, &josekit::jws::JwsHeader::new(), &signer)
+            .unwrap()
     };
     let cases = [
-        ("missing kid", encrypt(&claims, enc, "RSA-OAEP", None, "A256CBC-HS512"), "kid"),
-        ("unknown kid", encrypt(&claims, enc, "RSA-OAEP", Some("other"), "A256CBC-HS512"), "kid"),
-        ("wrong enc", encrypt(&claims, enc, "RSA-OAEP", enc.key_id(), "A128CBC-HS256"), "enc"),
-        ("wrong alg", encrypt(&claims, enc, "RSA-OAEP-256", enc.key_id(), "A256CBC-HS512"), "alg"),
-        ("wrong key", encrypt(&claims, &other_key, "RSA-OAEP", enc.key_id(), "A256CBC-HS512"), "decrypt"),
+        (
+            "missing kid",
+            encrypt(&claims, enc, "RSA-OAEP", None, "A256CBC-HS512"),
+            "kid",
+        ),
+        (
+            "unknown kid",
+            encrypt(&claims, enc, "RSA-OAEP", Some("other"), "A256CBC-HS512"),
+            "kid",
+        ),
+        (
+            "wrong enc",
+            encrypt(&claims, enc, "RSA-OAEP", enc.key_id(), "A128CBC-HS256"),
+            "enc",
+        ),
+        (
+            "wrong alg",
+            encrypt(&claims, enc, "RSA-OAEP-256", enc.key_id(), "A256CBC-HS512"),
+            "alg",
+        ),
+        (
+            "wrong key",
+            encrypt(
+                &claims,
+                &other_key,
+                "RSA-OAEP",
+                enc.key_id(),
+                "A256CBC-HS512",
+            ),
+            "decrypt",
+        ),
         ("signed, not encrypted", signed, "encrypted"),
         ("garbage", "not-a-jwe".to_owned(), "JWE"),
     ];
@@ -292,8 +416,16 @@ async fn jwcrypto_made_request_objects_decrypt_and_complete() {
     for (alg, file, state) in [
         (EncAlg::RsaOaep, "request_nbid_rsa_oaep.jwe", "fx-nbid-oaep"),
         (EncAlg::RsaOaep, "request_sbid_rsa_oaep.jwe", "fx-sbid-oaep"),
-        (EncAlg::RsaOaep256, "request_nbid_rsa_oaep_256.jwe", "fx-nbid-oaep256"),
-        (EncAlg::RsaOaep256, "request_sbid_rsa_oaep_256.jwe", "fx-sbid-oaep256"),
+        (
+            EncAlg::RsaOaep256,
+            "request_nbid_rsa_oaep_256.jwe",
+            "fx-nbid-oaep256",
+        ),
+        (
+            EncAlg::RsaOaep256,
+            "request_sbid_rsa_oaep_256.jwe",
+            "fx-sbid-oaep256",
+        ),
     ] {
         let sim = fixture_sim(alg).await;
         let keys = jwks(&sim).await;
@@ -302,12 +434,18 @@ async fn jwcrypto_made_request_objects_decrypt_and_complete() {
         let (status, body) = send_request(&flow, &sim, &fixture(file), false).await;
         assert_eq!(status, StatusCode::OK, "{file}: {body}");
         let complete = if let Some(uri) = body["statusUri"].as_str() {
-            flow.poll_status(uri).await.pop().unwrap()["completeUri"].as_str().unwrap().to_owned()
+            flow.poll_status(uri).await.pop().unwrap()["completeUri"]
+                .as_str()
+                .unwrap()
+                .to_owned()
         } else {
-            flow.poll_collect(body["collectUrl"].as_str().unwrap(), body["orderRef"].as_str().unwrap())
-                .await
-                .pop()
-                .unwrap()["completeUrl"]
+            flow.poll_collect(
+                body["collectUrl"].as_str().unwrap(),
+                body["orderRef"].as_str().unwrap(),
+            )
+            .await
+            .pop()
+            .unwrap()["completeUrl"]
                 .as_str()
                 .unwrap()
                 .to_owned()
@@ -353,6 +491,12 @@ async fn jwcrypto_made_bad_request_objects_are_refused() {
         let (status, body) = send_request(&Flow::new(), &sim, &fixture(file), false).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{file}: {body}");
         assert_eq!(body["error"], "invalid_request_object", "{file}: {body}");
-        assert!(body["error_description"].as_str().unwrap().contains(mention), "{file}: {body}");
+        assert!(
+            body["error_description"]
+                .as_str()
+                .unwrap()
+                .contains(mention),
+            "{file}: {body}"
+        );
     }
 }

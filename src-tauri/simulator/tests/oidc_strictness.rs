@@ -12,7 +12,12 @@ async fn refused(sim: &Simulator, params: Vec<(String, String)>) -> (StatusCode,
     let flow = Flow::new();
     let (status, body) = flow.authorize_post(sim, &params).await;
     assert!(status.is_client_error(), "accepted: {body}");
-    assert!(body["error_description"].as_str().is_some_and(|s| !s.is_empty()), "{body}");
+    assert!(
+        body["error_description"]
+            .as_str()
+            .is_some_and(|s| !s.is_empty()),
+        "{body}"
+    );
     // No session was started.
     assert!(flow.cookies.lock().unwrap().iter_any().next().is_none());
     (status, body)
@@ -25,7 +30,11 @@ async fn authorize_rejects_every_malformed_request() {
     let cases: Vec<(&str, Option<&str>, &str)> = vec![
         ("client_id", Some("someone-else"), "unauthorized_client"),
         ("client_id", None, "invalid_request"),
-        ("redirect_uri", Some("https://evil.example/cb"), "invalid_request"),
+        (
+            "redirect_uri",
+            Some("https://evil.example/cb"),
+            "invalid_request",
+        ),
         ("redirect_uri", None, "invalid_request"),
         ("response_type", Some("token"), "unsupported_response_type"),
         ("scope", Some("profile"), "invalid_scope"),
@@ -36,7 +45,11 @@ async fn authorize_rejects_every_malformed_request() {
         ("code_challenge", Some("too-short"), "invalid_request"),
         ("code_challenge_method", Some("plain"), "invalid_request"),
         ("code_challenge_method", None, "invalid_request"),
-        ("acr_values", Some("urn:signicat:oidc:method:nbid"), "invalid_request"),
+        (
+            "acr_values",
+            Some("urn:signicat:oidc:method:nbid"),
+            "invalid_request",
+        ),
         ("acr_values", None, "invalid_request"),
         ("request", Some("eyJ.x.y.z.w"), "invalid_request"),
     ];
@@ -50,7 +63,11 @@ async fn authorize_rejects_every_malformed_request() {
     let mut params = base.params();
     params.push(("state".into(), "second".into()));
     refused(&sim, params).await;
-    assert_eq!(sim.control().sessions().len(), 0, "a refused authorize created an order");
+    assert_eq!(
+        sim.control().sessions().len(),
+        0,
+        "a refused authorize created an order"
+    );
 }
 
 #[tokio::test]
@@ -106,14 +123,26 @@ async fn sign_methods_and_sign_client_need_a_request_object() {
     set_param(&mut params, "scope", Some("openid profile signicat.sign"));
     set_param(&mut params, "signicat_signtext", Some("I agree"));
     let (_, body) = refused(&sim, params).await;
-    assert!(body["error_description"].as_str().unwrap().contains("request"), "{body}");
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("request"),
+        "{body}"
+    );
     // The authentication client may not use a sign method, nor the sign client an auth method.
     let mut params = AuthRequest::nbid(&sim, "071283", "99887766").params();
     set_param(&mut params, "acr_values", Some(NBID_SIGN));
-    assert_eq!(refused(&sim, params).await.1["error"], "unauthorized_client");
+    assert_eq!(
+        refused(&sim, params).await.1["error"],
+        "unauthorized_client"
+    );
     let mut params = AuthRequest::nbid(&sim, "071283", "99887766").params();
     set_param(&mut params, "client_id", Some("demo-inapp-sign"));
-    assert_eq!(refused(&sim, params).await.1["error"], "unauthorized_client");
+    assert_eq!(
+        refused(&sim, params).await.1["error"],
+        "unauthorized_client"
+    );
 }
 
 #[tokio::test]
@@ -128,7 +157,10 @@ async fn without_accept_json_authorize_answers_html_and_starts_nothing() {
         .send()
         .await
         .unwrap();
-    assert!(r.headers()[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));
+    assert!(r.headers()[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
     assert!(r.headers().get(header::SET_COOKIE).is_none());
     assert_eq!(sim.control().sessions().len(), 0);
 }
@@ -170,7 +202,10 @@ async fn polls_and_completion_require_this_flows_cookie() {
     // Another flow's cookie.
     let other = Flow::new();
     let (_, _) = other
-        .authorize_post(&sim, &AuthRequest::nbid(&sim, "071283", "99887766").params())
+        .authorize_post(
+            &sim,
+            &AuthRequest::nbid(&sim, "071283", "99887766").params(),
+        )
         .await;
     let (status, body) = other.get_json(&status_uri).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -178,7 +213,10 @@ async fn polls_and_completion_require_this_flows_cookie() {
 
     // The right cookie works; completion hops need it too.
     let seen = flow.poll_status(&status_uri).await;
-    let complete = seen.last().unwrap()["completeUri"].as_str().unwrap().to_owned();
+    let complete = seen.last().unwrap()["completeUri"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let r = Flow::cookieless().get(&complete).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     let order = status_uri.rsplit('/').next().unwrap();
@@ -201,10 +239,14 @@ async fn drop_cookie_fault_makes_the_session_unknown() {
     let sim = start(config()).await;
     let flow = Flow::new();
     let (_, body) = flow
-        .authorize_post(&sim, &AuthRequest::nbid(&sim, "071283", "99887766").params())
+        .authorize_post(
+            &sim,
+            &AuthRequest::nbid(&sim, "071283", "99887766").params(),
+        )
         .await;
     let status_uri = body["statusUri"].as_str().unwrap();
-    sim.control().inject(Fault::new(Endpoint::Status, FaultKind::DropCookie));
+    sim.control()
+        .inject(Fault::new(Endpoint::Status, FaultKind::DropCookie));
     let (status, body) = flow.get_json(status_uri).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body["error"], "invalid_session");
@@ -212,10 +254,14 @@ async fn drop_cookie_fault_makes_the_session_unknown() {
     assert_eq!(status, StatusCode::OK, "the fault was for one request only");
 
     // On authorize: no Set-Cookie, so the client's polls carry no cookie.
-    sim.control().inject(Fault::new(Endpoint::Authorize, FaultKind::DropCookie));
+    sim.control()
+        .inject(Fault::new(Endpoint::Authorize, FaultKind::DropCookie));
     let lost = Flow::new();
     let (_, body) = lost
-        .authorize_post(&sim, &AuthRequest::nbid(&sim, "071283", "99887766").params())
+        .authorize_post(
+            &sim,
+            &AuthRequest::nbid(&sim, "071283", "99887766").params(),
+        )
         .await;
     let (status, _) = lost.get_json(body["statusUri"].as_str().unwrap()).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -251,7 +297,8 @@ async fn token_endpoint_enforces_client_auth_pkce_redirect_and_single_use() {
         let flow = &flow;
         let sim = &sim;
         async move {
-            let borrowed: Vec<(&str, &str)> = f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let borrowed: Vec<(&str, &str)> =
+                f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
             flow.token(sim, creds, &borrowed).await
         }
     };
@@ -260,7 +307,11 @@ async fn token_endpoint_enforces_client_auth_pkce_redirect_and_single_use() {
     assert_eq!(body["error"], "invalid_grant");
     assert!(body["error_description"].as_str().unwrap().contains("PKCE"));
     let (status, body) = post(form(&code, REDIRECT, &req.verifier)).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "a code is burnt by a failed attempt");
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "a code is burnt by a failed attempt"
+    );
     assert_eq!(body["error"], "invalid_grant");
 
     // Wrong redirect_uri.
@@ -303,7 +354,11 @@ async fn token_endpoint_enforces_client_auth_pkce_redirect_and_single_use() {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), StatusCode::BAD_REQUEST, "client_secret in the body is refused");
+    assert_eq!(
+        r.status(),
+        StatusCode::BAD_REQUEST,
+        "client_secret in the body is refused"
+    );
     let sign = sim.config().sign_client.clone();
     let (req, code) = code_for(&sim, &flow).await;
     let f = form(&code, REDIRECT, &req.verifier);
@@ -329,19 +384,44 @@ async fn bearer_endpoints_refuse_missing_unknown_and_expired_tokens() {
     let r = flow.http.get(&url).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     assert!(r.headers().get(header::WWW_AUTHENTICATE).is_some());
-    let r = flow.http.get(&url).bearer_auth("nope").send().await.unwrap();
+    let r = flow
+        .http
+        .get(&url)
+        .bearer_auth("nope")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 
     let (status, tokens) =
         run_to_tokens(&flow, &sim, &AuthRequest::nbid(&sim, "071283", "99887766")).await;
     assert_eq!(status, StatusCode::OK);
     let access = tokens["access_token"].as_str().unwrap();
-    let r = flow.http.get(&url).bearer_auth(access).send().await.unwrap();
+    let r = flow
+        .http
+        .get(&url)
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    sim.control().inject(Fault::new(Endpoint::Userinfo, FaultKind::ExpireToken));
-    let r = flow.http.get(&url).bearer_auth(access).send().await.unwrap();
+    sim.control()
+        .inject(Fault::new(Endpoint::Userinfo, FaultKind::ExpireToken));
+    let r = flow
+        .http
+        .get(&url)
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-    let r = flow.http.get(&url).bearer_auth(access).send().await.unwrap();
+    let r = flow
+        .http
+        .get(&url)
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "expired for good");
 }
 

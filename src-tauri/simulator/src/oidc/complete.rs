@@ -136,7 +136,10 @@ fn finish(state: &AppState, order: &str) -> Response {
                     sdo,
                 },
             );
-            redirect_with(&request.redirect_uri, &[("code", &code), ("state", &request.state)])
+            redirect_with(
+                &request.redirect_uri,
+                &[("code", &code), ("state", &request.state)],
+            )
         }
         OrderStatus::Created | OrderStatus::WaitingForUser => {
             return OidcError::invalid_request(
@@ -181,7 +184,11 @@ fn found(location: &str) -> Response {
 /// The claims the ID token and userinfo carry for this person.
 pub(crate) fn identity_claims(person: &Person) -> Map<String, Value> {
     // A stable, opaque subject per person (Signicat's `sub` is pairwise and opaque too).
-    let digest = Sha256::digest(format!("id-desk-sim:{}:{}", person.country.code(), person.nin));
+    let digest = Sha256::digest(format!(
+        "id-desk-sim:{}:{}",
+        person.country.code(),
+        person.nin
+    ));
     let sub = hex::encode(&digest[..20]);
     let mut claims = Map::new();
     claims.insert("sub".into(), Value::from(sub));
@@ -197,6 +204,9 @@ pub(crate) fn identity_claims(person: &Person) -> Map<String, Value> {
             person.date_of_birth.day()
         )),
     );
-    claims.insert("signicat.national_id".into(), Value::from(person.nin.clone()));
+    claims.insert(
+        "signicat.national_id".into(),
+        Value::from(person.nin.clone()),
+    );
     claims
 }

@@ -42,7 +42,11 @@ impl OidcError {
     }
 
     pub(crate) fn server_error(description: &str) -> Self {
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", description)
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            description,
+        )
     }
 }
 

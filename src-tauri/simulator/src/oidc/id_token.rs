@@ -124,8 +124,14 @@ mod tests {
     fn fixture_keys() -> OidcKeys {
         let sig = std::fs::read(format!("{FIXTURES}/sig_key.pem")).unwrap();
         let enc = std::fs::read(format!("{FIXTURES}/enc_key.pem")).unwrap();
-        OidcKeys::from_pem("sim-fixture-sig", &sig, "sim-fixture-enc", &enc, EncAlg::RsaOaep)
-            .unwrap()
+        OidcKeys::from_pem(
+            "sim-fixture-sig",
+            &sig,
+            "sim-fixture-enc",
+            &enc,
+            EncAlg::RsaOaep,
+        )
+        .unwrap()
     }
 
     fn fixed_identity() -> Map<String, Value> {
@@ -177,10 +183,16 @@ mod tests {
         let good = mint(&keys, &input, IdTokenSpoil::None).unwrap();
         let bad = mint(&keys, &input, IdTokenSpoil::BadSignature).unwrap();
         assert_ne!(good, bad);
-        assert_eq!(good.rsplit_once('.').unwrap().0, bad.rsplit_once('.').unwrap().0);
+        assert_eq!(
+            good.rsplit_once('.').unwrap().0,
+            bad.rsplit_once('.').unwrap().0
+        );
         let rogue = mint(&keys, &input, IdTokenSpoil::UnknownKid).unwrap();
         let header = jwt::decode_header(&rogue).unwrap();
-        assert_eq!(header.claim("kid").and_then(Value::as_str), Some(keys.sig_kid_of(SigKey::Rogue)));
+        assert_eq!(
+            header.claim("kid").and_then(Value::as_str),
+            Some(keys.sig_kid_of(SigKey::Rogue))
+        );
         assert_ne!(keys.sig_kid_of(SigKey::Rogue), keys.sig_kid());
     }
 }

@@ -130,7 +130,8 @@ impl RawParams {
     }
 
     pub(crate) fn has(&self, name: &str) -> bool {
-        self.single.iter().any(|(k, _)| k == name) || (name == "login_hint" && !self.login_hint.is_empty())
+        self.single.iter().any(|(k, _)| k == name)
+            || (name == "login_hint" && !self.login_hint.is_empty())
     }
 
     pub(crate) fn names(&self) -> impl Iterator<Item = &str> {
@@ -322,7 +323,9 @@ fn login_hint(method: Method, hints: &[String]) -> Result<LoginHint, OidcError> 
     for hint in hints {
         if let Some(v) = hint.strip_prefix("birthdate-") {
             if birth_date.is_some() {
-                return Err(OidcError::invalid_request("login_hint birthdate- given twice"));
+                return Err(OidcError::invalid_request(
+                    "login_hint birthdate- given twice",
+                ));
             }
             birth_date = Some(identity::ddmmyy_date(v).ok_or_else(|| {
                 OidcError::invalid_request("login_hint birthdate- must be a real date as DDMMYY")

@@ -57,8 +57,7 @@ async fn poll(
         return e.into_response();
     }
     if let Some(FaultKind::ErrorJson { error, description }) = fault {
-        return Json(json!({ "error": error, "error_description": description }))
-            .into_response();
+        return Json(json!({ "error": error, "error_description": description })).into_response();
     }
     let Some(snapshot) = state.phone().get(order) else {
         return OidcError::invalid_session().into_response();
@@ -122,10 +121,7 @@ fn status_body(snapshot: &OrderSnapshot, issuer: &str) -> Value {
 
 fn collect_body(state: &AppState, snapshot: &OrderSnapshot, issuer: &str) -> Value {
     let mut store = state.oidc().store.lock();
-    let last = store
-        .txns
-        .get(&snapshot.id)
-        .and_then(|t| t.last_progress);
+    let last = store.txns.get(&snapshot.id).and_then(|t| t.last_progress);
     // BankID's own sequence: outstanding → noClient until the app starts, then started → userSign.
     let progress = match snapshot.status {
         OrderStatus::Created => match last {

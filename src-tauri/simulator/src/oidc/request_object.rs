@@ -60,7 +60,9 @@ pub(crate) fn decrypt(request: &str, keys: &OidcKeys) -> Result<Map<String, Valu
         }
     }
     if header.contains_key("zip") {
-        return Err(invalid_request_object("compressed request objects are not accepted"));
+        return Err(invalid_request_object(
+            "compressed request objects are not accepted",
+        ));
     }
     let decrypter = keys
         .decrypter()

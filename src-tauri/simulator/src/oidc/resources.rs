@@ -79,9 +79,8 @@ async fn grant(
         Intercept::Respond(r) => return Ok(Granted::Respond(r)),
         Intercept::Continue(f) => f,
     };
-    let token = token.ok_or_else(|| {
-        OidcError::invalid_token("missing Authorization: Bearer <access_token>")
-    })?;
+    let token = token
+        .ok_or_else(|| OidcError::invalid_token("missing Authorization: Bearer <access_token>"))?;
     let mut store = state.oidc().store.lock();
     let grant = store
         .tokens

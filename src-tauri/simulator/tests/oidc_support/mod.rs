@@ -71,7 +71,11 @@ impl Flow {
         (status, r.json().await.unwrap())
     }
 
-    pub async fn authorize_post(&self, sim: &Simulator, params: &[(String, String)]) -> (StatusCode, Value) {
+    pub async fn authorize_post(
+        &self,
+        sim: &Simulator,
+        params: &[(String, String)],
+    ) -> (StatusCode, Value) {
         let r = self
             .http
             .post(format!("{}/authorize", sim.issuer()))
@@ -84,7 +88,11 @@ impl Flow {
         (status, r.json().await.unwrap())
     }
 
-    pub async fn authorize_get(&self, sim: &Simulator, params: &[(String, String)]) -> (StatusCode, Value) {
+    pub async fn authorize_get(
+        &self,
+        sim: &Simulator,
+        params: &[(String, String)],
+    ) -> (StatusCode, Value) {
         let url = reqwest::Url::parse_with_params(&format!("{}/authorize", sim.issuer()), params)
             .unwrap();
         self.get_json(url.as_str()).await
@@ -126,7 +134,11 @@ impl Flow {
 
     /// Follows the completion redirects (no `Accept: application/json`) until a Location starts
     /// with `redirect_uri`; returns that Location and the Locations seen on the way.
-    pub async fn complete(&self, complete_uri: &str, redirect_uri: &str) -> Result<(reqwest::Url, Vec<String>), String> {
+    pub async fn complete(
+        &self,
+        complete_uri: &str,
+        redirect_uri: &str,
+    ) -> Result<(reqwest::Url, Vec<String>), String> {
         let mut url = reqwest::Url::parse(complete_uri).unwrap();
         let mut hops = Vec::new();
         for _ in 0..10 {
@@ -186,7 +198,11 @@ pub struct AuthRequest {
 
 impl AuthRequest {
     pub fn nbid(sim: &Simulator, birthdate: &str, phone: &str) -> AuthRequest {
-        Self::new(sim, NBID, vec![format!("birthdate-{birthdate}"), format!("phone-{phone}")])
+        Self::new(
+            sim,
+            NBID,
+            vec![format!("birthdate-{birthdate}"), format!("phone-{phone}")],
+        )
     }
 
     pub fn sbid(sim: &Simulator, subject: &str) -> AuthRequest {
@@ -231,7 +247,11 @@ impl AuthRequest {
 
     /// The same request as Consent Signature request-object claims.
     pub fn sign_claims(&self, sim: &Simulator, sign_text: &str) -> Map<String, Value> {
-        let acr = if self.acr == NBID { NBID_SIGN } else { SBID_SIGN };
+        let acr = if self.acr == NBID {
+            NBID_SIGN
+        } else {
+            SBID_SIGN
+        };
         json!({
             "login_hint": self.hints,
             "scope": "openid profile signicat.sign",
@@ -285,7 +305,13 @@ pub fn key_by_use<'a>(keys: &'a [Jwk], key_use: &str) -> &'a Jwk {
 }
 
 /// A compact JWE of `claims` to the JWKS `enc` key, made by josekit (header fields overridable).
-pub fn encrypt(claims: &Map<String, Value>, enc_jwk: &Jwk, alg: &str, kid: Option<&str>, enc: &str) -> String {
+pub fn encrypt(
+    claims: &Map<String, Value>,
+    enc_jwk: &Jwk,
+    alg: &str,
+    kid: Option<&str>,
+    enc: &str,
+) -> String {
     let mut header = JweHeader::new();
     header.set_content_encryption(enc);
     header.set_token_type("JWE");
@@ -335,12 +361,21 @@ pub async fn run_to_code(flow: &Flow, sim: &Simulator, req: &AuthRequest) -> req
     assert_eq!(status, StatusCode::OK, "{body}");
     let complete = if req.acr == SBID {
         let seen = flow
-            .poll_collect(body["collectUrl"].as_str().unwrap(), body["orderRef"].as_str().unwrap())
+            .poll_collect(
+                body["collectUrl"].as_str().unwrap(),
+                body["orderRef"].as_str().unwrap(),
+            )
             .await;
-        seen.last().unwrap()["completeUrl"].as_str().unwrap().to_owned()
+        seen.last().unwrap()["completeUrl"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     } else {
         let seen = flow.poll_status(body["statusUri"].as_str().unwrap()).await;
-        seen.last().unwrap()["completeUri"].as_str().unwrap().to_owned()
+        seen.last().unwrap()["completeUri"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     };
     flow.complete(&complete, &req.redirect_uri).await.unwrap().0
 }
@@ -354,7 +389,10 @@ pub fn query(url: &reqwest::Url, name: &str) -> Option<String> {
 /// Runs a plain flow through the token exchange.
 pub async fn run_to_tokens(flow: &Flow, sim: &Simulator, req: &AuthRequest) -> (StatusCode, Value) {
     let location = run_to_code(flow, sim, req).await;
-    assert_eq!(query(&location, "state").as_deref(), Some(req.state.as_str()));
+    assert_eq!(
+        query(&location, "state").as_deref(),
+        Some(req.state.as_str())
+    );
     let code = query(&location, "code").unwrap();
     let client = &sim.config().oidc_client;
     flow.token(
