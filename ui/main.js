@@ -1,3 +1,86 @@
-const invoke = (cmd, args) => window.__TAURI_INTERNALS__.invoke(cmd, args);
-const info = await invoke('app_info');
-document.getElementById('training-banner').hidden = !info.training;
+// ID Desk window: boots from `app_info`, then wires the screens.
+import { call } from './ipc.js';
+import { $, $$ } from './dom.js';
+import { setLang, t } from './i18n.js';
+import { mountForm, mountTemplates } from './forms.js';
+import { mountFlows, track } from './flows.js';
+import { mountHistory } from './history.js';
+import { mountSettings } from './settings.js';
+import { mountPhone } from './phone.js';
+
+let app = await call('app_info');
+let forms = [];
+let history;
+
+function applyPreferences({ lang, theme }) {
+  document.body.dataset.theme = theme === 'dark' ? 'dark' : 'light';
+  setLang(lang);
+  $('#training-banner').textContent = t('training.banner');
+  forms.forEach((f) => f.refresh());
+}
+
+function showScreen(name) {
+  for (const tab of $$('.tabs [role="tab"]')) {
+    const on = tab.dataset.screen === name;
+    tab.setAttribute('aria-selected', String(on));
+    tab.tabIndex = on ? 0 : -1;
+    $(`#screen-${tab.dataset.screen}`).hidden = !on;
+  }
+  if (name === 'history') history.refresh();
+}
+
+function mountTabs() {
+  const tabs = $$('.tabs [role="tab"]');
+  tabs.forEach((tab, i) => {
+    tab.addEventListener('click', () => showScreen(tab.dataset.screen));
+    tab.addEventListener('keydown', (e) => {
+      const d = e.key === 'ArrowRight' ? 1 : e.key === 'ArrowLeft' ? -1 : 0;
+      if (!d) return;
+      const next = tabs[(i + d + tabs.length) % tabs.length];
+      next.focus();
+      showScreen(next.dataset.screen);
+    });
+  });
+  // Alt+1..4 switch screens from anywhere.
+  document.addEventListener('keydown', (e) => {
+    if (e.altKey && e.key >= '1' && e.key <= '4') { e.preventDefault(); tabs[Number(e.key) - 1].click(); tabs[Number(e.key) - 1].focus(); }
+  });
+}
+
+function showProfile() {
+  $('#profile-chip').textContent = app.profile.name;
+  $('#training-banner').hidden = !app.training;
+}
+
+mountTabs();
+mountFlows();
+history = mountHistory();
+let signForm;
+
+forms.push(mountForm({
+  kind: 'auth', app: () => app, form: $('#identify-form'), methodsBox: $('#identify-methods'),
+  fieldsBox: $('#identify-fields'), errorBox: $('#identify-error'),
+  onStarted: (id, method) => track(id, method),
+}));
+const templates = mountTemplates({
+  select: $('#sign-template'), placeholdersBox: $('#sign-placeholders'), textArea: $('#sign-text'),
+  counter: $('#sign-counter'), templates: app.templates ?? [], onChange: () => signForm?.validateText(),
+});
+signForm = mountForm({
+  kind: 'sign', app: () => app, form: $('#sign-form'), methodsBox: $('#sign-methods'),
+  fieldsBox: $('#sign-fields'), errorBox: $('#sign-error'), getText: () => templates.text(),
+  onStarted: (id, method) => track(id, method, templates.text()),
+});
+forms.push(signForm);
+
+const settings = mountSettings(app, {
+  onPreferences: applyPreferences,
+  onProfileChanged: async () => { app = await call('app_info'); showProfile(); forms.forEach((f) => f.refresh()); settings.refresh(); },
+});
+settings.refresh().catch(() => {});
+
+showProfile();
+applyPreferences({ lang: app.lang, theme: app.theme });
+if (app.training) mountPhone();
+showScreen('identify');
+document.body.dataset.ready = 'true';

@@ -134,15 +134,24 @@ impl Error {
     }
 }
 
-/// Serialised as `{ "code", "message", "field"? }` for the window and the CLI.
+/// Serialised as `{ "code", "message", "field"?, "flow_id"? }` for the window and the CLI.
 impl serde::Serialize for Error {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let field = self.field();
-        let mut st = s.serialize_struct("Error", if field.is_some() { 3 } else { 2 })?;
+        let running = match self {
+            Error::AlreadyRunning { flow_id } => Some(flow_id),
+            _ => None,
+        };
+        let len = 2 + usize::from(field.is_some()) + usize::from(running.is_some());
+        let mut st = s.serialize_struct("Error", len)?;
         st.serialize_field("code", self.code())?;
         st.serialize_field("message", &self.to_string())?;
         if let Some(f) = field {
             st.serialize_field("field", f)?;
+        }
+        // The window offers to cancel the flow already running for this customer.
+        if let Some(id) = running {
+            st.serialize_field("flow_id", id)?;
         }
         st.end()
     }

@@ -1,0 +1,90 @@
+# ID Desk — two commands for a newcomer: `make run` and `make test`.
+# Everything a fresh Debian/Ubuntu machine lacks is installed here (apt-get; sudo when not root).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/id-desk/target
+TOOLS_DIR   ?= $(HOME)/.cache/id-desk/tools
+export PATH := $(TOOLS_DIR)/bin:$(HOME)/.cargo/bin:$(PATH)
+export CARGO_TERM_COLOR ?= never
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+BUILD_PKGS := libwebkit2gtk-4.1-dev build-essential curl wget file libssl-dev libxdo-dev \
+  libayatana-appindicator3-dev librsvg2-dev pkg-config libdbus-1-dev
+TEST_PKGS  := xvfb xauth dbus-x11 webkit2gtk-driver gnome-keyring keyutils imagemagick
+APP := $(CARGO_TARGET_DIR)/debug/id-desk
+CLI := $(CARGO_TARGET_DIR)/debug/id-desk-cli
+# Runs a command inside a fresh kernel session keyring and a private D-Bus session with an unlocked
+# gnome-keyring: the real OS keyring backends, isolated from the user's own.
+WITH_KEYRING := tests/harness/with-keyring
+
+.PHONY: help run test deps deps-test build lint unit e2e bench icons screenshots clean-artifacts
+
+help:
+	@echo "make run    build and open ID Desk (Training mode when no Signicat profile is configured)"
+	@echo "make test   fmt, clippy, unit + integration tests, end-to-end suite under Xvfb"
+	@echo "make bench  benchmarks (Markdown table)"
+
+# Installs only what is missing; nothing when everything is present.
+define apt_install
+	missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing: $$missing"; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+endef
+
+deps:
+	@$(call apt_install,$(BUILD_PKGS))
+
+deps-test: deps
+	@$(call apt_install,$(TEST_PKGS))
+	@command -v tauri-driver >/dev/null || cargo install tauri-driver --locked --root $(TOOLS_DIR) --quiet
+
+build: deps
+	cargo build -p id-desk -p id-desk-cli
+
+run: build
+	@if [ -z "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ]; then \
+	  echo "No display found: opening ID Desk on a virtual display (Xvfb)."; \
+	  $(call apt_install,xvfb xauth); \
+	  xvfb-run -a -s "-screen 0 1280x800x24" $(APP); \
+	else $(APP); fi
+
+lint: deps
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+unit: deps-test
+	$(WITH_KEYRING) cargo test --workspace
+
+e2e: deps-test
+	cargo build -p id-desk -p id-desk-cli
+	IDDESK_APP=$(APP) IDDESK_CLI=$(CLI) $(WITH_KEYRING) \
+	  xvfb-run -a -s "-screen 0 1280x800x24" \
+	  cargo test -p id-desk-e2e -- --ignored --test-threads=1
+
+test: deps-test lint unit e2e
+	@echo "make test: all tiers passed"
+
+bench: deps-test
+	cargo build --release -p id-desk-bench 2>/dev/null || true
+	@echo "benchmarks: see README (issue 9)"
+
+# Regenerates every icon Tauri needs from the one committed source, icons/icon.svg.
+icons:
+	@$(call apt_install,librsvg2-bin imagemagick icnsutils)
+	cd icons && rsvg-convert -w 1024 -h 1024 icon.svg -o icon.png \
+	  && convert icon.png -resize 32x32 PNG32:32x32.png \
+	  && convert icon.png -resize 128x128 PNG32:128x128.png \
+	  && convert icon.png -resize 256x256 PNG32:128x128@2x.png \
+	  && convert icon.png -define icon:auto-resize=256,128,64,48,32,16 icon.ico \
+	  && convert icon.png -resize 512x512 PNG32:/tmp/iddesk-icon512.png \
+	  && png2icns icon.icns /tmp/iddesk-icon512.png 32x32.png 128x128.png >/dev/null
+
+# Copies the screenshots the README shows from the last e2e run.
+screenshots:
+	mkdir -p tests/screenshots && cp tests/artifacts/*.png tests/screenshots/

@@ -1,0 +1,131 @@
+//! Test connection: one request per step, each timed, none of them a session create (nothing
+//! reaches a customer's phone).
+
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::profile::Profile;
+use crate::rest::token::TokenCache;
+use crate::secrets::{SecretName, SecretSource};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckStep {
+    /// `rest_token`, `oidc_discovery`, `oidc_jwks`.
+    pub step: &'static str,
+    pub ok: bool,
+    pub ms: Option<u64>,
+    pub message: Option<String>,
+}
+
+impl CheckStep {
+    fn done(step: &'static str, started: Instant, result: Result<(), crate::Error>) -> Self {
+        let ms = Some(started.elapsed().as_millis().min(u128::from(u64::MAX)) as u64);
+        match result {
+            Ok(()) => CheckStep {
+                step,
+                ok: true,
+                ms,
+                message: None,
+            },
+            Err(e) => CheckStep {
+                step,
+                ok: false,
+                ms,
+                message: Some(e.to_string()),
+            },
+        }
+    }
+}
+
+fn http() -> Result<reqwest::Client, crate::Error> {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(10))
+        .build()
+        .map_err(|e| crate::Error::Network(e.to_string()))
+}
+
+async fn get_json(client: &reqwest::Client, url: &str) -> Result<serde_json::Value, crate::Error> {
+    let resp = client
+        .get(url)
+        .header("Accept", "application/json")
+        .send()
+        .await
+        .map_err(|e| crate::Error::Network(e.without_url().to_string()))?;
+    let status = resp.status();
+    if !status.is_success() {
+        return Err(crate::Error::Api {
+            status: status.as_u16(),
+            code: "http_error".into(),
+            message: format!("{url} answered {status}"),
+        });
+    }
+    resp.json()
+        .await
+        .map_err(|e| crate::Error::Protocol(e.without_url().to_string()))
+}
+
+pub(super) async fn run(profile: &Profile, source: &SecretSource) -> Vec<CheckStep> {
+    let mut steps = Vec::new();
+    let client = match http() {
+        Ok(c) => c,
+        Err(e) => {
+            steps.push(CheckStep::done("http_client", Instant::now(), Err(e)));
+            return steps;
+        }
+    };
+    if let Some(rest) = profile.rest() {
+        let started = Instant::now();
+        let result = match source.get(profile.name(), SecretName::RestClientSecret) {
+            Ok(secret) => TokenCache::new(
+                client.clone(),
+                rest.token_url.clone(),
+                rest.client_id.clone(),
+                secret,
+            )
+            .get()
+            .await
+            .map(|_| ()),
+            Err(e) => Err(e),
+        };
+        steps.push(CheckStep::done("rest_token", started, result));
+    }
+    if let Some(oidc) = profile.oidc() {
+        let issuer = oidc.issuer.trim_end_matches('/');
+        let started = Instant::now();
+        let discovery = get_json(
+            &client,
+            &format!("{issuer}/.well-known/openid-configuration"),
+        )
+        .await;
+        let jwks_uri = discovery
+            .as_ref()
+            .ok()
+            .and_then(|d| d.get("jwks_uri"))
+            .and_then(|v| v.as_str())
+            .map(str::to_string);
+        steps.push(CheckStep::done(
+            "oidc_discovery",
+            started,
+            discovery.map(|_| ()),
+        ));
+        if let Some(jwks_uri) = jwks_uri {
+            let started = Instant::now();
+            let jwks = get_json(&client, &jwks_uri).await.and_then(|j| {
+                let keys = j
+                    .get("keys")
+                    .and_then(|k| k.as_array())
+                    .map(Vec::len)
+                    .unwrap_or(0);
+                if keys == 0 {
+                    Err(crate::Error::Protocol("the JWKS holds no keys".into()))
+                } else {
+                    Ok(())
+                }
+            });
+            steps.push(CheckStep::done("oidc_jwks", started, jwks));
+        }
+    }
+    steps
+}

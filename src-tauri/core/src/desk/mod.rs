@@ -1,0 +1,563 @@
+//! The desk: what the window and the CLI share. It resolves the active profile (Training when
+//! nothing is configured), reads secrets from the keyring (or Training's memory), opens the
+//! evidence vault, and hands flows to the engine. The Tauri commands and the CLI subcommands are
+//! one-line calls into this type.
+
+mod check;
+mod paths;
+mod prefs;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use serde::Serialize;
+
+pub use check::CheckStep;
+pub use paths::DeskPaths;
+pub use prefs::{Preferences, Theme};
+
+use crate::flow::{
+    Engine, EventSink, FlowEvent, FlowId, FlowRequest, FlowSettings, RawFlowInput, RunningFlow,
+};
+use crate::messages::Lang;
+use crate::profile::{Profile, ProfileStore, TrainingIds, TRAINING};
+use crate::secrets::{SecretName, SecretSource, SecretString, Secrets};
+use crate::vault::{ListFilter, Transaction, TxKind, TxStatus, Vault};
+use crate::{Error, Result};
+
+/// How long quitting waits for running flows to be cancelled at Signicat.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+
+/// The in-process simulator a Training desk talks to (started by the app or the CLI, which own
+/// the simulator crate; the engine knows only its URLs and in-memory secrets).
+#[derive(Clone)]
+pub struct Training {
+    pub base_url: String,
+    pub issuer: String,
+    pub ids: TrainingIds,
+    pub secrets: Vec<(SecretName, SecretString)>,
+}
+
+/// Which profile to use, in order of precedence.
+#[derive(Debug, Clone, Default)]
+pub enum ProfileChoice {
+    /// The store's active profile, or Training when none is configured.
+    #[default]
+    Active,
+    /// A named profile from the store.
+    Named(String),
+    /// A profile file anywhere on disk (its secrets come from the keyring under its `name`).
+    File(PathBuf),
+}
+
+/// What the window shows about the desk. Never carries a secret.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeskInfo {
+    pub version: &'static str,
+    pub training: bool,
+    pub profile: ProfileSummary,
+    pub lang: Lang,
+    pub theme: Theme,
+    pub templates: Vec<TemplateView>,
+    /// Rows a crash left unfinished, marked `interrupted` when this desk opened.
+    pub interrupted: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TemplateView {
+    pub name: String,
+    pub text: String,
+}
+
+/// A profile as the window lists it: ids and URLs, never secrets.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProfileSummary {
+    pub name: String,
+    pub training: bool,
+    pub has_oidc: bool,
+    pub allow_test_identities: bool,
+    pub rest_base_url: Option<String>,
+    pub account_id: Option<String>,
+    pub rest_client_id: Option<String>,
+    pub oidc_issuer: Option<String>,
+    pub oidc_client_id: Option<String>,
+    pub sign_client_id: Option<String>,
+    pub redirect_uri: Option<String>,
+}
+
+impl ProfileSummary {
+    fn of(p: &Profile) -> Self {
+        ProfileSummary {
+            name: p.name().to_string(),
+            training: p.is_training(),
+            has_oidc: p.oidc().is_some(),
+            allow_test_identities: p.allow_test_identities(),
+            rest_base_url: p.rest().map(|r| r.base_url.to_string()),
+            account_id: p.rest().map(|r| r.account_id.clone()),
+            rest_client_id: p.rest().map(|r| r.client_id.clone()),
+            oidc_issuer: p.oidc().map(|o| o.issuer.clone()),
+            oidc_client_id: p.oidc().map(|o| o.client_id.clone()),
+            sign_client_id: p.oidc().and_then(|o| o.sign_client_id.clone()),
+            redirect_uri: p.oidc().map(|o| o.redirect_uri.to_string()),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct ProfileList {
+    pub active: String,
+    pub profiles: Vec<ProfileSummary>,
+    /// Profile files that could not be read, with the reason (never silently dropped).
+    pub broken: Vec<BrokenProfile>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct BrokenProfile {
+    pub name: String,
+    pub error: Error,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SecretStatus {
+    pub name: SecretName,
+    pub stored: bool,
+}
+
+/// The active profile and the engine built for it.
+struct Current {
+    profile: Profile,
+    source: SecretSource,
+    /// Built on first use, so a missing secret is reported when a flow starts, not at launch.
+    engine: Option<Engine>,
+}
+
+pub struct Desk {
+    paths: DeskPaths,
+    store: ProfileStore,
+    keyring: Secrets,
+    vault: Arc<Vault>,
+    training: Option<Training>,
+    current: RwLock<Current>,
+    /// Engines of profiles switched away from: their flows run on and are cancelled at shutdown.
+    retired: Mutex<Vec<Engine>>,
+    prefs: Mutex<Preferences>,
+}
+
+impl Desk {
+    /// Opens the desk. `training` is required when the choice resolves to Training.
+    pub fn open(
+        paths: DeskPaths,
+        choice: ProfileChoice,
+        training: Option<Training>,
+    ) -> Result<Desk> {
+        let store = ProfileStore::at(paths.config_dir.join("profiles"));
+        let profile = Self::resolve(&store, &choice, training.as_ref())?;
+        let vault = Arc::new(Vault::open(&paths.data_dir)?);
+        let prefs = Preferences::load(&paths.config_dir).unwrap_or_default();
+        let source = Self::source_for(&profile, training.as_ref());
+        let desk = Desk {
+            store,
+            keyring: Secrets::new(),
+            vault,
+            training,
+            current: RwLock::new(Current {
+                profile,
+                source,
+                engine: None,
+            }),
+            retired: Mutex::new(Vec::new()),
+            prefs: Mutex::new(prefs),
+            paths,
+        };
+        Ok(desk)
+    }
+
+    /// Whether `choice` would need the Training simulator (so the caller starts it only then).
+    pub fn needs_training(paths: &DeskPaths, choice: &ProfileChoice) -> bool {
+        let store = ProfileStore::at(paths.config_dir.join("profiles"));
+        match choice {
+            ProfileChoice::Active => match store.active() {
+                Ok(Some(name)) => name == TRAINING || store.load(&name).is_err(),
+                _ => true,
+            },
+            ProfileChoice::Named(name) => name == TRAINING,
+            ProfileChoice::File(_) => false,
+        }
+    }
+
+    fn resolve(
+        store: &ProfileStore,
+        choice: &ProfileChoice,
+        training: Option<&Training>,
+    ) -> Result<Profile> {
+        let training_profile = || -> Result<Profile> {
+            let t = training.ok_or_else(|| {
+                Error::invalid_config(
+                    "profile",
+                    "no Signicat profile is configured and Training mode is not available",
+                )
+            })?;
+            Profile::training(&t.base_url, &t.issuer, &t.ids)
+        };
+        match choice {
+            ProfileChoice::File(path) => ProfileStore::load_file(path),
+            ProfileChoice::Named(name) if name == TRAINING => training_profile(),
+            ProfileChoice::Named(name) => store.load(name),
+            ProfileChoice::Active => match store.active()? {
+                Some(name) if name != TRAINING => match store.load(&name) {
+                    Ok(p) => Ok(p),
+                    // A broken active profile must not lock staff out: Training opens instead
+                    // and the profile list shows what is wrong with the file.
+                    Err(e) if training.is_some() => {
+                        tracing::warn!(profile = %name, error = %e, "active profile unusable; opening Training");
+                        training_profile()
+                    }
+                    Err(e) => Err(e),
+                },
+                _ => training_profile(),
+            },
+        }
+    }
+
+    fn source_for(profile: &Profile, training: Option<&Training>) -> SecretSource {
+        match training {
+            Some(t) if profile.is_training() => SecretSource::memory(t.secrets.iter().cloned()),
+            _ => SecretSource::Keyring(Secrets::new()),
+        }
+    }
+
+    pub fn paths(&self) -> &DeskPaths {
+        &self.paths
+    }
+
+    pub fn vault(&self) -> &Arc<Vault> {
+        &self.vault
+    }
+
+    pub fn profile(&self) -> Profile {
+        self.read_current(|c| c.profile.clone())
+    }
+
+    pub fn is_training(&self) -> bool {
+        self.read_current(|c| c.profile.is_training())
+    }
+
+    pub fn lang(&self) -> Lang {
+        self.prefs.lock().map(|p| p.lang).unwrap_or_default()
+    }
+
+    pub fn info(&self) -> DeskInfo {
+        let prefs = self.prefs.lock().map(|p| p.clone()).unwrap_or_default();
+        self.read_current(|c| DeskInfo {
+            version: env!("CARGO_PKG_VERSION"),
+            training: c.profile.is_training(),
+            profile: ProfileSummary::of(&c.profile),
+            lang: prefs.lang,
+            theme: prefs.theme,
+            templates: c
+                .profile
+                .templates()
+                .iter()
+                .map(|t| TemplateView {
+                    name: t.name().to_string(),
+                    text: t.text().to_string(),
+                })
+                .collect(),
+            interrupted: self.vault.interrupted_on_open(),
+        })
+    }
+
+    fn read_current<T>(&self, f: impl FnOnce(&Current) -> T) -> T {
+        match self.current.read() {
+            Ok(c) => f(&c),
+            Err(poisoned) => f(&poisoned.into_inner()),
+        }
+    }
+
+    fn settings_for(&self, profile: &Profile) -> FlowSettings {
+        FlowSettings {
+            lang: self.lang(),
+            allow_test_identities: profile.allow_test_identities(),
+            sbid_end_user_ip: profile.sbid().map(|s| s.end_user_ip.to_string()),
+            ..FlowSettings::default()
+        }
+    }
+
+    /// Every problem with the input, each naming its field; empty when the flow may start.
+    pub fn validate(&self, raw: &RawFlowInput) -> Vec<Error> {
+        let settings = self.settings_for(&self.profile());
+        match FlowRequest::parse(raw, &settings) {
+            Ok(_) => Vec::new(),
+            Err(e) => vec![e],
+        }
+    }
+
+    /// The engine of the active profile, built on first use.
+    fn engine(&self) -> Result<Engine> {
+        let mut cur = self
+            .current
+            .write()
+            .map_err(|_| Error::Vault("desk state poisoned".into()))?;
+        if let Some(e) = &cur.engine {
+            return Ok(e.clone());
+        }
+        let engine = build_engine(
+            &cur.profile,
+            &cur.source,
+            self.settings_for(&cur.profile),
+            &self.vault,
+        )?;
+        cur.engine = Some(engine.clone());
+        Ok(engine)
+    }
+
+    /// Validates (before any request), then starts the flow; events follow on `sink`.
+    pub async fn start(&self, raw: &RawFlowInput, sink: EventSink) -> Result<FlowId> {
+        let settings = self.settings_for(&self.profile());
+        let request = FlowRequest::parse(raw, &settings)?;
+        let engine = self.engine()?;
+        engine.start(request, sink).await
+    }
+
+    pub async fn cancel(&self, id: &FlowId) -> Result<()> {
+        for engine in self.engines() {
+            if engine.running().iter().any(|f| &f.flow_id == id) {
+                return engine.cancel(id).await;
+            }
+        }
+        Err(Error::NotFound(format!("no running flow {id}")))
+    }
+
+    /// The terminal event of a flow (waits for it).
+    pub async fn wait(&self, id: &FlowId) -> Option<FlowEvent> {
+        for engine in self.engines() {
+            if let Some(ev) = engine.wait(id).await {
+                return Some(ev);
+            }
+        }
+        None
+    }
+
+    pub fn running(&self) -> Vec<RunningFlow> {
+        self.engines().iter().flat_map(Engine::running).collect()
+    }
+
+    fn engines(&self) -> Vec<Engine> {
+        let mut all: Vec<Engine> = self.retired.lock().map(|r| r.clone()).unwrap_or_default();
+        if let Some(e) = self.read_current(|c| c.engine.clone()) {
+            all.push(e);
+        }
+        all
+    }
+
+    /// Quitting: cancels every running flow at Signicat, bounded by [`SHUTDOWN_GRACE`].
+    pub async fn shutdown(&self) {
+        let engines = self.engines();
+        let all = engines.iter().map(|e| e.cancel_all(SHUTDOWN_GRACE));
+        let _ = tokio::time::timeout(SHUTDOWN_GRACE, futures::future::join_all(all)).await;
+    }
+
+    // ---- history and evidence ------------------------------------------------------------
+
+    pub fn history(
+        &self,
+        kind: Option<&str>,
+        status: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Transaction>> {
+        let filter = ListFilter {
+            kind: match kind {
+                None => None,
+                Some("auth") => Some(TxKind::Auth),
+                Some("sign") => Some(TxKind::Sign),
+                Some(_) => return Err(Error::invalid_input("kind", "must be auth or sign")),
+            },
+            status: match status {
+                None => None,
+                Some(s) => Some(
+                    TxStatus::parse(s)
+                        .ok_or_else(|| Error::invalid_input("status", "unknown status"))?,
+                ),
+            },
+            ..ListFilter::default()
+        };
+        self.vault.list(&filter, limit.clamp(1, 10_000))
+    }
+
+    pub fn verify(&self, id: &FlowId) -> Result<bool> {
+        self.vault.verify(id)
+    }
+
+    /// Exports one SDO to `dest` (a file path or a directory), verifying its hash on the way.
+    pub fn export(&self, id: &FlowId, dest: &Path) -> Result<PathBuf> {
+        let target = if dest.is_dir() {
+            dest.join(format!("sdo-{id}.xml"))
+        } else {
+            dest.to_path_buf()
+        };
+        self.vault.export(id, &target)?;
+        Ok(target)
+    }
+
+    // ---- profiles and secrets --------------------------------------------------------------
+
+    pub fn profiles(&self) -> Result<ProfileList> {
+        let active = self.read_current(|c| c.profile.clone());
+        let mut profiles = Vec::new();
+        let mut broken = Vec::new();
+        if let Some(t) = &self.training {
+            if let Ok(p) = Profile::training(&t.base_url, &t.issuer, &t.ids) {
+                profiles.push(ProfileSummary::of(&p));
+            }
+        }
+        for name in self.store.list()? {
+            match self.store.load(&name) {
+                Ok(p) => profiles.push(ProfileSummary::of(&p)),
+                Err(error) => broken.push(BrokenProfile { name, error }),
+            }
+        }
+        if !profiles.iter().any(|p| p.name == active.name()) {
+            profiles.insert(0, ProfileSummary::of(&active));
+        }
+        Ok(ProfileList {
+            active: active.name().to_string(),
+            profiles,
+            broken,
+        })
+    }
+
+    /// Makes `name` the active profile (remembered for the next start).
+    pub fn activate(&self, name: &str) -> Result<()> {
+        let profile = if name == TRAINING {
+            let t = self.training.as_ref().ok_or_else(|| {
+                Error::invalid_input("profile", "Training mode is not running in this session")
+            })?;
+            Profile::training(&t.base_url, &t.issuer, &t.ids)?
+        } else {
+            self.store.load(name)?
+        };
+        self.store.set_active(name)?;
+        let source = Self::source_for(&profile, self.training.as_ref());
+        let mut cur = self
+            .current
+            .write()
+            .map_err(|_| Error::Vault("desk state poisoned".into()))?;
+        if let Some(old) = cur.engine.take() {
+            if let Ok(mut r) = self.retired.lock() {
+                r.push(old);
+            }
+        }
+        *cur = Current {
+            profile,
+            source,
+            engine: None,
+        };
+        Ok(())
+    }
+
+    pub fn secret_status(&self, profile: &str) -> Result<Vec<SecretStatus>> {
+        SecretName::ALL
+            .iter()
+            .map(|&name| {
+                Ok(SecretStatus {
+                    name,
+                    stored: self.keyring.is_stored(profile, name)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Stores a secret in the OS keyring. The value is never returned by anything.
+    pub fn set_secret(&self, profile: &str, name: SecretName, value: SecretString) -> Result<()> {
+        if value.expose().trim().is_empty() {
+            return Err(Error::invalid_input("value", "a secret cannot be empty"));
+        }
+        if profile == TRAINING {
+            return Err(Error::invalid_input(
+                "profile",
+                "Training mode keeps its secrets in memory",
+            ));
+        }
+        self.keyring.set(profile, name, &value)?;
+        self.forget_engine_of(profile);
+        Ok(())
+    }
+
+    pub fn delete_secret(&self, profile: &str, name: SecretName) -> Result<bool> {
+        let deleted = self.keyring.delete(profile, name)?;
+        self.forget_engine_of(profile);
+        Ok(deleted)
+    }
+
+    /// A changed secret takes effect for the next flow; running flows keep their engine.
+    fn forget_engine_of(&self, profile: &str) {
+        if let Ok(mut cur) = self.current.write() {
+            if cur.profile.name() == profile {
+                if let Some(old) = cur.engine.take() {
+                    if let Ok(mut r) = self.retired.lock() {
+                        r.retain(|e| !e.running().is_empty());
+                        r.push(old);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Test connection: REST token, OIDC discovery and JWKS, each with its latency.
+    pub async fn check(&self, name: Option<&str>) -> Result<Vec<CheckStep>> {
+        let (profile, source) = match name {
+            None => self.read_current(|c| (c.profile.clone(), c.source.clone())),
+            Some(n) if n == self.profile().name() => {
+                self.read_current(|c| (c.profile.clone(), c.source.clone()))
+            }
+            Some(n) => {
+                let p = self.store.load(n)?;
+                let s = Self::source_for(&p, self.training.as_ref());
+                (p, s)
+            }
+        };
+        Ok(check::run(&profile, &source).await)
+    }
+
+    pub fn preferences(&self) -> Preferences {
+        self.prefs.lock().map(|p| p.clone()).unwrap_or_default()
+    }
+
+    /// Saves language and theme. The language applies to flows started from now on.
+    pub fn set_preferences(&self, prefs: Preferences) -> Result<()> {
+        prefs.save(&self.paths.config_dir)?;
+        if let Ok(mut p) = self.prefs.lock() {
+            *p = prefs;
+        }
+        if let Ok(mut cur) = self.current.write() {
+            if let Some(old) = cur.engine.take() {
+                if let Ok(mut r) = self.retired.lock() {
+                    r.push(old);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Maps a profile and its secrets onto the engine.
+fn build_engine(
+    profile: &Profile,
+    source: &SecretSource,
+    settings: FlowSettings,
+    vault: &Arc<Vault>,
+) -> Result<Engine> {
+    let rest = match profile.rest() {
+        Some(r) => Some(crate::rest::RestConfig {
+            base_url: r.base_url.clone(),
+            token_url: r.token_url.clone(),
+            account_id: r.account_id.clone(),
+            client_id: r.client_id.clone(),
+            client_secret: source.get(profile.name(), SecretName::RestClientSecret)?,
+        }),
+        None => None,
+    };
+    let _ = vault;
+    Engine::new(rest, settings)
+}

@@ -1,0 +1,145 @@
+// Running flows: one card per customer, driven by `flow://event` pushed from Rust.
+import { call, on } from './ipc.js';
+import { $, el } from './dom.js';
+import { t } from './i18n.js';
+
+const cards = new Map(); // flow_id -> { node, expiresAt, method }
+let box;
+let empty;
+
+export function mountFlows() {
+  box = $('#flows');
+  empty = $('#flows-empty');
+  on('flow://event', handle);
+  setInterval(tickCountdowns, 1000);
+}
+
+/** Creates the card as soon as the start command returns, before the first event. */
+export function track(flowId, method, text) {
+  ensureCard(flowId, method).text = text;
+}
+
+function ensureCard(flowId, method) {
+  let card = cards.get(flowId);
+  if (card) return card;
+  const node = $('#flow-card').content.firstElementChild.cloneNode(true);
+  node.dataset.flowId = flowId;
+  node.querySelectorAll('[data-i18n]').forEach((n) => { n.textContent = t(n.dataset.i18n); });
+  $('.flow-method', node).textContent = method ? t(`method.${method}`) : '';
+  $('.status', node).textContent = t('flow.starting');
+  $('.cancel', node).addEventListener('click', async (ev) => {
+    ev.target.disabled = true;
+    try { await call('cancel_flow', { flowId }); } catch (e) { setStatus(node, e.message); ev.target.disabled = false; }
+  });
+  $('.dismiss', node).addEventListener('click', () => { node.remove(); cards.delete(flowId); updateEmpty(); });
+  box.prepend(node);
+  card = { node, expiresAt: null, method };
+  cards.set(flowId, card);
+  updateEmpty();
+  return card;
+}
+
+function updateEmpty() { empty.hidden = cards.size > 0; }
+
+function setStatus(node, text) { $('.status', node).textContent = text; }
+
+function handle(ev) {
+  const card = ensureCard(ev.flow_id, ev.method);
+  const { node } = card;
+  switch (ev.type) {
+    case 'started':
+      card.method = ev.method;
+      $('.flow-method', node).textContent = t(`method.${ev.method}`);
+      card.expiresAt = ev.expires_at ? new Date(ev.expires_at) : null;
+      tickCountdowns();
+      break;
+    case 'binding_message': {
+      const b = $('.binding', node);
+      $('.binding-text', b).textContent = ev.text;
+      b.hidden = false;
+      break;
+    }
+    case 'qr': {
+      const q = $('.qr', node);
+      if (ev.svg) {
+        // Rendered by our own Rust code from the QR payload; never from the network.
+        q.innerHTML = ev.svg;
+        q.dataset.payload = ev.data;
+        q.title = t('flow.qr_hint');
+        q.hidden = false;
+      }
+      break;
+    }
+    case 'app_launch': {
+      const p = $('.launch', node);
+      const a = $('.launch-link', p);
+      a.textContent = t('flow.launch');
+      a.href = ev.url;
+      p.hidden = false;
+      break;
+    }
+    case 'progress':
+      setStatus(node, ev.message);
+      break;
+    default:
+      if (['succeeded', 'signed', 'failed', 'cancelled', 'expired'].includes(ev.type)) finish(card, ev);
+  }
+  if (!document.hasFocus() && ['succeeded', 'signed', 'failed', 'expired'].includes(ev.type)) {
+    call('notify_finished', { flowId: ev.flow_id, outcome: ev.type }).catch(() => {});
+  }
+}
+
+function finish(card, ev) {
+  const { node } = card;
+  const state = ev.type === 'failed' && ev.code === 'customer_aborted' ? 'aborted' : ev.type;
+  node.dataset.state = ev.type;
+  card.expiresAt = null;
+  $('.countdown', node).textContent = '';
+  $('.binding', node).hidden = true;
+  $('.qr', node).hidden = true;
+  $('.launch', node).hidden = true;
+  $('.cancel', node).hidden = true;
+  $('.dismiss', node).hidden = false;
+  setStatus(node, ev.type === 'failed' ? `${t(`status.${state}`)} — ${ev.message}` : t(`status.${state}`));
+  if (ev.subject) renderResult(node, ev, card.text);
+}
+
+function renderResult(node, ev, signedText) {
+  const s = ev.subject;
+  const rows = [
+    ['result.birthdate', s.date_of_birth],
+    ['result.nin', s.nin_masked],
+    ['result.loa', s.loa],
+  ].filter(([, v]) => v);
+  const result = $('.result', node);
+  result.replaceChildren(
+    el('p', { class: 'name', text: s.name }),
+    el('dl', {}, rows.flatMap(([k, v]) => [el('dt', { text: t(k) }), el('dd', { text: v })])),
+  );
+  if (ev.sdo) {
+    result.append(
+      el('p', { class: 'evidence' }, el('span', { class: 'badge ok', text: t('flow.evidence_saved') })),
+      el('dl', {},
+        el('dt', { text: t('result.signed_text') }), el('dd', { class: 'signed-text', text: signedText ?? '' }),
+        el('dt', { text: t('result.sha256') }), el('dd', { class: 'hash', text: ev.sdo.sha256 })),
+      el('button', {
+        class: 'export', text: t('flow.export'),
+        onclick: async (e) => {
+          try {
+            const path = await call('export_evidence', { id: ev.flow_id });
+            e.target.replaceWith(el('p', { class: 'hint', text: `${t('flow.exported')} ${path}` }));
+          } catch (err) { e.target.replaceWith(el('p', { class: 'form-error', text: err.message })); }
+        },
+      }));
+  }
+  result.hidden = false;
+}
+
+function tickCountdowns() {
+  const now = Date.now();
+  for (const { node, expiresAt } of cards.values()) {
+    if (!expiresAt) continue;
+    const s = Math.max(0, Math.round((expiresAt.getTime() - now) / 1000));
+    $('.countdown', node).textContent = `${t('flow.expires_in')} ${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+  }
+}

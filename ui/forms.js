@@ -1,0 +1,164 @@
+// The Identify and Consent signature forms: method choice, identity fields validated as you type
+// (by the engine's own rules, through `validate_input`), and start.
+import { call } from './ipc.js';
+import { $, el, debounce } from './dom.js';
+import { t } from './i18n.js';
+import { FIELDS, METHODS, methodsFor } from './methods.js';
+
+/** Builds one form. `kind` is 'auth' or 'sign'; `app()` returns the current app info;
+ * `onStarted(flowId, method)` is called on success. */
+export function mountForm({ kind, form, methodsBox, fieldsBox, errorBox, getText, onStarted, app }) {
+  let method = null;
+  const values = {};
+
+  function renderMethods() {
+    methodsBox.querySelectorAll('.method').forEach((n) => n.remove());
+    const ids = methodsFor(kind, app().profile.has_oidc);
+    if (!ids.includes(method)) method = ids[0];
+    for (const id of ids) {
+      methodsBox.append(el('label', { class: 'method' },
+        el('input', {
+          type: 'radio', name: `${kind}-method`, value: id, checked: id === method,
+          onchange: () => { method = id; renderFields(); },
+        }),
+        el('span', {}, t(`method.${id}`), el('small', { text: t(`method.${id}.sub`) }))));
+    }
+    renderFields();
+  }
+
+  function renderFields() {
+    fieldsBox.replaceChildren();
+    for (const f of METHODS[method].fields) {
+      const spec = FIELDS[f];
+      const input = el('input', {
+        name: spec.key, id: `${kind}-${spec.key}`, inputmode: spec.inputmode, autocomplete: spec.autocomplete,
+        placeholder: spec.placeholder, spellcheck: 'false', value: values[spec.key] ?? '',
+      });
+      input.addEventListener('input', () => { values[spec.key] = input.value; validateSoon(spec.key); });
+      fieldsBox.append(el('label', { class: 'field' },
+        el('span', { text: t(`field.${f}`) }), input,
+        el('small', { class: 'field-error', 'data-error-for': spec.key, hidden: true })));
+    }
+  }
+
+  function rawInput() {
+    const raw = { method };
+    for (const f of METHODS[method].fields) {
+      const key = FIELDS[f].key;
+      const v = (values[key] ?? '').trim();
+      if (v !== '') raw[key] = v;
+    }
+    if (kind === 'sign') raw.text = getText();
+    return raw;
+  }
+
+  function showFieldError(field, message) {
+    for (const small of form.querySelectorAll('[data-error-for]')) {
+      const mine = small.dataset.errorFor === field;
+      const input = form.querySelector(`[name="${small.dataset.errorFor}"]`);
+      if (mine) {
+        small.textContent = message; small.hidden = false;
+        input?.setAttribute('aria-invalid', 'true'); input?.removeAttribute('data-valid');
+      }
+    }
+  }
+
+  function clearFieldError(field) {
+    const small = form.querySelector(`[data-error-for="${field}"]`);
+    const input = form.querySelector(`[name="${field}"]`);
+    if (small) small.hidden = true;
+    input?.removeAttribute('aria-invalid');
+  }
+
+  // As you type: only complain about the field being edited, and only once it looks finished
+  // enough to judge; the full check runs on submit.
+  const validateSoon = debounce(async (field) => {
+    const raw = rawInput();
+    const value = raw[field] ?? '';
+    clearFieldError(field);
+    if (value === '') return;
+    const errors = await call('validate_input', { input: raw });
+    const mine = errors.find((e) => e.field === field);
+    const input = form.querySelector(`[name="${field}"]`);
+    if (mine) {
+      if (value.replace(/\D/g, '').length >= 6 || field === 'text') showFieldError(field, mine.message);
+      input?.removeAttribute('data-valid');
+    } else input?.setAttribute('data-valid', 'true');
+  }, 180);
+
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    errorBox.hidden = true;
+    form.querySelectorAll('[data-error-for]').forEach((n) => { n.hidden = true; });
+    const raw = rawInput();
+    const errors = await call('validate_input', { input: raw });
+    if (errors.length) {
+      for (const e of errors) showFieldError(e.field, e.message);
+      form.querySelector(`[name="${errors[0].field}"]`)?.focus();
+      return;
+    }
+    const button = form.querySelector('button[type="submit"]');
+    button.disabled = true;
+    try {
+      const flowId = await startWithConfirm(raw);
+      if (flowId) onStarted(flowId, method);
+    } catch (e) {
+      if (e.field) showFieldError(e.field, e.message);
+      else { errorBox.textContent = e.message; errorBox.hidden = false; }
+    } finally {
+      button.disabled = false;
+    }
+  });
+
+  async function startWithConfirm(raw) {
+    try {
+      return await call('start_flow', { input: raw });
+    } catch (e) {
+      if (e.code !== 'already_running' || !e.flow_id) throw e;
+      if (!window.confirm(t('flow.already_running'))) return null;
+      await call('cancel_flow', { flowId: e.flow_id });
+      return call('start_flow', { input: raw });
+    }
+  }
+
+  renderMethods();
+  return { refresh: renderMethods, validateText: () => validateSoon('text') };
+}
+
+/** Fills a sign text template's `{placeholders}` from the inputs built for it. */
+export function mountTemplates({ select, placeholdersBox, textArea, counter, templates, onChange }) {
+  const custom = { name: t('sign.custom'), text: '' };
+  const all = [...templates, custom];
+  select.replaceChildren(...all.map((tpl, i) => el('option', { value: String(i), text: tpl.name })));
+  const values = {};
+
+  function apply() {
+    const tpl = all[Number(select.value)] ?? custom;
+    if (tpl === custom) { placeholdersBox.replaceChildren(); return; }
+    let text = tpl.text;
+    for (const [k, v] of Object.entries(values)) text = text.replaceAll(`{${k}}`, v || `{${k}}`);
+    textArea.value = text;
+    updateCounter();
+    onChange();
+  }
+
+  function updateCounter() { counter.textContent = `${[...textArea.value].length} / 1000`; }
+
+  function renderPlaceholders() {
+    const tpl = all[Number(select.value)] ?? custom;
+    const names = [...new Set([...tpl.text.matchAll(/\{([a-z_]+)\}/g)].map((m) => m[1]))];
+    placeholdersBox.replaceChildren(...names.map((n) => {
+      const input = el('input', { 'data-placeholder': n, value: values[n] ?? '' });
+      input.addEventListener('input', () => { values[n] = input.value; apply(); });
+      return el('label', { class: 'field' }, el('span', { text: n }), input);
+    }));
+    apply();
+  }
+
+  select.addEventListener('change', renderPlaceholders);
+  textArea.addEventListener('input', () => { updateCounter(); onChange(); });
+  renderPlaceholders();
+  return { text: () => textArea.value };
+}
+
+export { $ };

@@ -1,0 +1,59 @@
+// History: transactions from the evidence vault, interrupted ones highlighted, SDO verify/export.
+import { call } from './ipc.js';
+import { $, el, formatTime } from './dom.js';
+import { t } from './i18n.js';
+
+const OUTCOME_CLASS = { succeeded: 'ok', signed: 'ok', failed: 'bad', expired: 'bad', aborted: 'warn', cancelled: '', interrupted: 'warn', running: '' };
+
+export function mountHistory() {
+  $('#history-refresh').addEventListener('click', refresh);
+  $('#history-kind').addEventListener('change', refresh);
+  $('#history-status').addEventListener('change', refresh);
+  return { refresh };
+}
+
+export async function refresh() {
+  const body = $('#history-table tbody');
+  let rows = [];
+  try {
+    rows = await call('list_history', {
+      kind: $('#history-kind').value || null, status: $('#history-status').value || null, limit: 200,
+    });
+  } catch (e) {
+    body.replaceChildren(el('tr', {}, el('td', { colspan: 6, class: 'form-error', text: e.message })));
+    return;
+  }
+  $('#history-empty').hidden = rows.length > 0;
+  body.replaceChildren(...rows.map(row));
+}
+
+function row(r) {
+  const evidence = r.sdo_sha256
+    ? el('div', { class: 'row' },
+      el('span', { class: 'hash', title: r.sdo_sha256, text: `${r.sdo_sha256.slice(0, 12)}…` }),
+      el('button', { class: 'verify', onclick: (e) => verify(r.id, e.target) , text: t('history.verify') }),
+      el('button', { class: 'export', onclick: (e) => exportSdo(r.id, e.target), text: t('history.export') }))
+    : '';
+  return el('tr', { 'data-status': r.status, 'data-id': r.id },
+    el('td', { text: formatTime(r.created_at) }),
+    el('td', { text: t(`kind.${r.kind}`) }),
+    el('td', { text: t(`method.${r.method}`) }),
+    el('td', { text: r.identity_masked ?? '' }),
+    el('td', {}, el('span', { class: `badge ${OUTCOME_CLASS[r.status] ?? ''}`, text: t(`status.${r.status}`) }),
+      r.message ? el('div', { class: 'hint', text: r.message }) : ''),
+    el('td', {}, evidence));
+}
+
+async function verify(id, button) {
+  try {
+    const ok = await call('verify_evidence', { id });
+    button.replaceWith(el('span', { class: `badge ${ok ? 'ok' : 'bad'}`, text: t(ok ? 'history.verified' : 'history.mismatch') }));
+  } catch (e) { button.replaceWith(el('span', { class: 'badge bad', text: e.message })); }
+}
+
+async function exportSdo(id, button) {
+  try {
+    const path = await call('export_evidence', { id });
+    button.replaceWith(el('span', { class: 'hint', text: `${t('flow.exported')} ${path}` }));
+  } catch (e) { button.replaceWith(el('span', { class: 'badge bad', text: e.message })); }
+}

@@ -1,0 +1,42 @@
+// Training mode's "customer phone": acts as the customer's BankID app through the simulator's
+// control API (in-process, via Rust commands).
+import { call } from './ipc.js';
+import { $, el } from './dom.js';
+import { t } from './i18n.js';
+
+export function mountPhone() {
+  $('#phone').hidden = false;
+  const refresh = async () => {
+    try { render(await call('sim_sessions')); } catch { /* the simulator stops with the app */ }
+  };
+  refresh();
+  setInterval(refresh, 600);
+}
+
+let lastKey = '';
+
+function render(sessions) {
+  const open = sessions.filter((s) => s.pending);
+  const key = JSON.stringify(open.map((s) => [s.id, s.status, s.scanned]));
+  if (key === lastKey) return; // keep focus and clicks stable while nothing changes
+  lastKey = key;
+  const box = $('#phone-sessions');
+  if (!open.length) { box.replaceChildren(el('p', { class: 'empty', text: t('phone.none') })); return; }
+  box.replaceChildren(...open.map((s) => {
+    const act = (action, text) => async (e) => {
+      e.target.disabled = true;
+      try { await call('sim_act', { id: s.id, action, text: text ?? null }); } catch (err) { e.target.title = err.message; }
+      lastKey = '';
+    };
+    const buttons = [];
+    if (s.needs_scan) buttons.push(el('button', { class: 'sim-scan', onclick: act('scan'), text: t('phone.scan') }));
+    const choices = (s.binding_choices ?? []).map((c) => el('button', { class: 'sim-pick', 'data-text': c, onclick: act('pick', c), text: c }));
+    if (!s.needs_scan && !choices.length) buttons.push(el('button', { class: 'sim-approve primary', onclick: act('approve'), text: t('phone.approve') }));
+    buttons.push(el('button', { class: 'sim-reject danger', onclick: act('reject'), text: t('phone.reject') }));
+    return el('div', { class: 'phone-session', 'data-sim-id': s.id },
+      el('strong', { text: s.title ?? s.method }),
+      el('div', { class: 'hint', text: `${s.identity ?? ''} · ${s.status}` }),
+      choices.length ? el('div', {}, el('div', { class: 'hint', text: t('phone.pick') }), el('div', { class: 'choices' }, choices)) : '',
+      el('div', { class: 'row' }, buttons));
+  }));
+}
