@@ -1,1 +1,171 @@
-//! (placeholder; being built)
+//! Logging: human-readable lines to stderr and to a daily file (about a week kept) in the OS data
+//! dir, filtered by `IDDESK_LOG` (an `EnvFilter` directive such as `debug` or
+//! `id_desk_core=trace`).
+//!
+//! Nothing secret reaches a log by construction: secrets are `SecretString`s, whose `Debug` and
+//! `Display` print `<redacted>`, and national identity numbers are logged only through
+//! `mask_nin` / `masked()` (the identity types' `Debug` is masked too).
+
+use std::path::{Path, PathBuf};
+
+use tracing_appender::non_blocking::WorkerGuard;
+use tracing_appender::rolling::{RollingFileAppender, Rotation};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::EnvFilter;
+
+pub use crate::identity::mask_nin;
+use crate::{Error, Result};
+
+/// The environment variable holding the log filter.
+pub const FILTER_ENV: &str = "IDDESK_LOG";
+/// Daily files kept; older ones are removed by the appender.
+pub const KEEP_FILES: usize = 7;
+const FILE_PREFIX: &str = "id-desk";
+const FILE_SUFFIX: &str = "log";
+
+/// Keeps the file writer alive: dropping it flushes what is buffered. Hold it until exit.
+#[must_use = "dropping the guard stops file logging"]
+pub struct LogGuard {
+    dir: PathBuf,
+    _worker: WorkerGuard,
+}
+
+impl LogGuard {
+    /// The directory the log files are written to.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+}
+
+impl std::fmt::Debug for LogGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogGuard").field("dir", &self.dir).finish()
+    }
+}
+
+/// `{OS data dir}/id-desk/logs` (`~/.local/share/id-desk/logs` on Linux).
+pub fn default_log_dir() -> Option<PathBuf> {
+    dirs::data_local_dir().map(|d| d.join("id-desk").join("logs"))
+}
+
+/// The filter used when `IDDESK_LOG` is unset: our crates at info (debug when `verbose`),
+/// everything else at warn.
+pub fn default_filter(verbose: bool) -> String {
+    let ours = if verbose { "debug" } else { "info" };
+    format!("warn,id_desk={ours},id_desk_core={ours},id_desk_cli={ours},id_desk_simulator={ours}")
+}
+
+/// Installs the global subscriber: stderr plus a daily-rotating file in `log_dir` (or
+/// `default_log_dir()`). Fails if the directory cannot be created or a subscriber is already set.
+pub fn init(log_dir: Option<&Path>, verbose: bool) -> Result<LogGuard> {
+    let dir = match log_dir {
+        Some(d) => d.to_path_buf(),
+        None => default_log_dir()
+            .ok_or_else(|| Error::Io("this system has no data directory for logs".into()))?,
+    };
+    std::fs::create_dir_all(&dir).map_err(|e| Error::Io(format!("{}: {e}", dir.display())))?;
+    let appender = RollingFileAppender::builder()
+        .rotation(Rotation::DAILY)
+        .filename_prefix(FILE_PREFIX)
+        .filename_suffix(FILE_SUFFIX)
+        .max_log_files(KEEP_FILES)
+        .build(&dir)
+        .map_err(|e| Error::Io(format!("{}: {e}", dir.display())))?;
+    let (file_writer, worker) = tracing_appender::non_blocking(appender);
+
+    let (filter, bad_filter) = match std::env::var(FILTER_ENV) {
+        Ok(spec) if !spec.trim().is_empty() => match EnvFilter::try_new(&spec) {
+            Ok(f) => (f, None),
+            Err(e) => (EnvFilter::new(default_filter(verbose)), Some(e.to_string())),
+        },
+        _ => (EnvFilter::new(default_filter(verbose)), None),
+    };
+
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_ansi(false)
+                .with_writer(file_writer),
+        )
+        .try_init()
+        .map_err(|e| Error::Io(format!("logging is already set up: {e}")))?;
+
+    if let Some(e) = bad_filter {
+        tracing::warn!(error = %e, "{FILTER_ENV} is not a valid filter; using the default");
+    }
+    tracing::debug!(dir = %dir.display(), "logging started");
+    Ok(LogGuard {
+        dir,
+        _worker: worker,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::NorwegianNin;
+    use crate::secrets::SecretString;
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    /// Collects formatted output in memory.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+        type Writer = Captured;
+        fn make_writer(&'a self) -> Self::Writer {
+            self.clone()
+        }
+    }
+
+    #[test]
+    fn only_masked_numbers_and_redacted_secrets_reach_the_output() {
+        let out = Captured::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_writer(out.clone())
+            .with_max_level(tracing::Level::TRACE)
+            .finish();
+        let nin = NorwegianNin::parse("29124815345", false).unwrap();
+        let secret = SecretString::new("client-secret-value-42");
+        tracing::subscriber::with_default(subscriber, || {
+            let span = tracing::info_span!("flow", nin = %mask_nin(nin.as_str()));
+            let _entered = span.enter();
+            tracing::info!(nin = %nin.masked(), "session created");
+            tracing::info!(?nin, %secret, ?secret, "debug formatting");
+            tracing::info!(pnr = %mask_nin("198304062717"), "swedish");
+        });
+        let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+        assert!(text.contains("flow{nin=291248*****}"), "{text}");
+        assert!(text.contains("session created nin=291248*****"), "{text}");
+        assert!(text.contains("NorwegianNin(291248*****)"), "{text}");
+        assert!(text.contains("pnr=198304*****"), "{text}");
+        assert!(text.contains("secret=<redacted>"), "{text}");
+        assert!(text.contains("SecretString(<redacted>)"), "{text}");
+        assert!(!text.contains("29124815345"), "{text}");
+        assert!(!text.contains("198304062717"), "{text}");
+        assert!(!text.contains("client-secret-value-42"), "{text}");
+    }
+
+    #[test]
+    fn default_filter_parses() {
+        for verbose in [false, true] {
+            assert!(EnvFilter::try_new(default_filter(verbose)).is_ok());
+        }
+        assert!(default_filter(true).contains("id_desk_core=debug"));
+    }
+}
