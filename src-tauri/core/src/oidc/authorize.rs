@@ -52,6 +52,7 @@ struct AuthorizeAnswer {
     order_ref: Option<String>,
     auto_start_token: Option<String>,
     error: Option<String>,
+    #[serde(rename = "error_description")]
     error_description: Option<String>,
 }
 

@@ -1,7 +1,7 @@
 //! Step 3: following the completion redirects ourselves (reference §2.3) until Signicat sends us
 //! to our own `redirect_uri`, which we read but never fetch (nothing listens there).
 
-use super::http::{require_secure, FlowHttp};
+use super::http::{require_secure, FlowHttp, OAuthErrorBody};
 use super::{provider_stop, FlowStop};
 use crate::Error;
 use url::Url;
@@ -32,6 +32,12 @@ pub(crate) async fn follow_to_code(
         let resp = http.send(http.get(url.clone())).await?;
         let status = resp.status();
         if !status.is_redirection() {
+            // Signicat explains a refusal (e.g. a lost session cookie) in an error body.
+            let body = resp.bytes().await.unwrap_or_default();
+            let parsed: OAuthErrorBody = serde_json::from_slice(&body).unwrap_or_default();
+            if let Some(error) = parsed.error.as_deref() {
+                return Err(provider_stop(error, parsed.error_description.as_deref()));
+            }
             return Err(Error::Protocol(format!(
                 "completion ended with HTTP {} instead of a redirect to our redirect URI",
                 status.as_u16()

@@ -25,6 +25,7 @@ struct PollAnswer {
     progress_status: Option<String>,
     complete_url: Option<String>,
     error: Option<String>,
+    #[serde(rename = "error_description")]
     error_description: Option<String>,
 }
 

@@ -17,9 +17,14 @@ use url::Url;
 pub const REDIRECT: &str = "https://id-desk.invalid/callback";
 
 pub async fn sim() -> Simulator {
+    sim_with(|_| {}).await
+}
+
+/// Personas act at 5 % of real time ("approves after 2 s" → 100 ms); `tweak` adjusts the rest.
+pub async fn sim_with(tweak: impl FnOnce(&mut SimulatorConfig)) -> Simulator {
     let mut cfg = SimulatorConfig::for_tests();
-    // Personas act at 5 % of real time: "approves after 2 s" → 100 ms.
     cfg.time_scale = 0.05;
+    tweak(&mut cfg);
     Simulator::start(cfg).await.unwrap()
 }
 
