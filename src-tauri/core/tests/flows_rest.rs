@@ -488,3 +488,87 @@ async fn binding_message_arrives_before_the_first_poll() {
         stats.polls
     );
 }
+
+/// A cancel while the create is still on its way waits for the answer and cancels the session it
+/// created: no order is left on the customer's phone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_during_create_cancels_the_created_session() {
+    let sim = simulator(|_| {}).await;
+    let control = sim.control();
+    control.inject(id_desk_simulator::Fault::new(
+        id_desk_simulator::Endpoint::Create,
+        id_desk_simulator::FaultKind::Latency(Duration::from_millis(500)),
+    ));
+    let engine = engine(&sim);
+    let rec = Recorder::default();
+    let id = engine
+        .start(
+            request(&input(Method::NbidSafeConversation, Some("15059000141"))),
+            rec.sink(),
+        )
+        .await
+        .unwrap();
+    engine.cancel(&id).await.unwrap();
+    assert_eq!(engine.wait(&id).await, Some(FlowEvent::Cancelled));
+    let sessions = control.sessions();
+    assert_eq!(sessions.len(), 1);
+    assert_eq!(sessions[0].status, "CANCELLED");
+    assert_eq!(control.stats().creates(), 1);
+}
+
+/// Progress texts come in the flow's language; the QR flow never polls faster than once a second.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn progress_in_the_staff_language_and_poll_floor() {
+    use id_desk_core::messages::{Lang, RestStatus};
+    let sim = simulator(|cfg| cfg.qr_scan_timeout = Duration::from_secs(30)).await;
+    let control = sim.control();
+    let settings = id_desk_core::flow::FlowSettings {
+        lang: Lang::Sv,
+        ..settings()
+    };
+    let engine = id_desk_core::flow::Engine::with_timeouts(
+        Some(rest_config(&sim)),
+        settings.clone(),
+        TEST_TIMEOUTS,
+    )
+    .unwrap();
+    let rec = Recorder::default();
+    let req =
+        id_desk_core::flow::FlowRequest::parse(&input(Method::SbidQr, None), &settings).unwrap();
+    let id = engine.start(req, rec.sink()).await.unwrap();
+    let progress = rec
+        .until(&id, |e| matches!(e, FlowEvent::Progress { .. }))
+        .await;
+    assert_eq!(
+        progress,
+        FlowEvent::Progress {
+            status: "CREATED".into(),
+            message: RestStatus::Created.message(Lang::Sv),
+        }
+    );
+    // Let a few polls happen, then have the customer scan and approve.
+    tokio::time::sleep(Duration::from_millis(3200)).await;
+    let sid = control.sessions()[0].id.clone();
+    control.scan_qr(&sid).unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    control.approve(&sid).unwrap();
+    let terminal = engine.wait(&id).await.unwrap();
+    assert!(
+        matches!(terminal, FlowEvent::Succeeded { .. }),
+        "{terminal:?}"
+    );
+    let events = rec.events(&id);
+    assert!(events.contains(&FlowEvent::Progress {
+        status: "WAITING_FOR_USER".into(),
+        message: RestStatus::WaitingForUser.message(Lang::Sv),
+    }));
+    let polls = control.stats().session(&sid).poll_unix_ns;
+    assert!(polls.len() >= 4, "{polls:?}");
+    for w in polls.windows(2) {
+        assert!(
+            w[1] - w[0] >= 950_000_000,
+            "polled {} ns apart",
+            w[1] - w[0]
+        );
+    }
+}
