@@ -281,6 +281,28 @@ async fn wrong_client_secret_is_unauthorized() {
     assert!(!err.to_string().contains("wrong-secret-value"));
     assert!(!format!("{err:?}{client:?}").contains("wrong-secret-value"));
     assert_eq!(sim.control().stats().creates(), 0);
+    // Refused credentials are not retried until the deadline: the answer comes at once.
+    let until = tokio::time::Instant::now() + Duration::from_secs(60);
+    let err = tokio::time::timeout(Duration::from_secs(5), client.get("any", until))
+        .await
+        .expect("not retried")
+        .unwrap_err();
+    assert_eq!(err.code(), "unauthorized");
+}
+
+/// The token endpoint failing briefly does not fail the flow: the token request is retried
+/// (it is harmless), the create is still sent once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_endpoint_503_is_retried() {
+    let sim = simulator(|_| {}).await;
+    sim.control().inject(
+        Fault::new(Endpoint::Token, FaultKind::Unavailable { retry_after_secs: 0 }).times(2),
+    );
+    let (terminal, _) = run_sc(&sim, APPROVES).await;
+    assert!(succeeded(&terminal), "{terminal:?}");
+    let stats = sim.control().stats();
+    assert_eq!(stats.token_requests(), 3);
+    assert_eq!(stats.creates(), 1);
 }
 
 /// A refused create (problem+json) is reported with Signicat's code and the invalid parameter.

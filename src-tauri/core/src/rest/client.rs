@@ -7,7 +7,7 @@
 //! * `cancel` is idempotent: retried a little.
 
 use super::model::{CreateSession, Problem, Session};
-use super::token::{describe, AccessToken, TokenCache};
+use super::token::{describe, transient, AccessToken, TokenCache};
 use super::RestConfig;
 use crate::{Error, Result};
 use reqwest::StatusCode;
@@ -178,7 +178,8 @@ impl RestClient {
                 })
                 .await;
             let (err, wait) = match reply {
-                Err(SendError::Token(e)) => (e, backoff(attempt)),
+                Err(SendError::Token(e)) if transient(&e) => (e, backoff(attempt)),
+                Err(SendError::Token(e)) => return Err(e),
                 Err(SendError::Transport(e)) => (Error::Network(describe(&e)), backoff(attempt)),
                 Ok(r) if r.status.is_success() => return parse_session(&r.body),
                 Ok(r) if retryable(r.status) => {
@@ -214,7 +215,8 @@ impl RestClient {
                 })
                 .await;
             let err = match reply {
-                Err(SendError::Token(e)) => e,
+                Err(SendError::Token(e)) if transient(&e) => e,
+                Err(SendError::Token(e)) => return Err(e),
                 Err(SendError::Transport(e)) => Error::Network(describe(&e)),
                 Ok(r) if r.status.is_success() => return parse_session(&r.body),
                 Ok(r) if retryable(r.status) => api_error("cancel", &r),

@@ -16,6 +16,9 @@ use url::Url;
 /// the way. Shortened for very short lifetimes (see [`refresh_margin`]).
 pub const REFRESH_MARGIN: Duration = Duration::from_secs(30);
 
+/// Tries per token fetch (see [`TokenCache::fetch`]).
+const TOKEN_ATTEMPTS: u32 = 3;
+
 /// Assumed when the token endpoint does not say (`expires_in` missing): Signicat's default.
 const DEFAULT_LIFETIME: Duration = Duration::from_secs(600);
 
@@ -122,7 +125,23 @@ impl TokenCache {
         }
     }
 
+    /// The token request is harmless to repeat, so a passing failure (transport, 429, 5xx) is
+    /// retried a little before a flow is failed for it; refused credentials are not.
     async fn fetch(&self, generation: u64) -> Result<AccessToken> {
+        let mut attempt = 1;
+        loop {
+            match self.fetch_once(generation).await {
+                Err(e) if attempt < TOKEN_ATTEMPTS && transient(&e) => {
+                    tracing::info!(attempt, error = %e, "token request failed; retrying");
+                    tokio::time::sleep(Duration::from_millis(250) * attempt).await;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn fetch_once(&self, generation: u64) -> Result<AccessToken> {
         self.requests.fetch_add(1, Ordering::Relaxed);
         let sent_at = Instant::now();
         let form = [
@@ -187,6 +206,15 @@ impl TokenCache {
             generation,
             refresh_at,
         })
+    }
+}
+
+/// A failure that may pass on its own: transport errors, 429 and 5xx.
+pub(crate) fn transient(e: &Error) -> bool {
+    match e {
+        Error::Network(_) => true,
+        Error::Api { status, .. } => *status == 429 || *status >= 500,
+        _ => false,
     }
 }
 
