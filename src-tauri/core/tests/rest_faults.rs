@@ -296,7 +296,13 @@ async fn wrong_client_secret_is_unauthorized() {
 async fn token_endpoint_503_is_retried() {
     let sim = simulator(|_| {}).await;
     sim.control().inject(
-        Fault::new(Endpoint::Token, FaultKind::Unavailable { retry_after_secs: 0 }).times(2),
+        Fault::new(
+            Endpoint::Token,
+            FaultKind::Unavailable {
+                retry_after_secs: 0,
+            },
+        )
+        .times(2),
     );
     let (terminal, _) = run_sc(&sim, APPROVES).await;
     assert!(succeeded(&terminal), "{terminal:?}");
