@@ -84,9 +84,6 @@ function handle(ev) {
     default:
       if (['succeeded', 'signed', 'failed', 'cancelled', 'expired'].includes(ev.type)) finish(card, ev);
   }
-  if (!document.hasFocus() && ['succeeded', 'signed', 'failed', 'expired'].includes(ev.type)) {
-    call('notify_finished', { flowId: ev.flow_id, outcome: ev.type }).catch(() => {});
-  }
 }
 
 function finish(card, ev) {

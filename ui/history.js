@@ -28,9 +28,9 @@ export async function refresh() {
 }
 
 function row(r) {
-  const evidence = r.sdo_sha256
+  const evidence = r.sdo
     ? el('div', { class: 'row' },
-      el('span', { class: 'hash', title: r.sdo_sha256, text: `${r.sdo_sha256.slice(0, 12)}…` }),
+      el('span', { class: 'hash', title: r.sdo.sha256, text: `${r.sdo.sha256.slice(0, 12)}…` }),
       el('button', { class: 'verify', onclick: (e) => verify(r.id, e.target) , text: t('history.verify') }),
       el('button', { class: 'export', onclick: (e) => exportSdo(r.id, e.target), text: t('history.export') }))
     : '';
@@ -38,7 +38,7 @@ function row(r) {
     el('td', { text: formatTime(r.created_at) }),
     el('td', { text: t(`kind.${r.kind}`) }),
     el('td', { text: t(`method.${r.method}`) }),
-    el('td', { text: r.identity_masked ?? '' }),
+    el('td', { text: [r.subject_name, r.identity_masked].filter(Boolean).join(' · ') }),
     el('td', {}, el('span', { class: `badge ${OUTCOME_CLASS[r.status] ?? ''}`, text: t(`status.${r.status}`) }),
       r.message ? el('div', { class: 'hint', text: r.message }) : ''),
     el('td', {}, evidence));

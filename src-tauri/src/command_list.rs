@@ -1,3 +1,22 @@
 /// Every `#[tauri::command]` the app exposes. `build.rs` generates an `allow-<name>` permission for
-/// each, and `permissions/app-commands.toml` bundles them into `allow-app-commands`.
-pub const COMMANDS: &[&str] = &["app_info"];
+/// each, and `permissions/app-commands.toml` bundles them into `allow-app-commands`, the only
+/// permission set the windows get besides event listening.
+pub const COMMANDS: &[&str] = &[
+    "app_info",
+    "validate_input",
+    "start_flow",
+    "cancel_flow",
+    "running_flows",
+    "list_history",
+    "verify_evidence",
+    "export_evidence",
+    "list_profiles",
+    "activate_profile",
+    "check_profile",
+    "secret_status",
+    "set_secret",
+    "delete_secret",
+    "set_preferences",
+    "sim_sessions",
+    "sim_act",
+];

@@ -1,17 +1,147 @@
-//! `#[tauri::command]`s: argument conversion and error mapping only.
+//! `#[tauri::command]`s: argument conversion, one call into the engine, error mapping. Nothing
+//! else lives here. Errors reach the window as `{code, message, field?}`.
 
-use serde::Serialize;
+use std::path::PathBuf;
 
-#[derive(Debug, Serialize)]
-pub struct AppInfo {
-    pub version: &'static str,
-    pub training: bool,
+use id_desk_core::desk::training::{self, PhoneAction, PhoneRequest};
+use id_desk_core::desk::{CheckStep, DeskInfo, Preferences, ProfileList, SecretStatus};
+use id_desk_core::flow::{FlowId, RawFlowInput, RunningFlow};
+use id_desk_core::secrets::{SecretName, SecretString};
+use id_desk_core::vault::Transaction;
+use id_desk_core::Error;
+use tauri::{AppHandle, Runtime, State};
+
+use crate::events;
+use crate::state::AppState;
+
+type Result<T> = std::result::Result<T, Error>;
+
+#[tauri::command]
+pub fn app_info(state: State<'_, AppState>) -> DeskInfo {
+    state.desk.info()
+}
+
+/// Every problem with the input, each naming its field; `[]` when the flow may start.
+#[tauri::command]
+pub fn validate_input(state: State<'_, AppState>, input: RawFlowInput) -> Vec<Error> {
+    state.desk.validate(&input)
 }
 
 #[tauri::command]
-pub fn app_info() -> AppInfo {
-    AppInfo {
-        version: env!("CARGO_PKG_VERSION"),
-        training: true,
-    }
+pub async fn start_flow<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    input: RawFlowInput,
+) -> Result<FlowId> {
+    state.desk.start(&input, events::sink(app)).await
+}
+
+#[tauri::command]
+pub async fn cancel_flow(state: State<'_, AppState>, flow_id: String) -> Result<()> {
+    state.desk.cancel(&FlowId::from(flow_id)).await
+}
+
+#[tauri::command]
+pub fn running_flows(state: State<'_, AppState>) -> Vec<RunningFlow> {
+    state.desk.running()
+}
+
+#[tauri::command]
+pub fn list_history(
+    state: State<'_, AppState>,
+    kind: Option<String>,
+    status: Option<String>,
+    limit: Option<usize>,
+) -> Result<Vec<Transaction>> {
+    state
+        .desk
+        .history(kind.as_deref(), status.as_deref(), limit.unwrap_or(200))
+}
+
+#[tauri::command]
+pub fn verify_evidence(state: State<'_, AppState>, id: String) -> Result<bool> {
+    state.desk.verify(&FlowId::from(id))
+}
+
+/// Exports an SDO into the user's Downloads folder (or home); returns the path written.
+#[tauri::command]
+pub fn export_evidence(state: State<'_, AppState>, id: String) -> Result<String> {
+    let dir: PathBuf = state.desk.paths().export_dir();
+    let path = state.desk.export(&FlowId::from(id), &dir)?;
+    Ok(path.display().to_string())
+}
+
+#[tauri::command]
+pub fn list_profiles(state: State<'_, AppState>) -> Result<ProfileList> {
+    state.desk.profiles()
+}
+
+#[tauri::command]
+pub fn activate_profile(state: State<'_, AppState>, name: String) -> Result<()> {
+    state.desk.activate(&name)
+}
+
+#[tauri::command]
+pub async fn check_profile(
+    state: State<'_, AppState>,
+    name: Option<String>,
+) -> Result<Vec<CheckStep>> {
+    state.desk.check(name.as_deref()).await
+}
+
+#[tauri::command]
+pub fn secret_status(state: State<'_, AppState>, profile: String) -> Result<Vec<SecretStatus>> {
+    state.desk.secret_status(&profile)
+}
+
+/// Write-only: the value goes to the OS keyring and is never returned.
+#[tauri::command]
+pub fn set_secret(
+    state: State<'_, AppState>,
+    profile: String,
+    name: SecretName,
+    value: String,
+) -> Result<()> {
+    state
+        .desk
+        .set_secret(&profile, name, SecretString::new(value))
+}
+
+#[tauri::command]
+pub fn delete_secret(
+    state: State<'_, AppState>,
+    profile: String,
+    name: SecretName,
+) -> Result<bool> {
+    state.desk.delete_secret(&profile, name)
+}
+
+#[tauri::command]
+pub fn set_preferences(state: State<'_, AppState>, prefs: Preferences) -> Result<()> {
+    state.desk.set_preferences(prefs)
+}
+
+/// Training mode's customer phone: requests waiting on it.
+#[tauri::command]
+pub fn sim_sessions(state: State<'_, AppState>) -> Result<Vec<PhoneRequest>> {
+    let sim = training_sim(&state)?;
+    Ok(training::phone_requests(&sim.control()))
+}
+
+#[tauri::command]
+pub fn sim_act(
+    state: State<'_, AppState>,
+    id: String,
+    action: PhoneAction,
+    text: Option<String>,
+) -> Result<()> {
+    let sim = training_sim(&state)?;
+    training::phone_act(&sim.control(), &id, action, text.as_deref())
+}
+
+fn training_sim<'a>(state: &'a State<'_, AppState>) -> Result<&'a id_desk_simulator::Simulator> {
+    state
+        .simulator
+        .as_ref()
+        .ok_or_else(|| Error::NotFound("the training phone exists only in Training mode".into()))
 }

@@ -1,20 +1,70 @@
 //! The ID Desk app: a thin Tauri shell. Commands convert arguments, call the engine
-//! (`id_desk_core`), and map errors to `{code, message}`; events carry flow updates to the window.
+//! (`id_desk_core::desk::Desk`) and map errors to `{code, message}`; `events` carries flow updates
+//! to the window. No business logic lives here.
 
 mod command_list;
 mod commands;
+mod events;
+mod state;
 
-use tauri::{Builder, Runtime};
+use id_desk_core::desk::DeskPaths;
+use tauri::{Builder, Manager, RunEvent, Runtime};
+
+pub use state::AppState;
 
 /// Registers everything the app exposes. Shared by `run()` and the headless command tests.
 pub fn setup<R: Runtime>(builder: Builder<R>) -> Builder<R> {
-    builder.invoke_handler(tauri::generate_handler![commands::app_info])
+    builder.invoke_handler(tauri::generate_handler![
+        commands::app_info,
+        commands::validate_input,
+        commands::start_flow,
+        commands::cancel_flow,
+        commands::running_flows,
+        commands::list_history,
+        commands::verify_evidence,
+        commands::export_evidence,
+        commands::list_profiles,
+        commands::activate_profile,
+        commands::check_profile,
+        commands::secret_status,
+        commands::set_secret,
+        commands::delete_secret,
+        commands::set_preferences,
+        commands::sim_sessions,
+        commands::sim_act,
+    ])
 }
 
 pub fn run() {
-    let result = setup(Builder::default()).run(tauri::generate_context!());
-    if let Err(e) = result {
+    if let Err(e) = try_run() {
         eprintln!("ID Desk could not start: {e}");
         std::process::exit(1);
     }
+}
+
+fn try_run() -> Result<(), Box<dyn std::error::Error>> {
+    let paths = DeskPaths::from_os()?;
+    let _logs = id_desk_core::logging::init(Some(&paths.log_dir), false)?;
+    let app = setup(Builder::default())
+        .setup(move |app| {
+            let state = tauri::async_runtime::block_on(AppState::open(paths.clone()))?;
+            tracing::info!(
+                training = state.desk.is_training(),
+                profile = state.desk.profile().name(),
+                "ID Desk ready"
+            );
+            app.manage(state);
+            Ok(())
+        })
+        .build(tauri::generate_context!())?;
+    app.run(|handle, event| {
+        // Quitting cancels every running flow at Signicat first (bounded to 3 s).
+        if let RunEvent::ExitRequested { .. } = event {
+            if let Some(state) = handle.try_state::<AppState>() {
+                let desk = state.desk.clone();
+                tauri::async_runtime::block_on(async move { desk.shutdown().await });
+            }
+        }
+    });
+    Ok(())
 }

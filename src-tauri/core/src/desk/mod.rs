@@ -6,6 +6,9 @@
 mod check;
 mod paths;
 mod prefs;
+pub mod qr;
+#[cfg(feature = "training")]
+pub mod training;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};

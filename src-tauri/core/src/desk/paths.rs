@@ -33,6 +33,14 @@ impl DeskPaths {
         })
     }
 
+    /// Where exported evidence goes: the user's Downloads folder, else home, else the data dir.
+    pub fn export_dir(&self) -> PathBuf {
+        dirs::download_dir()
+            .filter(|d| d.is_dir())
+            .or_else(dirs::home_dir)
+            .unwrap_or_else(|| self.data_dir.clone())
+    }
+
     /// Everything under one directory (`--data-dir`, tests).
     pub fn under(root: &Path) -> Self {
         DeskPaths {

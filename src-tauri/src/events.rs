@@ -1,0 +1,47 @@
+//! Flow events to the window, namespaced `flow://event`. QR payloads get a locally rendered SVG
+//! alongside, so the window draws the code without any library or network access.
+
+use std::sync::Arc;
+
+use id_desk_core::desk::qr;
+use id_desk_core::flow::{EventSink, FlowEvent, FlowUpdate};
+use serde::Serialize;
+use tauri::{AppHandle, Emitter, Manager, Runtime, UserAttentionType};
+
+pub const FLOW_EVENT: &str = "flow://event";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WindowFlowEvent {
+    #[serde(flatten)]
+    pub update: FlowUpdate,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub svg: Option<String>,
+}
+
+impl From<FlowUpdate> for WindowFlowEvent {
+    fn from(update: FlowUpdate) -> Self {
+        let svg = match &update.event {
+            FlowEvent::Qr { data } => qr::svg(data).ok(),
+            _ => None,
+        };
+        WindowFlowEvent { update, svg }
+    }
+}
+
+/// The sink the engine pushes a flow's events into.
+pub fn sink<R: Runtime>(app: AppHandle<R>) -> EventSink {
+    Arc::new(move |update: FlowUpdate| {
+        let finished = update.event.is_terminal();
+        if let Err(e) = app.emit(FLOW_EVENT, WindowFlowEvent::from(update)) {
+            tracing::warn!(error = %e, "could not send a flow event to the window");
+        }
+        // A flow that ends while staff look elsewhere asks for attention (taskbar flash).
+        if finished {
+            if let Some(w) = app.get_webview_window("main") {
+                if !w.is_focused().unwrap_or(true) {
+                    let _ = w.request_user_attention(Some(UserAttentionType::Informational));
+                }
+            }
+        }
+    })
+}

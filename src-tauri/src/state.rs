@@ -1,0 +1,28 @@
+//! What the app keeps for its lifetime: the desk (engine facade) and, in Training mode, the
+//! in-process simulator that plays Signicat and the customer's phone.
+
+use std::sync::Arc;
+
+use id_desk_core::desk::{self, Desk, DeskPaths, ProfileChoice};
+use id_desk_core::Result;
+use id_desk_simulator::Simulator;
+
+pub struct AppState {
+    pub desk: Arc<Desk>,
+    /// Kept alive while the app runs; `None` outside Training mode.
+    pub simulator: Option<Simulator>,
+}
+
+impl AppState {
+    pub async fn open(paths: DeskPaths) -> Result<AppState> {
+        let choice = ProfileChoice::Active;
+        let (simulator, training) = if Desk::needs_training(&paths, &choice) {
+            let (sim, training) = desk::training::start().await?;
+            (Some(sim), Some(training))
+        } else {
+            (None, None)
+        };
+        let desk = Arc::new(Desk::open(paths, choice, training)?);
+        Ok(AppState { desk, simulator })
+    }
+}
