@@ -4,7 +4,8 @@
 
 use super::event::Method;
 use super::runner::FlowSettings;
-use crate::identity::{BirthDate, NorwegianMobile, NorwegianNin, SwedishPersonnummer};
+use crate::identity::{BirthDate, NorwegianMobile, NorwegianNin, SignText, SwedishPersonnummer};
+use crate::oidc::LegacyAuth;
 use crate::rest::CreateSession;
 use crate::{Error, Result};
 use serde::Deserialize;
@@ -23,7 +24,24 @@ pub enum FlowRequest {
     SbidQr { nin: Option<SwedishPersonnummer> },
     /// Swedish BankID opened on this device, optionally locked to one personnummer.
     SbidAppLaunch { nin: Option<SwedishPersonnummer> },
-    // The oidc helper adds the legacy OIDC kinds here (see `runner` for the other places).
+    /// Norwegian BankID on mobile, legacy OIDC `nbid-inapp`.
+    NbidInapp {
+        phone: NorwegianMobile,
+        birthdate: BirthDate,
+    },
+    /// Swedish BankID, legacy OIDC `sbid-inapp`.
+    SbidInapp { nin: SwedishPersonnummer },
+    /// Consent Signature with Norwegian BankID on mobile (`nbid-inapp-sign`).
+    NbidSign {
+        phone: NorwegianMobile,
+        birthdate: BirthDate,
+        text: SignText,
+    },
+    /// Consent Signature with Swedish BankID (`sbid-inapp-sign`).
+    SbidSign {
+        nin: SwedishPersonnummer,
+        text: SignText,
+    },
 }
 
 /// Raw input from the window or the CLI. Only the fields the method needs are read.
@@ -95,10 +113,62 @@ impl FlowRequest {
                     FlowRequest::SbidAppLaunch { nin }
                 })
             }
-            other => Err(Error::invalid_input(
-                "method",
-                format!("{} is not available in this version", other.as_str()),
-            )),
+            Method::NbidInapp | Method::NbidSign => {
+                let phone = required(&raw.phone, "phone").and_then(NorwegianMobile::parse);
+                let birthdate = required(&raw.birthdate, "birthdate").and_then(BirthDate::parse);
+                if method == Method::NbidInapp {
+                    return Ok(FlowRequest::NbidInapp {
+                        phone: phone?,
+                        birthdate: birthdate?,
+                    });
+                }
+                let text = required(&raw.text, "text").and_then(SignText::parse);
+                Ok(FlowRequest::NbidSign {
+                    phone: phone?,
+                    birthdate: birthdate?,
+                    text: text?,
+                })
+            }
+            Method::SbidInapp | Method::SbidSign => {
+                let nin = required(&raw.nin, "nin").and_then(SwedishPersonnummer::parse);
+                if method == Method::SbidInapp {
+                    return Ok(FlowRequest::SbidInapp { nin: nin? });
+                }
+                let text = required(&raw.text, "text").and_then(SignText::parse);
+                Ok(FlowRequest::SbidSign {
+                    nin: nin?,
+                    text: text?,
+                })
+            }
+        }
+    }
+
+    /// The legacy OIDC customer and, for a signature, the text; `None` for REST kinds.
+    pub(crate) fn legacy(&self) -> Option<(LegacyAuth, Option<SignText>)> {
+        let nbid = |phone: &NorwegianMobile, birthdate: &BirthDate| LegacyAuth::Nbid {
+            phone: phone.clone(),
+            birthdate: *birthdate,
+        };
+        match self {
+            FlowRequest::NbidInapp { phone, birthdate } => Some((nbid(phone, birthdate), None)),
+            FlowRequest::SbidInapp { nin } => Some((LegacyAuth::Sbid { nin: nin.clone() }, None)),
+            FlowRequest::NbidSign {
+                phone,
+                birthdate,
+                text,
+            } => Some((nbid(phone, birthdate), Some(text.clone()))),
+            FlowRequest::SbidSign { nin, text } => {
+                Some((LegacyAuth::Sbid { nin: nin.clone() }, Some(text.clone())))
+            }
+            _ => None,
+        }
+    }
+
+    /// The text to sign (signature kinds only).
+    pub fn sign_text(&self) -> Option<&SignText> {
+        match self {
+            FlowRequest::NbidSign { text, .. } | FlowRequest::SbidSign { text, .. } => Some(text),
+            _ => None,
         }
     }
 
@@ -108,6 +178,10 @@ impl FlowRequest {
             FlowRequest::NbidMobile { .. } => Method::NbidMobile,
             FlowRequest::SbidQr { .. } => Method::SbidQr,
             FlowRequest::SbidAppLaunch { .. } => Method::SbidAppLaunch,
+            FlowRequest::NbidInapp { .. } => Method::NbidInapp,
+            FlowRequest::SbidInapp { .. } => Method::SbidInapp,
+            FlowRequest::NbidSign { .. } => Method::NbidSign,
+            FlowRequest::SbidSign { .. } => Method::SbidSign,
         }
     }
 
@@ -116,7 +190,13 @@ impl FlowRequest {
     pub fn identity_key(&self) -> Option<String> {
         match self {
             FlowRequest::NbidSafeConversation { nin } => Some(format!("NO:{}", nin.as_str())),
-            FlowRequest::NbidMobile { phone, .. } => Some(format!("NO-mobile:{}", phone.e164())),
+            // The legacy kinds share the keys: it is the same customer's BankID either way.
+            FlowRequest::NbidMobile { phone, .. }
+            | FlowRequest::NbidInapp { phone, .. }
+            | FlowRequest::NbidSign { phone, .. } => Some(format!("NO-mobile:{}", phone.e164())),
+            FlowRequest::SbidInapp { nin } | FlowRequest::SbidSign { nin, .. } => {
+                Some(format!("SE:{}", nin.as_str()))
+            }
             FlowRequest::SbidQr { nin } | FlowRequest::SbidAppLaunch { nin } => {
                 nin.as_ref().map(|n| format!("SE:{}", n.as_str()))
             }
@@ -127,7 +207,12 @@ impl FlowRequest {
     pub fn masked_identity(&self) -> Option<String> {
         match self {
             FlowRequest::NbidSafeConversation { nin } => Some(nin.masked()),
-            FlowRequest::NbidMobile { phone, .. } => Some(mask_phone(phone.digits())),
+            FlowRequest::NbidMobile { phone, .. }
+            | FlowRequest::NbidInapp { phone, .. }
+            | FlowRequest::NbidSign { phone, .. } => Some(mask_phone(phone.digits())),
+            FlowRequest::SbidInapp { nin } | FlowRequest::SbidSign { nin, .. } => {
+                Some(nin.masked())
+            }
             FlowRequest::SbidQr { nin } | FlowRequest::SbidAppLaunch { nin } => {
                 nin.as_ref().map(SwedishPersonnummer::masked)
             }
@@ -182,6 +267,10 @@ impl FlowRequest {
                 }
                 b
             }
+            FlowRequest::NbidInapp { .. }
+            | FlowRequest::SbidInapp { .. }
+            | FlowRequest::NbidSign { .. }
+            | FlowRequest::SbidSign { .. } => return Ok(None),
         };
         body.language = Some(settings.lang.as_str().to_string());
         body.external_reference = Some(external_reference.to_string());
@@ -233,8 +322,15 @@ mod tests {
             FlowRequest::parse(&r, &settings()).unwrap_err().field(),
             Some("birthdate")
         );
+        // The legacy kinds validate their fields too; the sign text last.
         let e = FlowRequest::parse(&raw(Method::NbidSign), &settings()).unwrap_err();
-        assert_eq!(e.field(), Some("method"));
+        assert_eq!(e.field(), Some("phone"));
+        let mut r = raw(Method::SbidSign);
+        r.nin = Some("198304062717".into());
+        assert_eq!(
+            FlowRequest::parse(&r, &settings()).unwrap_err().field(),
+            Some("text")
+        );
     }
 
     #[test]

@@ -18,8 +18,11 @@ use super::event::{FlowEvent, FlowId, FlowUpdate, Method};
 use super::poll::{run_rest_flow, PollConfig, RestKind, CUSTOMER_ABORTED};
 use super::registry::{Entry, Lookup, Registry};
 use super::request::FlowRequest;
+use crate::identity::SignText;
 use crate::messages::Lang;
+use crate::oidc::{LegacyAuth, LegacySign, OidcClient, OidcConfig};
 use crate::rest::{CreateSession, HttpTimeouts, RestClient, RestConfig};
+use crate::vault::{NewTransaction, Vault};
 use crate::{Error, Result};
 use futures::FutureExt;
 use std::fmt;
@@ -104,13 +107,36 @@ pub(crate) enum FlowJob {
         body: Box<CreateSession>,
         kind: RestKind,
     },
-    // The oidc helper adds its jobs here.
+    /// Legacy OIDC authentication (`text: None`) or Consent Signature (`text` and `vault` set).
+    Oidc {
+        client: OidcClient,
+        who: LegacyAuth,
+        text: Option<SignText>,
+        vault: Option<Vault>,
+    },
 }
 
 impl FlowJob {
     async fn run(self, ctx: &FlowContext) -> FlowEvent {
         match self {
             FlowJob::Rest { client, body, kind } => run_rest_flow(ctx, &client, &body, kind).await,
+            FlowJob::Oidc {
+                client,
+                who,
+                text,
+                vault,
+            } => match (text, vault) {
+                (Some(text), Some(vault)) => {
+                    let req = LegacySign { signer: who, text };
+                    client.run_sign(&req, &vault, ctx).await
+                }
+                (None, vault) => client.run_authenticate(&who, vault.as_ref(), ctx).await,
+                // `prepare` refuses a signature without a vault.
+                (Some(_), None) => FlowEvent::failed(&Error::invalid_config(
+                    "vault",
+                    "a signature needs the evidence vault",
+                )),
+            },
         }
     }
 }
@@ -123,6 +149,11 @@ pub struct Engine {
 
 struct Inner {
     rest: Option<RestClient>,
+    oidc: Option<OidcClient>,
+    /// Every flow is recorded here when set: a row before the first request, updated on each event.
+    vault: Option<Vault>,
+    /// The profile name written to the vault rows.
+    profile: Option<String>,
     settings: Arc<FlowSettings>,
     registry: Registry,
 }
@@ -155,10 +186,55 @@ impl Engine {
         Ok(Engine {
             inner: Arc::new(Inner {
                 rest,
+                oidc: None,
+                vault: None,
+                profile: None,
                 settings: Arc::new(settings),
                 registry: Registry::default(),
             }),
         })
+    }
+
+    /// Adds the legacy OIDC client (the `*_inapp` and `*_sign` methods). Configure the engine
+    /// before starting flows: an engine that is already shared gets a fresh flow registry.
+    pub fn with_oidc(self, cfg: OidcConfig) -> Result<Engine> {
+        let client = OidcClient::new(cfg)?;
+        Ok(self.with_oidc_client(client))
+    }
+
+    /// As [`Engine::with_oidc`] with a ready client (tests use clients with test knobs).
+    pub fn with_oidc_client(self, client: OidcClient) -> Engine {
+        self.reconfigured(|inner| inner.oidc = Some(client))
+    }
+
+    /// Records every flow in `vault` (required for signatures). `profile` names the rows.
+    pub fn with_vault(self, vault: Vault, profile: Option<String>) -> Engine {
+        self.reconfigured(|inner| {
+            inner.vault = Some(vault);
+            inner.profile = profile;
+        })
+    }
+
+    pub fn vault(&self) -> Option<&Vault> {
+        self.inner.vault.as_ref()
+    }
+
+    fn reconfigured(self, change: impl FnOnce(&mut Inner)) -> Engine {
+        let mut inner = match Arc::try_unwrap(self.inner) {
+            Ok(inner) => inner,
+            Err(shared) => Inner {
+                rest: shared.rest.clone(),
+                oidc: shared.oidc.clone(),
+                vault: shared.vault.clone(),
+                profile: shared.profile.clone(),
+                settings: shared.settings.clone(),
+                registry: Registry::default(),
+            },
+        };
+        change(&mut inner);
+        Engine {
+            inner: Arc::new(inner),
+        }
     }
 
     pub fn settings(&self) -> &FlowSettings {
@@ -203,6 +279,24 @@ impl Engine {
             customer = req.masked_identity().as_deref().unwrap_or("-"),
             "flow started"
         );
+        let sink = match &self.inner.vault {
+            None => sink,
+            Some(vault) => {
+                // The row exists before the flow's first request; without it, no flow.
+                let row = NewTransaction {
+                    id: flow_id.clone(),
+                    method: req.method(),
+                    identity_masked: req.masked_identity(),
+                    profile: self.inner.profile.clone(),
+                    sign_text: req.sign_text().map(|t| t.as_str().to_string()),
+                };
+                if let Err(e) = vault.begin(&row) {
+                    self.inner.registry.finish(&flow_id, FlowEvent::failed(&e));
+                    return Err(e);
+                }
+                recording_sink(vault.clone(), sink)
+            }
+        };
         let ctx = FlowContext {
             flow_id: flow_id.clone(),
             method: req.method(),
@@ -238,12 +332,38 @@ impl Engine {
     /// Everything the job needs, or a configuration error before anything runs.
     fn prepare(&self, req: &FlowRequest, flow_id: &FlowId) -> Result<FlowJob> {
         let settings = &self.inner.settings;
+        if let Some((who, text)) = req.legacy() {
+            let client = self.inner.oidc.clone().ok_or_else(|| {
+                Error::invalid_config("oidc", "this profile has no legacy OIDC settings")
+            })?;
+            if text.is_some() && self.inner.vault.is_none() {
+                return Err(Error::invalid_config(
+                    "vault",
+                    "a signature needs the evidence vault",
+                ));
+            }
+            return Ok(FlowJob::Oidc {
+                client,
+                who,
+                text,
+                vault: self.inner.vault.clone(),
+            });
+        }
         let kind = match req {
             FlowRequest::NbidSafeConversation { .. } | FlowRequest::NbidMobile { .. } => {
                 RestKind::Nbid
             }
             FlowRequest::SbidQr { .. } => RestKind::Qr,
             FlowRequest::SbidAppLaunch { .. } => RestKind::AppLaunch,
+            FlowRequest::NbidInapp { .. }
+            | FlowRequest::SbidInapp { .. }
+            | FlowRequest::NbidSign { .. }
+            | FlowRequest::SbidSign { .. } => {
+                return Err(Error::invalid_config(
+                    "method",
+                    "this method does not use the REST API",
+                ))
+            }
         };
         let client = self.inner.rest.clone().ok_or_else(|| {
             Error::invalid_config(
@@ -317,6 +437,16 @@ impl Engine {
                 .and_then(|v| v.clone()),
         }
     }
+}
+
+/// Writes each event to the vault before passing it on, so the row is never behind the window.
+fn recording_sink(vault: Vault, sink: EventSink) -> EventSink {
+    Arc::new(move |update: FlowUpdate| {
+        if let Err(e) = vault.record(&update.flow_id, &update.event) {
+            tracing::error!(flow_id = %update.flow_id, code = e.code(), error = %e, "could not record the flow event in the vault");
+        }
+        sink(update)
+    })
 }
 
 fn terminal_label(ev: &FlowEvent) -> &str {
