@@ -341,3 +341,36 @@ fn database_files_never_hold_a_full_identity_number() {
         }
     }
 }
+
+#[test]
+fn an_sdo_renamed_into_place_just_before_a_crash_is_attached_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let id = {
+        let vault = Vault::open(dir.path()).unwrap();
+        let tx = new_tx(Method::SbidSign);
+        vault.begin(&tx).unwrap();
+        // The process died after the rename, before the row named the file.
+        std::fs::write(dir.path().join("sdo").join(format!("{}.xml", tx.id)), SDO).unwrap();
+        tx.id
+    };
+    let vault = Vault::open(dir.path()).unwrap();
+    assert_eq!(vault.interrupted_on_open(), 1);
+    let row = vault.get(&id).unwrap();
+    assert_eq!(row.status, TxStatus::Interrupted);
+    let sdo = row.sdo.unwrap();
+    assert_eq!(sdo.bytes, SDO.len() as u64);
+    assert!(vault.verify(&id).unwrap());
+}
+
+#[test]
+fn export_replaces_a_file_the_staff_member_chose() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = Vault::open(dir.path()).unwrap();
+    let tx = new_tx(Method::NbidSign);
+    vault.begin(&tx).unwrap();
+    vault.store_sdo(&tx.id, SDO).unwrap();
+    let dest = dir.path().join("chosen.xml");
+    std::fs::write(&dest, b"old content").unwrap();
+    vault.export(&tx.id, &dest).unwrap();
+    assert_eq!(std::fs::read(&dest).unwrap(), SDO);
+}

@@ -12,11 +12,19 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-/// Writes `bytes` to `dir/name` durably. Refuses to replace an existing file: evidence is never
-/// overwritten.
-pub fn write_durably(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
+/// Whether an existing file at the destination may be replaced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Existing {
+    /// Evidence in the vault is never overwritten.
+    Refuse,
+    /// An export target the staff member chose (the save dialog already asked).
+    Replace,
+}
+
+/// Writes `bytes` to `dir/name` durably.
+pub fn write_durably(dir: &Path, name: &str, bytes: &[u8], existing: Existing) -> Result<()> {
     let final_path = dir.join(name);
-    if final_path.exists() {
+    if existing == Existing::Refuse && final_path.exists() {
         return Err(Error::Vault(format!(
             "evidence file {name} already exists; refusing to overwrite it"
         )));

@@ -16,6 +16,7 @@ pub use model::{ListFilter, NewTransaction, Transaction, TxEvent, TxKind, TxStat
 
 use crate::flow::{FlowEvent, FlowId, Method, SdoRef, Subject};
 use crate::{Error, Result};
+use durable_file::Existing;
 use instance_lock::InstanceLock;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use std::path::{Path, PathBuf};
@@ -189,17 +190,60 @@ impl Vault {
             if !dead {
                 continue;
             }
-            count += conn
-                .execute(
-                    "UPDATE transactions SET status = 'interrupted', error_code = 'interrupted',
-                        message = 'ID Desk stopped while this flow was running; check the outcome with the customer',
-                        updated_at = ?1
-                     WHERE status = 'running' AND instance IS ?2",
-                    params![at, instance],
-                )
-                .map_err(db_err)?;
+            let ids: Vec<String> = {
+                let mut st = conn
+                    .prepare(
+                        "SELECT id FROM transactions WHERE status = 'running' AND instance IS ?1",
+                    )
+                    .map_err(db_err)?;
+                let rows = st.query_map([&instance], |r| r.get(0)).map_err(db_err)?;
+                rows.collect::<rusqlite::Result<_>>().map_err(db_err)?
+            };
+            for id in ids {
+                self.recover_orphan_sdo(&conn, &id)?;
+                count += conn
+                    .execute(
+                        "UPDATE transactions SET status = 'interrupted', error_code = 'interrupted',
+                            message = 'ID Desk stopped while this flow was running; check the outcome with the customer',
+                            updated_at = ?1
+                         WHERE id = ?2 AND status = 'running'",
+                        params![at, id],
+                    )
+                    .map_err(db_err)?;
+            }
         }
         Ok(count)
+    }
+
+    /// A process killed between renaming an SDO into place and recording it leaves a file the row
+    /// does not name. Attach it, so the evidence is listed, verifiable and exportable.
+    fn recover_orphan_sdo(&self, conn: &Connection, id: &str) -> Result<()> {
+        let known: Option<String> = conn
+            .query_row(
+                "SELECT sdo_path FROM transactions WHERE id = ?1 AND kind = 'sign'",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db_err)?
+            .flatten();
+        let name = format!("{id}.xml");
+        let path = self.inner.sdo_dir.join(&name);
+        if known.is_some() || !path.is_file() {
+            return Ok(());
+        }
+        let (sha, bytes) = durable_file::hash_file(&path)?;
+        tracing::warn!(
+            flow_id = id,
+            "attaching an SDO stored just before ID Desk stopped"
+        );
+        conn.execute(
+            "UPDATE transactions SET sdo_path = ?2, sdo_sha256 = ?3, sdo_bytes = ?4
+             WHERE id = ?1 AND kind = 'sign' AND sdo_path IS NULL",
+            params![id, name, sha, bytes as i64],
+        )
+        .map_err(db_err)?;
+        Ok(())
     }
 
     /// Writes the row for a new flow. Call before the flow's first request.
@@ -385,7 +429,7 @@ impl Vault {
             }
         }
         // The file write happens without holding the connection: other flows keep recording.
-        durable_file::write_durably(&self.inner.sdo_dir, &name, bytes)?;
+        durable_file::write_durably(&self.inner.sdo_dir, &name, bytes, Existing::Refuse)?;
         let path = self.inner.sdo_dir.join(&name);
         let sdo = SdoRef {
             path: path.to_string_lossy().into_owned(),
@@ -547,7 +591,7 @@ impl Vault {
             ),
             _ => return Err(Error::invalid_input("dest", "must be a file path")),
         };
-        durable_file::write_durably(dir, name, &bytes)?;
+        durable_file::write_durably(dir, name, &bytes, Existing::Replace)?;
         let (sha, len) = durable_file::hash_file(dest)?;
         if sha != sdo.sha256 {
             return Err(Error::EvidenceMismatch(format!(
