@@ -277,3 +277,36 @@ async fn the_session_cookie_is_required() {
         serde_json::to_value(&event).unwrap()["code"]
     );
 }
+
+#[tokio::test]
+async fn a_userinfo_failure_after_signing_keeps_the_signature() {
+    let sim = sim().await;
+    sim.control().inject(Fault::new(
+        Endpoint::Userinfo,
+        FaultKind::Unavailable {
+            retry_after_secs: 1,
+        },
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let vault = Vault::open(dir.path()).unwrap();
+    let c = Ctx::new(Method::SbidSign);
+    vault
+        .begin(&NewTransaction {
+            id: c.ctx.flow_id.clone(),
+            method: Method::SbidSign,
+            identity_masked: Some("198304*****".into()),
+            profile: None,
+            sign_text: Some(SIGN_TEXT.into()),
+        })
+        .unwrap();
+    let (subject, sdo) = client(&sim)
+        .sign(&sign(sbid_approves()), &vault, &c.ctx)
+        .await
+        .unwrap();
+    // The person comes from the validated ID token instead.
+    assert_eq!(subject.name, "Anna Andersson");
+    assert_eq!(subject.nin.as_deref(), Some("198304062717"));
+    assert_eq!(sim.control().stats().count(Endpoint::Userinfo), 1);
+    assert!(vault.verify(&c.ctx.flow_id).unwrap());
+    assert!(sdo.bytes > 0);
+}

@@ -448,14 +448,23 @@ impl OidcClient {
         };
         tracing::info!(flow_id = %ctx.flow_id, bytes = sdo.bytes, sha256 = %sdo.sha256, "signature evidence stored");
         let meta = self.inner.issuer.metadata().await?;
-        let subject = token::userinfo(
+        let subject = match token::userinfo(
             &started.http,
             &meta.userinfo_endpoint,
             &tokens.access_token,
             &claims,
             req.signer.country(),
         )
-        .await?;
+        .await
+        {
+            Ok(subject) => subject,
+            // The customer has signed and the evidence is stored: a userinfo hiccup must not turn
+            // that into a failure. The validated ID token names the same person.
+            Err(e) => {
+                tracing::warn!(flow_id = %ctx.flow_id, code = e.code(), error = %e, "userinfo failed after signing; using the ID token's claims");
+                token::subject_from_id_token(&claims, req.signer.country())
+            }
+        };
         log_requests(ctx, &started);
         Ok((subject, sdo))
     }

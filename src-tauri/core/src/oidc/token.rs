@@ -212,6 +212,18 @@ pub(crate) async fn userinfo(
             ));
         }
     }
+    Ok(subject_of(info, id_claims, country))
+}
+
+/// The subject from the validated ID token's own claims (Signicat puts the same person claims
+/// there), for when userinfo cannot be read after a signature whose evidence is already stored.
+pub(crate) fn subject_from_id_token(id_claims: &Map<String, Value>, country: &str) -> Subject {
+    let info: UserInfo =
+        serde_json::from_value(Value::Object(id_claims.clone())).unwrap_or_default();
+    subject_of(info, id_claims, country)
+}
+
+fn subject_of(info: UserInfo, id_claims: &Map<String, Value>, country: &str) -> Subject {
     let name = info
         .name
         .clone()
@@ -224,7 +236,7 @@ pub(crate) async fn userinfo(
                 .collect::<Vec<_>>()
                 .join(" ")
         });
-    Ok(Subject {
+    Subject {
         name,
         first_name: info.given_name,
         last_name: info.family_name,
@@ -237,7 +249,7 @@ pub(crate) async fn userinfo(
             .and_then(Value::as_str)
             .and_then(loa_of)
             .map(str::to_string),
-    })
+    }
 }
 
 /// BankID is "high" on every method we use; keep whatever the token says when it says it.
