@@ -1,6 +1,14 @@
 // The only bridge to Rust. The webview never talks to the network: every HTTP call happens in Rust.
 const tauri = window.__TAURI__;
 
+// A start-up failure must be visible (to staff and to the end-to-end suite), never a blank form.
+for (const type of ['error', 'unhandledrejection']) {
+  window.addEventListener(type, (e) => {
+    const reason = e.reason ?? e.error ?? e.message;
+    window.__bootError = reason?.message ?? (typeof reason === 'string' ? reason : JSON.stringify(reason));
+  });
+}
+
 /** Calls a command; rejects with the engine's `{code, message, field?}`. */
 export async function call(cmd, args = {}) {
   try {

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use fantoccini::{Client, ClientBuilder, Locator};
+pub mod webdriver;
+
+use webdriver::WebDriver;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -44,7 +46,7 @@ pub fn artifacts_dir() -> PathBuf {
 /// One running app window under WebDriver, with its own config, data and log directories so the
 /// app starts in Training mode and leaves nothing behind.
 pub struct Desk {
-    pub client: Client,
+    pub client: WebDriver,
     driver: Child,
     pub home: tempfile::TempDir,
 }
@@ -73,34 +75,26 @@ impl Desk {
                 .stderr(Stdio::inherit())
                 .spawn()
                 .map_err(|e| format!("cannot start tauri-driver (run `make e2e`): {e}"))?;
-        let mut caps = serde_json::Map::new();
-        caps.insert(
-            "tauri:options".into(),
-            serde_json::json!({ "application": app.to_string_lossy() }),
-        );
+        let caps = serde_json::json!({ "tauri:options": { "application": app.to_string_lossy() } });
         let url = format!("http://127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let client = loop {
-            match ClientBuilder::rustls()?
-                .capabilities(caps.clone())
-                .connect(&url)
-                .await
-            {
-                Ok(c) => break c,
-                Err(e) if Instant::now() < deadline => {
-                    let _ = e;
-                    tokio::time::sleep(Duration::from_millis(200)).await;
-                }
-                Err(e) => return Err(format!("no WebDriver session: {e}").into()),
-            }
-        };
+        wait_for_port(port, Duration::from_secs(20)).await?;
+        let client = WebDriver::connect(&url, caps).await?;
         let desk = Desk {
             client,
             driver,
             home,
         };
-        desk.wait_for_css("body[data-ready='true']", Duration::from_secs(15))
-            .await?;
+        if let Err(e) = desk
+            .wait_for_css("body[data-ready='true']", Duration::from_secs(15))
+            .await
+        {
+            let state = desk
+                .js("return [location.href, document.readyState, typeof window.__TAURI__, document.body ? document.body.dataset.ready : null, window.__bootError || null]")
+                .await;
+            return Err(
+                format!("the window never became ready ({e}); page state: {state:?}").into(),
+            );
+        }
         Ok(desk)
     }
 
@@ -108,11 +102,12 @@ impl Desk {
     pub async fn wait_for_css(&self, css: &str, within: Duration) -> Result<String, BoxError> {
         let deadline = Instant::now() + within;
         loop {
-            if let Ok(el) = self.client.find(Locator::Css(css)).await {
-                return Ok(el.text().await.unwrap_or_default());
-            }
+            let err = match self.client.find(css).await {
+                Ok(el) => return Ok(self.client.text(&el).await.unwrap_or_default()),
+                Err(e) => e,
+            };
             if Instant::now() > deadline {
-                return Err(format!("nothing matched `{css}` within {within:?}").into());
+                return Err(format!("nothing matched `{css}` within {within:?}: {err}").into());
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -128,8 +123,8 @@ impl Desk {
         let deadline = Instant::now() + within;
         let mut last = String::new();
         loop {
-            if let Ok(el) = self.client.find(Locator::Css(css)).await {
-                if let Ok(t) = el.text().await {
+            if let Ok(el) = self.client.find(css).await {
+                if let Ok(t) = self.client.text(&el).await {
                     if pred(&t) {
                         return Ok(t);
                     }
@@ -146,19 +141,18 @@ impl Desk {
     }
 
     pub async fn click(&self, css: &str) -> Result<(), BoxError> {
-        self.client.find(Locator::Css(css)).await?.click().await?;
-        Ok(())
+        let el = self.client.find(css).await?;
+        self.client.click(&el).await
     }
 
     pub async fn fill(&self, css: &str, text: &str) -> Result<(), BoxError> {
-        let el = self.client.find(Locator::Css(css)).await?;
-        el.clear().await?;
-        el.send_keys(text).await?;
-        Ok(())
+        let el = self.client.find(css).await?;
+        self.client.clear(&el).await?;
+        self.client.send_keys(&el, text).await
     }
 
     pub async fn js(&self, script: &str) -> Result<serde_json::Value, BoxError> {
-        Ok(self.client.execute(script, vec![]).await?)
+        self.client.execute(script, vec![]).await
     }
 
     /// Full-window screenshot (element screenshots come back black on WebKitGTK). Waits a moment
@@ -172,11 +166,24 @@ impl Desk {
     }
 
     pub async fn close(mut self) {
-        let client = self.client.clone();
-        let _ = client.close().await;
+        self.client.close().await;
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
+}
+
+async fn wait_for_port(port: u16, within: Duration) -> Result<(), BoxError> {
+    let deadline = Instant::now() + within;
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
+        if Instant::now() > deadline {
+            return Err(format!("tauri-driver did not listen on {port}").into());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(())
 }
 
 impl Drop for Desk {

@@ -11,7 +11,7 @@ pub mod qr;
 pub mod training;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Mutex, RwLock};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -21,7 +21,8 @@ pub use paths::DeskPaths;
 pub use prefs::{Preferences, Theme};
 
 use crate::flow::{
-    Engine, EventSink, FlowEvent, FlowId, FlowRequest, FlowSettings, RawFlowInput, RunningFlow,
+    Engine, EventSink, FlowEvent, FlowId, FlowRequest, FlowSettings, Method, RawFlowInput,
+    RunningFlow,
 };
 use crate::messages::Lang;
 use crate::profile::{Profile, ProfileStore, TrainingIds, TRAINING};
@@ -139,7 +140,7 @@ pub struct Desk {
     paths: DeskPaths,
     store: ProfileStore,
     keyring: Secrets,
-    vault: Arc<Vault>,
+    vault: Vault,
     training: Option<Training>,
     current: RwLock<Current>,
     /// Engines of profiles switched away from: their flows run on and are cancelled at shutdown.
@@ -156,7 +157,7 @@ impl Desk {
     ) -> Result<Desk> {
         let store = ProfileStore::at(paths.config_dir.join("profiles"));
         let profile = Self::resolve(&store, &choice, training.as_ref())?;
-        let vault = Arc::new(Vault::open(&paths.data_dir)?);
+        let vault = Vault::open(&paths.data_dir)?;
         let prefs = Preferences::load(&paths.config_dir).unwrap_or_default();
         let source = Self::source_for(&profile, training.as_ref());
         let desk = Desk {
@@ -234,7 +235,7 @@ impl Desk {
         &self.paths
     }
 
-    pub fn vault(&self) -> &Arc<Vault> {
+    pub fn vault(&self) -> &Vault {
         &self.vault
     }
 
@@ -319,8 +320,46 @@ impl Desk {
     pub async fn start(&self, raw: &RawFlowInput, sink: EventSink) -> Result<FlowId> {
         let settings = self.settings_for(&self.profile());
         let request = FlowRequest::parse(raw, &settings)?;
+        self.require_setup(request.method())?;
         let engine = self.engine()?;
         engine.start(request, sink).await
+    }
+
+    /// A profile section or secret the method needs is reported by name before anything is sent.
+    fn require_setup(&self, method: Method) -> Result<()> {
+        let (profile, source) = self.read_current(|c| (c.profile.clone(), c.source.clone()));
+        let missing = |field: &str| {
+            Err(Error::invalid_config(
+                field,
+                format!("profile {} has no {field}", profile.name()),
+            ))
+        };
+        match method {
+            Method::NbidSafeConversation
+            | Method::NbidMobile
+            | Method::SbidQr
+            | Method::SbidAppLaunch
+                if profile.rest().is_none() =>
+            {
+                return missing("rest")
+            }
+            Method::NbidInapp | Method::SbidInapp if profile.oidc().is_none() => {
+                return missing("oidc")
+            }
+            Method::NbidSign | Method::SbidSign
+                if profile
+                    .oidc()
+                    .and_then(|o| o.sign_client_id.as_ref())
+                    .is_none() =>
+            {
+                return missing("oidc.sign_client_id")
+            }
+            _ => {}
+        }
+        for name in secrets_for(method) {
+            source.get(profile.name(), *name)?;
+        }
+        Ok(())
     }
 
     pub async fn cancel(&self, id: &FlowId) -> Result<()> {
@@ -544,23 +583,52 @@ impl Desk {
     }
 }
 
-/// Maps a profile and its secrets onto the engine.
+/// The secrets a method needs.
+fn secrets_for(method: Method) -> &'static [SecretName] {
+    match method {
+        Method::NbidSafeConversation
+        | Method::NbidMobile
+        | Method::SbidQr
+        | Method::SbidAppLaunch => &[SecretName::RestClientSecret],
+        Method::NbidInapp | Method::SbidInapp => &[SecretName::OidcClientSecret],
+        Method::NbidSign | Method::SbidSign => &[SecretName::SignClientSecret],
+    }
+}
+
+/// Maps a profile and its secrets onto the engine. A family whose secret is missing is left out;
+/// `Desk::start` reports the missing secret by name before a flow of that family starts.
 fn build_engine(
     profile: &Profile,
     source: &SecretSource,
     settings: FlowSettings,
-    vault: &Arc<Vault>,
+    vault: &Vault,
 ) -> Result<Engine> {
-    let rest = match profile.rest() {
-        Some(r) => Some(crate::rest::RestConfig {
+    let secret = |name| source.get(profile.name(), name).ok();
+    let rest = match (profile.rest(), secret(SecretName::RestClientSecret)) {
+        (Some(r), Some(client_secret)) => Some(crate::rest::RestConfig {
             base_url: r.base_url.clone(),
             token_url: r.token_url.clone(),
             account_id: r.account_id.clone(),
             client_id: r.client_id.clone(),
-            client_secret: source.get(profile.name(), SecretName::RestClientSecret)?,
+            client_secret,
         }),
-        None => None,
+        _ => None,
     };
-    let _ = vault;
-    Engine::new(rest, settings)
+    let mut engine =
+        Engine::new(rest, settings)?.with_vault(vault.clone(), Some(profile.name().to_string()));
+    if let Some(o) = profile.oidc() {
+        let issuer = url::Url::parse(&o.issuer)
+            .map_err(|e| Error::invalid_config("oidc.issuer", e.to_string()))?;
+        let empty = || crate::secrets::SecretString::new(String::new());
+        engine = engine.with_oidc(crate::oidc::OidcConfig {
+            issuer,
+            client_id: o.client_id.clone(),
+            client_secret: secret(SecretName::OidcClientSecret).unwrap_or_else(empty),
+            sign_client_id: o.sign_client_id.clone().unwrap_or_default(),
+            sign_client_secret: secret(SecretName::SignClientSecret).unwrap_or_else(empty),
+            redirect_uri: o.redirect_uri.clone(),
+            max_wait: crate::oidc::OidcConfig::DEFAULT_MAX_WAIT,
+        })?;
+    }
+    Ok(engine)
 }

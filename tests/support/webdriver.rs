@@ -1,0 +1,158 @@
+//! A minimal W3C WebDriver client over reqwest: exactly the commands the suite uses. (fantoccini's
+//! session request never reached the app through tauri-driver here; the protocol is small enough
+//! that a plain client is the simpler thing to trust.)
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use serde_json::{json, Value};
+
+use crate::BoxError;
+
+const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+#[derive(Clone)]
+pub struct WebDriver {
+    http: reqwest::Client,
+    session: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Element(String);
+
+impl WebDriver {
+    /// Opens a session at `base` (e.g. `http://127.0.0.1:4444`) with `capabilities.alwaysMatch`.
+    pub async fn connect(base: &str, always_match: Value) -> Result<WebDriver, BoxError> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()?;
+        let resp: Value = http
+            .post(format!("{base}/session"))
+            .json(&json!({ "capabilities": { "alwaysMatch": always_match } }))
+            .send()
+            .await?
+            .json()
+            .await?;
+        let session = resp["value"]["sessionId"]
+            .as_str()
+            .ok_or_else(|| format!("no WebDriver session: {resp}"))?
+            .to_string();
+        Ok(WebDriver {
+            http,
+            session: format!("{base}/session/{session}"),
+        })
+    }
+
+    async fn cmd(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value, BoxError> {
+        let mut req = self.http.request(method, format!("{}{path}", self.session));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp: Value = req.send().await?.json().await?;
+        let value = resp.get("value").cloned().unwrap_or(Value::Null);
+        if let Some(err) = value.get("error").and_then(Value::as_str) {
+            let msg = value
+                .get("message")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            return Err(format!("webdriver {path}: {err}: {msg}").into());
+        }
+        Ok(value)
+    }
+
+    pub async fn find(&self, css: &str) -> Result<Element, BoxError> {
+        let v = self
+            .cmd(
+                reqwest::Method::POST,
+                "/element",
+                Some(json!({"using": "css selector", "value": css})),
+            )
+            .await?;
+        let id = v[ELEMENT_KEY]
+            .as_str()
+            .ok_or_else(|| format!("no element for {css}: {v}"))?;
+        Ok(Element(id.to_string()))
+    }
+
+    pub async fn find_all(&self, css: &str) -> Result<Vec<Element>, BoxError> {
+        let v = self
+            .cmd(
+                reqwest::Method::POST,
+                "/elements",
+                Some(json!({"using": "css selector", "value": css})),
+            )
+            .await?;
+        Ok(v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|e| e[ELEMENT_KEY].as_str().map(|s| Element(s.to_string())))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    pub async fn text(&self, el: &Element) -> Result<String, BoxError> {
+        let v = self
+            .cmd(
+                reqwest::Method::GET,
+                &format!("/element/{}/text", el.0),
+                None,
+            )
+            .await?;
+        Ok(v.as_str().unwrap_or_default().to_string())
+    }
+
+    pub async fn click(&self, el: &Element) -> Result<(), BoxError> {
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{}/click", el.0),
+            Some(json!({})),
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub async fn clear(&self, el: &Element) -> Result<(), BoxError> {
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{}/clear", el.0),
+            Some(json!({})),
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub async fn send_keys(&self, el: &Element, text: &str) -> Result<(), BoxError> {
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{}/value", el.0),
+            Some(json!({"text": text})),
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub async fn execute(&self, script: &str, args: Vec<Value>) -> Result<Value, BoxError> {
+        self.cmd(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": script, "args": args})),
+        )
+        .await
+    }
+
+    pub async fn screenshot(&self) -> Result<Vec<u8>, BoxError> {
+        let v = self.cmd(reqwest::Method::GET, "/screenshot", None).await?;
+        let b64 = v.as_str().ok_or("screenshot: no data")?;
+        Ok(base64::engine::general_purpose::STANDARD.decode(b64)?)
+    }
+
+    pub async fn close(&self) {
+        let _ = self.http.delete(&self.session).send().await;
+    }
+}
