@@ -2,10 +2,13 @@
 //! (`id_desk_core::desk::Desk`) and map errors to `{code, message}`; `events` carries flow updates
 //! to the window. No business logic lives here.
 
+#[cfg_attr(not(test), allow(dead_code))]
 mod command_list;
 mod commands;
 mod events;
 mod state;
+#[cfg(test)]
+mod tests;
 
 use id_desk_core::desk::DeskPaths;
 use tauri::{Builder, Manager, RunEvent, Runtime};
