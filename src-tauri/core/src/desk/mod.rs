@@ -155,7 +155,7 @@ impl Desk {
         choice: ProfileChoice,
         training: Option<Training>,
     ) -> Result<Desk> {
-        let store = ProfileStore::at(paths.config_dir.join("profiles"));
+        let store = ProfileStore::at(&paths.config_dir);
         let profile = Self::resolve(&store, &choice, training.as_ref())?;
         let vault = Vault::open(&paths.data_dir)?;
         let prefs = Preferences::load(&paths.config_dir).unwrap_or_default();
@@ -179,7 +179,7 @@ impl Desk {
 
     /// Whether `choice` would need the Training simulator (so the caller starts it only then).
     pub fn needs_training(paths: &DeskPaths, choice: &ProfileChoice) -> bool {
-        let store = ProfileStore::at(paths.config_dir.join("profiles"));
+        let store = ProfileStore::at(&paths.config_dir);
         match choice {
             ProfileChoice::Active => match store.active() {
                 Ok(Some(name)) => name == TRAINING || store.load(&name).is_err(),
