@@ -1,11 +1,43 @@
-//! The real app window under Xvfb, driven over WebDriver. Run with `make e2e` (part of `make test`).
+//! The real app window under Xvfb, driven over WebDriver, in Training mode (the in-process
+//! simulator plays Signicat and the customer's phone). Run with `make e2e` (part of `make test`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Duration;
 
 use id_desk_e2e::Desk;
+use serde_json::json;
 
 const WAIT: Duration = Duration::from_secs(10);
+/// Valid fødselsnumre that no built-in persona answers for: the training phone panel decides.
+const INTERACTIVE_NIN: &str = "12038010008";
+const INTERACTIVE_NIN_2: &str = "12038010199";
+
+async fn flow_state(desk: &Desk) -> String {
+    desk.js("const c = document.querySelector('.flow-card'); return c ? c.dataset.state : null")
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+async fn wait_state(desk: &Desk, want: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let state = flow_state(desk).await;
+        if state == want {
+            return;
+        }
+        let status = desk
+            .js("return document.querySelector('.flow-card .status')?.textContent")
+            .await;
+        assert!(
+            std::time::Instant::now() < deadline,
+            "flow never reached {want}: state {state:?}, status {status:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
 
 #[tokio::test]
 #[ignore = "needs the built app, tauri-driver and a display: run `make e2e`"]
@@ -20,7 +52,256 @@ async fn starts_in_training_mode_with_a_visible_banner() {
         .js("return !document.getElementById('training-banner').hidden")
         .await
         .unwrap();
-    assert_eq!(shown, serde_json::Value::Bool(true));
+    assert_eq!(shown, json!(true));
     desk.screenshot("start").await.unwrap();
+    desk.close().await;
+}
+
+#[tokio::test]
+#[ignore = "needs the built app, tauri-driver and a display: run `make e2e`"]
+async fn safe_conversation_shows_the_binding_words_and_the_verified_customer() {
+    let desk = Desk::open().await.unwrap();
+    desk.fill("#auth-nin", INTERACTIVE_NIN).await.unwrap();
+    desk.click("#identify-start").await.unwrap();
+
+    let words = desk
+        .wait_text(".flow-card .binding-text", WAIT, |t| !t.trim().is_empty())
+        .await
+        .unwrap();
+    let label = desk
+        .wait_text(".flow-card .binding-label", WAIT, |t| !t.is_empty())
+        .await
+        .unwrap();
+    assert!(label.contains("Read these words"), "instruction: {label:?}");
+    desk.screenshot("identify-binding").await.unwrap();
+
+    // The customer picks the same words on the training phone.
+    let pick = format!(".phone-session .sim-pick[data-text=\"{}\"]", words.trim());
+    desk.wait_for_css(&pick, WAIT).await.unwrap();
+    desk.click(&pick).await.unwrap();
+
+    wait_state(&desk, "succeeded").await;
+    let name = desk
+        .wait_text(".flow-card .result .name", WAIT, |t| !t.is_empty())
+        .await
+        .unwrap();
+    assert!(!name.trim().is_empty());
+    let masked = desk
+        .wait_text(".flow-card .result dl", WAIT, |t| t.contains("*****"))
+        .await
+        .unwrap();
+    assert!(
+        masked.contains("120380*****"),
+        "masked identity shown: {masked:?}"
+    );
+    assert!(
+        !masked.contains(INTERACTIVE_NIN),
+        "the full number is never shown: {masked:?}"
+    );
+    desk.screenshot("identify-result").await.unwrap();
+    desk.close().await;
+}
+
+#[tokio::test]
+#[ignore = "needs the built app, tauri-driver and a display: run `make e2e`"]
+async fn swedish_qr_code_is_rendered_locally_and_changes_every_second() {
+    let desk = Desk::open().await.unwrap();
+    desk.click("input[value='sbid_qr']").await.unwrap();
+    desk.click("#identify-start").await.unwrap();
+    desk.wait_for_css(".flow-card .qr svg", WAIT).await.unwrap();
+    let read = || async {
+        desk.js("return document.querySelector('.flow-card .qr').dataset.payload")
+            .await
+            .unwrap()
+    };
+    let first = read().await;
+    assert!(
+        first.as_str().unwrap_or_default().starts_with("bankid."),
+        "payload {first}"
+    );
+    tokio::time::sleep(Duration::from_millis(2200)).await;
+    let second = read().await;
+    assert_ne!(first, second, "the animated QR code must change");
+    desk.screenshot("identify-qr").await.unwrap();
+    desk.click(".flow-card .cancel").await.unwrap();
+    wait_state(&desk, "cancelled").await;
+    desk.close().await;
+}
+
+#[tokio::test]
+#[ignore = "needs the built app, tauri-driver and a display: run `make e2e`"]
+async fn consent_signature_is_saved_listed_in_history_and_verifies() {
+    let desk = Desk::open().await.unwrap();
+    desk.click("#tab-sign").await.unwrap();
+    desk.click("input[value='nbid_sign']").await.unwrap();
+    let text = desk
+        .js("return document.getElementById('sign-text').value")
+        .await
+        .unwrap();
+    assert!(
+        !text.as_str().unwrap_or_default().is_empty(),
+        "a template fills the text"
+    );
+    desk.fill(
+        "#sign-text",
+        "I confirm my purchase of broadband subscription Medium500",
+    )
+    .await
+    .unwrap();
+    // Persona: phone 99887766 + 1983-12-07 signs after 2 s.
+    desk.fill("#sign-phone", "+47 998 87 766").await.unwrap();
+    desk.fill("#sign-birthdate", "1983-12-07").await.unwrap();
+    desk.click("#sign-start").await.unwrap();
+
+    wait_state(&desk, "signed").await;
+    let evidence = desk
+        .wait_text(".flow-card .result", WAIT, |t| t.contains("Evidence saved"))
+        .await
+        .unwrap();
+    assert!(
+        evidence.contains("Medium500"),
+        "the signed text is shown: {evidence:?}"
+    );
+    let hash = desk
+        .wait_text(".flow-card .result .hash", WAIT, |t| t.len() == 64)
+        .await
+        .unwrap();
+    desk.screenshot("sign-result").await.unwrap();
+
+    desk.click("#tab-history").await.unwrap();
+    desk.wait_for_css("#history-table tr[data-status='signed']", WAIT)
+        .await
+        .unwrap();
+    let row_hash = desk
+        .js("return document.querySelector(\"#history-table tr[data-status='signed'] .hash\").title")
+        .await
+        .unwrap();
+    assert_eq!(row_hash, json!(hash));
+    desk.click("#history-table tr[data-status='signed'] .verify")
+        .await
+        .unwrap();
+    desk.wait_text("#history-table tr[data-status='signed']", WAIT, |t| {
+        t.contains("Hash verified")
+    })
+    .await
+    .unwrap();
+    desk.screenshot("history").await.unwrap();
+    desk.close().await;
+}
+
+#[tokio::test]
+#[ignore = "needs the built app, tauri-driver and a display: run `make e2e`"]
+async fn staff_can_cancel_a_running_flow() {
+    let desk = Desk::open().await.unwrap();
+    desk.fill("#auth-nin", INTERACTIVE_NIN_2).await.unwrap();
+    desk.click("#identify-start").await.unwrap();
+    desk.wait_text(".flow-card .binding-text", WAIT, |t| !t.trim().is_empty())
+        .await
+        .unwrap();
+    desk.click(".flow-card .cancel").await.unwrap();
+    wait_state(&desk, "cancelled").await;
+    let sessions = desk.invoke("sim_sessions", json!({})).await.unwrap();
+    let status = sessions[0]["status"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(status, "CANCELLED", "Signicat was told: {sessions}");
+    desk.close().await;
+}
+
+#[tokio::test]
+#[ignore = "needs the built app, tauri-driver and a display: run `make e2e`"]
+async fn an_invalid_identity_number_is_refused_in_the_field_and_nothing_is_sent() {
+    let desk = Desk::open().await.unwrap();
+    // Signicat's own documentation example fails the check digits.
+    desk.fill("#auth-nin", "17029012345").await.unwrap();
+    let error = desk
+        .wait_text("[data-error-for='nin']", WAIT, |t| {
+            t.contains("check digit")
+        })
+        .await
+        .unwrap();
+    assert!(
+        error.starts_with("nin"),
+        "the error names the field: {error:?}"
+    );
+    desk.click("#identify-start").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(flow_state(&desk).await, "", "no flow may start");
+    let invalid = desk
+        .js("return document.getElementById('auth-nin').getAttribute('aria-invalid')")
+        .await
+        .unwrap();
+    assert_eq!(invalid, json!("true"));
+    let sessions = desk.invoke("sim_sessions", json!({})).await.unwrap();
+    assert_eq!(sessions, json!([]), "no session may reach the simulator");
+    desk.screenshot("identify-invalid").await.unwrap();
+    desk.close().await;
+}
+
+#[tokio::test]
+#[ignore = "needs the built app, tauri-driver, a display and a keyring session: run `make e2e`"]
+async fn a_secret_stored_in_settings_cannot_be_read_back_from_the_window() {
+    const SECRET: &str = "e2e-very-secret-value-3f9a";
+    let desk = Desk::open_with(|config| {
+        std::fs::create_dir_all(config.join("profiles"))?;
+        std::fs::write(
+            config.join("profiles").join("branch-test.toml"),
+            "name = \"branch-test\"\nallow_test_identities = true\n\n[rest]\nbase_url = \"https://api.signicat.com\"\naccount_id = \"a-spge-test\"\nclient_id = \"sandbox-branch\"\n",
+        )
+    })
+    .await
+    .unwrap();
+    desk.click("#tab-settings").await.unwrap();
+    desk.wait_for_css("#settings-profile option[value='branch-test']", WAIT)
+        .await
+        .unwrap();
+    desk.js("const s = document.getElementById('settings-profile'); s.value = 'branch-test'; s.dispatchEvent(new Event('change'));")
+        .await
+        .unwrap();
+    let status = "[data-secret-status='rest-client-secret']";
+    desk.wait_text(status, WAIT, |t| t == "not stored")
+        .await
+        .unwrap();
+    desk.fill("input[data-secret='rest-client-secret']", SECRET)
+        .await
+        .unwrap();
+    desk.click("[data-secret-save='rest-client-secret']")
+        .await
+        .unwrap();
+    desk.wait_text(status, WAIT, |t| t == "stored")
+        .await
+        .unwrap();
+    desk.screenshot("settings").await.unwrap();
+
+    // Nothing the window can reach carries the value: not the page, not any command result.
+    let page = desk
+        .js("return document.documentElement.outerHTML")
+        .await
+        .unwrap();
+    assert!(!page.to_string().contains(SECRET));
+    for (cmd, args) in [
+        ("secret_status", json!({"profile": "branch-test"})),
+        ("list_profiles", json!({})),
+        ("app_info", json!({})),
+        ("check_profile", json!({"name": "branch-test"})),
+    ] {
+        let out = match desk.invoke(cmd, args).await {
+            Ok(v) => v.to_string(),
+            Err(e) => e.to_string(),
+        };
+        assert!(!out.contains(SECRET), "{cmd} returned the secret");
+    }
+    let stored = desk
+        .invoke("secret_status", json!({"profile": "branch-test"}))
+        .await
+        .unwrap();
+    assert!(stored.to_string().contains("\"stored\":true"), "{stored}");
+    desk.click("[data-secret-delete='rest-client-secret']")
+        .await
+        .unwrap();
+    desk.wait_text(status, WAIT, |t| t == "not stored")
+        .await
+        .unwrap();
     desk.close().await;
 }

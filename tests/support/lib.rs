@@ -53,11 +53,22 @@ pub struct Desk {
 
 impl Desk {
     pub async fn open() -> Result<Desk, BoxError> {
+        Self::open_with(|_| Ok(())).await
+    }
+
+    /// As [`Desk::open`], after `prepare` has written files into the app's config directory
+    /// (`$XDG_CONFIG_HOME/id-desk`), e.g. a profile.
+    pub async fn open_with(
+        prepare: impl FnOnce(&Path) -> std::io::Result<()>,
+    ) -> Result<Desk, BoxError> {
         let app = binary("IDDESK_APP", "id-desk");
         if !app.exists() {
             return Err(format!("app binary {} not found: run `make e2e`", app.display()).into());
         }
         let home = tempfile::tempdir()?;
+        let config = home.path().join("config").join("id-desk");
+        std::fs::create_dir_all(&config)?;
+        prepare(&config)?;
         let port = free_port();
         let native_port = free_port();
         let driver =
@@ -153,6 +164,29 @@ impl Desk {
 
     pub async fn js(&self, script: &str) -> Result<serde_json::Value, BoxError> {
         self.client.execute(script, vec![]).await
+    }
+
+    /// Calls one of the app's commands from inside the window, as the UI does.
+    pub async fn invoke(
+        &self,
+        cmd: &str,
+        args: serde_json::Value,
+    ) -> Result<serde_json::Value, BoxError> {
+        let script = "const done = arguments[arguments.length - 1];\
+            window.__TAURI__.core.invoke(arguments[0], arguments[1])\
+              .then((v) => done({ ok: v }), (e) => done({ err: e }));";
+        let v = self
+            .client
+            .execute_async(script, vec![cmd.into(), args])
+            .await?;
+        match v.get("ok") {
+            Some(ok) => Ok(ok.clone()),
+            None => Err(format!(
+                "{cmd} failed: {}",
+                v.get("err").cloned().unwrap_or_default()
+            )
+            .into()),
+        }
     }
 
     /// Full-window screenshot (element screenshots come back black on WebKitGTK). Waits a moment

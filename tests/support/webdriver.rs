@@ -146,6 +146,16 @@ impl WebDriver {
         .await
     }
 
+    /// Runs `script` with a `done` callback as its last argument (for promises such as IPC calls).
+    pub async fn execute_async(&self, script: &str, args: Vec<Value>) -> Result<Value, BoxError> {
+        self.cmd(
+            reqwest::Method::POST,
+            "/execute/async",
+            Some(json!({"script": script, "args": args})),
+        )
+        .await
+    }
+
     pub async fn screenshot(&self) -> Result<Vec<u8>, BoxError> {
         let v = self.cmd(reqwest::Method::GET, "/screenshot", None).await?;
         let b64 = v.as_str().ok_or("screenshot: no data")?;
