@@ -566,6 +566,20 @@ impl Desk {
         self.prefs.lock().map(|p| p.clone()).unwrap_or_default()
     }
 
+    /// Uses `lang` for flows started from now on without saving it (the CLI's `--lang`).
+    pub fn use_lang(&self, lang: Lang) {
+        if let Ok(mut p) = self.prefs.lock() {
+            p.lang = lang;
+        }
+        if let Ok(mut cur) = self.current.write() {
+            if let Some(old) = cur.engine.take() {
+                if let Ok(mut r) = self.retired.lock() {
+                    r.push(old);
+                }
+            }
+        }
+    }
+
     /// Saves language and theme. The language applies to flows started from now on.
     pub fn set_preferences(&self, prefs: Preferences) -> Result<()> {
         prefs.save(&self.paths.config_dir)?;

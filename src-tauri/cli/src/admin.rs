@@ -1,0 +1,144 @@
+//! Non-flow commands: secrets, profiles, history and export. Each prints JSON (one line, or one
+//! line per row) with a `type` field, through the same desk facade the window uses.
+
+use std::io::Read;
+use std::path::Path;
+
+use id_desk_core::desk::{Desk, DeskPaths, ProfileChoice};
+use id_desk_core::flow::FlowId;
+use id_desk_core::profile::ProfileStore;
+use id_desk_core::secrets::{SecretName, SecretString};
+use id_desk_core::Error;
+use serde_json::json;
+
+use crate::args::{Cli, ProfilesCommand, SecretsCommand};
+use crate::output::{self, exit};
+use crate::session;
+
+/// Secrets belong to a profile *name*: `--profile NAME` need not exist as a file yet (secrets may
+/// be stored before the profile is written), `--profile-file` names its profile inside, and
+/// without either the active profile is meant.
+pub async fn secrets(cli: &Cli, paths: DeskPaths, cmd: &SecretsCommand) -> i32 {
+    let target = match session::choice(cli) {
+        ProfileChoice::Named(name) => Ok(name),
+        ProfileChoice::File(file) => ProfileStore::load_file(&file).map(|p| p.name().to_string()),
+        ProfileChoice::Active => Ok(String::new()),
+    };
+    let target = match target {
+        Ok(t) => t,
+        Err(e) => return output::failed(&e),
+    };
+    // The desk is opened on the active profile: only its keyring access is used here.
+    let session = match session::open_with(cli, paths, ProfileChoice::Active).await {
+        Ok(s) => s,
+        Err(e) => return output::failed(&e),
+    };
+    let desk = &session.desk;
+    let profile = if target.is_empty() {
+        desk.profile().name().to_string()
+    } else {
+        target
+    };
+    let status = match cmd {
+        SecretsCommand::Set { name } => set_secret(desk, &profile, name),
+        SecretsCommand::Delete { name } => match name.parse::<SecretName>() {
+            Ok(name) => match desk.delete_secret(&profile, name) {
+                Ok(deleted) => {
+                    output::ok_row(
+                        "secret_deleted",
+                        json!({"profile": profile, "name": name, "deleted": deleted}),
+                    );
+                    exit::OK
+                }
+                Err(e) => output::failed(&e),
+            },
+            Err(e) => output::failed(&e),
+        },
+        SecretsCommand::Status => match desk.secret_status(&profile) {
+            Ok(all) => {
+                for s in all {
+                    output::ok_row(
+                        "secret",
+                        json!({"profile": profile, "name": s.name, "stored": s.stored}),
+                    );
+                }
+                exit::OK
+            }
+            Err(e) => output::failed(&e),
+        },
+    };
+    session.close().await;
+    status
+}
+
+/// The value comes from stdin only, so it never shows in `ps`, shell history or our output.
+fn set_secret(desk: &Desk, profile: &str, name: &str) -> i32 {
+    let name = match name.parse::<SecretName>() {
+        Ok(n) => n,
+        Err(e) => return output::failed(&e),
+    };
+    let mut value = String::new();
+    if let Err(e) = std::io::stdin().read_to_string(&mut value) {
+        return output::failed(&Error::Io(format!("cannot read the secret from stdin: {e}")));
+    }
+    let value = SecretString::new(value.trim_end_matches(['\r', '\n']).to_string());
+    match desk.set_secret(profile, name, value) {
+        Ok(()) => {
+            output::ok_row("secret_stored", json!({"profile": profile, "name": name}));
+            exit::OK
+        }
+        Err(e) => output::failed(&e),
+    }
+}
+
+pub async fn profiles(desk: &Desk, cmd: &ProfilesCommand) -> i32 {
+    match cmd {
+        ProfilesCommand::List => match desk.profiles() {
+            Ok(list) => {
+                output::line(&output::typed("profiles", &list));
+                exit::OK
+            }
+            Err(e) => output::failed(&e),
+        },
+        ProfilesCommand::Check => match desk.check(None).await {
+            Ok(steps) => {
+                let all_ok = steps.iter().all(|s| s.ok);
+                for step in &steps {
+                    output::line(&output::typed("check", step));
+                }
+                if all_ok {
+                    exit::OK
+                } else {
+                    exit::OTHER
+                }
+            }
+            Err(e) => output::failed(&e),
+        },
+    }
+}
+
+pub fn history(desk: &Desk, limit: usize) -> i32 {
+    match desk.history(None, None, limit) {
+        Ok(rows) => {
+            for row in &rows {
+                output::line(&output::typed("transaction", row));
+            }
+            exit::OK
+        }
+        Err(e) => output::failed(&e),
+    }
+}
+
+pub fn export(desk: &Desk, id: &str, dest: &Path) -> i32 {
+    let id = FlowId::from(id.to_string());
+    match desk.export(&id, dest) {
+        Ok(path) => {
+            output::ok_row(
+                "exported",
+                json!({"flow_id": id, "path": path.display().to_string()}),
+            );
+            exit::OK
+        }
+        Err(e) => output::failed(&e),
+    }
+}

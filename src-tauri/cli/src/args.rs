@@ -1,0 +1,161 @@
+//! The command line as staff and scripts type it (issue 7's contract). Only parsing lives here.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use id_desk_core::messages::Lang;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "id-desk-cli",
+    version,
+    about = "Every ID Desk flow from a terminal. stdout is JSON Lines; logs go to stderr."
+)]
+pub struct Cli {
+    /// A profile from the profile store (its secrets come from the OS keyring).
+    #[arg(long, global = true, conflicts_with = "profile_file")]
+    pub profile: Option<String>,
+    /// A profile TOML file anywhere on disk (its secrets come from the keyring under its `name`).
+    #[arg(long, global = true)]
+    pub profile_file: Option<PathBuf>,
+    /// Keep configuration, evidence vault and logs under this directory instead of the OS ones.
+    #[arg(long, global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// Language of progress messages and of the customer's BankID texts.
+    #[arg(long, global = true, value_enum)]
+    pub lang: Option<LangArg>,
+    /// Debug logging (stderr and the log file).
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LangArg {
+    En,
+    Nb,
+    Sv,
+}
+
+impl From<LangArg> for Lang {
+    fn from(l: LangArg) -> Lang {
+        match l {
+            LangArg::En => Lang::En,
+            LangArg::Nb => Lang::Nb,
+            LangArg::Sv => Lang::Sv,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Identify a customer.
+    #[command(subcommand)]
+    Auth(AuthCommand),
+    /// Collect a Consent Signature (legacy OIDC).
+    #[command(subcommand)]
+    Sign(SignCommand),
+    /// Client secrets of the profile, in the OS keyring.
+    #[command(subcommand)]
+    Secrets(SecretsCommand),
+    /// Configured profiles.
+    #[command(subcommand)]
+    Profiles(ProfilesCommand),
+    /// Recorded transactions, newest first (one JSON line each).
+    History {
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+    /// Copy a transaction's signed document (SDO) out of the vault, checking its hash.
+    Export {
+        transaction_id: String,
+        path: PathBuf,
+    },
+    /// Run the local Signicat simulator until SIGINT/SIGTERM.
+    Simulator(SimulatorArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuthCommand {
+    /// Norwegian BankID, Safe Conversation (REST).
+    Nbid {
+        #[arg(long)]
+        nin: String,
+    },
+    /// Norwegian BankID on mobile (REST).
+    NbidMobile(PhoneArgs),
+    /// Swedish BankID headless (REST); animated QR unless --app-launch.
+    Sbid {
+        #[arg(long)]
+        nin: Option<String>,
+        #[arg(long, conflicts_with = "app_launch")]
+        qr: bool,
+        #[arg(long)]
+        app_launch: bool,
+    },
+    /// Norwegian BankID, legacy OIDC.
+    NbidInapp(PhoneArgs),
+    /// Swedish BankID, legacy OIDC.
+    SbidInapp {
+        #[arg(long)]
+        nin: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct PhoneArgs {
+    /// 8 digits.
+    #[arg(long)]
+    pub phone: String,
+    /// YYYY-MM-DD.
+    #[arg(long)]
+    pub birthdate: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SignCommand {
+    Nbid {
+        #[command(flatten)]
+        who: PhoneArgs,
+        #[arg(long)]
+        text: String,
+    },
+    Sbid {
+        #[arg(long)]
+        nin: String,
+        #[arg(long)]
+        text: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretsCommand {
+    /// Store a secret read from stdin (never from the command line).
+    Set { name: String },
+    Delete { name: String },
+    Status,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProfilesCommand {
+    List,
+    /// Test connection: REST token, OIDC discovery and JWKS.
+    Check,
+}
+
+#[derive(Debug, Args)]
+pub struct SimulatorArgs {
+    /// 0 = any free port (always 127.0.0.1).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// The profile whose keyring secrets the simulator uses (generated and stored when absent).
+    #[arg(long, default_value = "simulator")]
+    pub profile_name: String,
+    /// Multiplies the personas' delays (tests use 0.1).
+    #[arg(long, default_value_t = 1.0)]
+    pub time_scale: f64,
+    /// Replaces every session lifetime (to see expiry quickly).
+    #[arg(long)]
+    pub session_lifetime: Option<f64>,
+}

@@ -1,0 +1,158 @@
+//! Running one flow: every `FlowUpdate` becomes a stdout line as it happens; the terminal event
+//! decides the exit code. SIGINT or SIGTERM cancel the session at Signicat first, then wait
+//! (bounded) for the engine's `cancelled` so the customer's phone is cleared before we exit.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use id_desk_core::desk::Desk;
+use id_desk_core::flow::{exit_code, EventSink, FlowEvent, FlowUpdate, Method, RawFlowInput};
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::mpsc;
+
+use crate::args::{AuthCommand, SignCommand};
+use crate::output::{self, exit};
+
+/// How long a signal waits for the engine's `cancelled` before giving up on Signicat.
+const CANCEL_GRACE: Duration = Duration::from_secs(3);
+const CANCELLED: i32 = 5;
+
+pub fn auth_input(cmd: &AuthCommand) -> RawFlowInput {
+    match cmd {
+        AuthCommand::Nbid { nin } => RawFlowInput {
+            nin: Some(nin.clone()),
+            ..RawFlowInput::new(Method::NbidSafeConversation)
+        },
+        AuthCommand::NbidMobile(p) => RawFlowInput {
+            phone: Some(p.phone.clone()),
+            birthdate: Some(p.birthdate.clone()),
+            ..RawFlowInput::new(Method::NbidMobile)
+        },
+        AuthCommand::Sbid {
+            nin, app_launch, ..
+        } => RawFlowInput {
+            nin: nin.clone(),
+            ..RawFlowInput::new(if *app_launch {
+                Method::SbidAppLaunch
+            } else {
+                Method::SbidQr
+            })
+        },
+        AuthCommand::NbidInapp(p) => RawFlowInput {
+            phone: Some(p.phone.clone()),
+            birthdate: Some(p.birthdate.clone()),
+            ..RawFlowInput::new(Method::NbidInapp)
+        },
+        AuthCommand::SbidInapp { nin } => RawFlowInput {
+            nin: Some(nin.clone()),
+            ..RawFlowInput::new(Method::SbidInapp)
+        },
+    }
+}
+
+pub fn sign_input(cmd: &SignCommand) -> RawFlowInput {
+    match cmd {
+        SignCommand::Nbid { who, text } => RawFlowInput {
+            phone: Some(who.phone.clone()),
+            birthdate: Some(who.birthdate.clone()),
+            text: Some(text.clone()),
+            ..RawFlowInput::new(Method::NbidSign)
+        },
+        SignCommand::Sbid { nin, text } => RawFlowInput {
+            nin: Some(nin.clone()),
+            text: Some(text.clone()),
+            ..RawFlowInput::new(Method::SbidSign)
+        },
+    }
+}
+
+/// SIGINT and SIGTERM, registered before anything is sent so neither can kill us mid-create.
+struct StopSignals {
+    int: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn install() -> std::io::Result<Self> {
+        Ok(StopSignals {
+            int: signal(SignalKind::interrupt())?,
+            term: signal(SignalKind::terminate())?,
+        })
+    }
+
+    async fn recv(&mut self) {
+        tokio::select! {
+            _ = self.int.recv() => tracing::info!("SIGINT: cancelling the session"),
+            _ = self.term.recv() => tracing::info!("SIGTERM: cancelling the session"),
+        }
+    }
+}
+
+pub async fn run(desk: &Desk, raw: RawFlowInput) -> i32 {
+    let mut stop = match StopSignals::install() {
+        Ok(s) => s,
+        Err(e) => {
+            return output::failed(&id_desk_core::Error::Io(format!(
+                "cannot listen for SIGINT/SIGTERM: {e}"
+            )))
+        }
+    };
+    let (tx, mut rx) = mpsc::unbounded_channel::<FlowUpdate>();
+    let sink: EventSink = Arc::new(move |update| {
+        let _ = tx.send(update);
+    });
+    let flow_id = match desk.start(&raw, sink).await {
+        Ok(id) => id,
+        Err(e) => return output::failed(&e),
+    };
+
+    loop {
+        tokio::select! {
+            update = rx.recv() => match update {
+                Some(update) => {
+                    output::line(&update);
+                    if update.event.is_terminal() {
+                        return exit_code(&update.event);
+                    }
+                }
+                // The engine dropped the sink without a terminal event on it: ask the registry.
+                None => return match desk.wait(&flow_id).await {
+                    Some(event) => finish(FlowUpdate { flow_id, event }),
+                    None => exit::OTHER,
+                },
+            },
+            () = stop.recv() => break,
+        }
+    }
+
+    if let Err(e) = desk.cancel(&flow_id).await {
+        tracing::warn!(error = %e, "the cancel request failed");
+    }
+    let terminal = tokio::time::timeout(CANCEL_GRACE, async {
+        while let Some(update) = rx.recv().await {
+            output::line(&update);
+            if update.event.is_terminal() {
+                return Some(update.event);
+            }
+        }
+        None
+    })
+    .await;
+    match terminal {
+        // A flow that finished while the cancel was on its way keeps its real outcome.
+        Ok(Some(event)) => exit_code(&event),
+        _ => {
+            tracing::warn!("no confirmation of the cancel from Signicat in time");
+            finish(FlowUpdate {
+                flow_id,
+                event: FlowEvent::Cancelled,
+            });
+            CANCELLED
+        }
+    }
+}
+
+fn finish(update: FlowUpdate) -> i32 {
+    output::line(&update);
+    exit_code(&update.event)
+}
