@@ -1,0 +1,148 @@
+//! The desk facade that the window and the CLI share: profile resolution, Training, validation
+//! before any request, the vault record of each flow.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use id_desk_core::desk::{Desk, DeskPaths, ProfileChoice, Training};
+use id_desk_core::flow::{FlowEvent, FlowUpdate, Method, RawFlowInput};
+use id_desk_core::profile::TrainingIds;
+use id_desk_core::secrets::{SecretName, SecretString};
+use id_desk_simulator::{Simulator, SimulatorConfig};
+
+async fn training() -> (Simulator, Training) {
+    let sim = Simulator::start(SimulatorConfig::for_tests())
+        .await
+        .unwrap();
+    let cfg = sim.config().clone();
+    let training = Training {
+        base_url: sim.base_url(),
+        issuer: sim.issuer(),
+        ids: TrainingIds {
+            account_id: cfg.account_id.clone(),
+            rest_client_id: cfg.rest_client.client_id.clone(),
+            oidc_client_id: cfg.oidc_client.client_id.clone(),
+            sign_client_id: cfg.sign_client.client_id.clone(),
+            redirect_uri: cfg.redirect_uris[0].clone(),
+        },
+        secrets: vec![
+            (
+                SecretName::RestClientSecret,
+                SecretString::new(cfg.rest_client.client_secret.clone()),
+            ),
+            (
+                SecretName::OidcClientSecret,
+                SecretString::new(cfg.oidc_client.client_secret.clone()),
+            ),
+            (
+                SecretName::SignClientSecret,
+                SecretString::new(cfg.sign_client.client_secret.clone()),
+            ),
+        ],
+    };
+    (sim, training)
+}
+
+fn collect() -> (Arc<Mutex<Vec<FlowEvent>>>, id_desk_core::flow::EventSink) {
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let sink_events = events.clone();
+    let sink = Arc::new(move |u: FlowUpdate| sink_events.lock().unwrap().push(u.event));
+    (events, sink)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unconfigured_desk_opens_in_training_and_records_the_flow() {
+    let dir = tempfile::tempdir().unwrap();
+    let paths = DeskPaths::under(dir.path());
+    assert!(Desk::needs_training(&paths, &ProfileChoice::Active));
+    let (sim, training) = training().await;
+    let desk = Desk::open(paths, ProfileChoice::Active, Some(training)).unwrap();
+    assert!(desk.is_training());
+
+    let mut raw = RawFlowInput::new(Method::NbidSafeConversation);
+    raw.nin = Some("29124815345".into());
+    let (events, sink) = collect();
+    let id = desk.start(&raw, sink).await.unwrap();
+    let terminal = tokio::time::timeout(Duration::from_secs(20), desk.wait(&id))
+        .await
+        .unwrap();
+    assert!(
+        matches!(terminal, Some(FlowEvent::Succeeded { .. })),
+        "{terminal:?}"
+    );
+    assert!(events
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|e| matches!(e, FlowEvent::BindingMessage { .. })));
+
+    let rows = desk.history(None, Some("succeeded"), 10).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].identity_masked.as_deref(), Some("291248*****"));
+    assert_eq!(sim.control().stats().creates(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_input_and_missing_setup_are_refused_before_any_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let paths = DeskPaths::under(dir.path());
+    std::fs::create_dir_all(paths.config_dir.join("profiles")).unwrap();
+    std::fs::write(
+        paths.config_dir.join("profiles/rest-only.toml"),
+        "name = \"rest-only\"\n[rest]\nbase_url = \"https://api.signicat.com\"\naccount_id = \"a\"\nclient_id = \"c\"\n",
+    )
+    .unwrap();
+    let (sim, training) = training().await;
+    let desk = Desk::open(paths, ProfileChoice::Active, Some(training)).unwrap();
+
+    let mut bad = RawFlowInput::new(Method::NbidSafeConversation);
+    bad.nin = Some("17029012345".into());
+    let errors = desk.validate(&bad);
+    assert_eq!(errors[0].field(), Some("nin"));
+    let (_, sink) = collect();
+    assert_eq!(
+        desk.start(&bad, sink).await.unwrap_err().field(),
+        Some("nin")
+    );
+
+    // A profile without [oidc] cannot run a legacy method: the missing section is named.
+    desk.activate("rest-only").unwrap();
+    let mut sign = RawFlowInput::new(Method::NbidSign);
+    sign.phone = Some("99887766".into());
+    sign.birthdate = Some("1983-12-07".into());
+    sign.text = Some("I agree".into());
+    let (_, sink) = collect();
+    let err = desk.start(&sign, sink).await.unwrap_err();
+    assert_eq!(
+        (err.code(), err.field()),
+        ("invalid_config", Some("oidc.sign_client_id"))
+    );
+    assert_eq!(sim.control().stats().creates(), 0);
+    assert_eq!(sim.control().stats().token_requests(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_broken_active_profile_opens_training_and_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let paths = DeskPaths::under(dir.path());
+    std::fs::create_dir_all(paths.config_dir.join("profiles")).unwrap();
+    std::fs::write(
+        paths.config_dir.join("profiles/branch.toml"),
+        "name = \"branch\"\n[rest]\nbase_url = \"http://api.signicat.com\"\naccount_id = \"a\"\nclient_id = \"c\"\n",
+    )
+    .unwrap();
+    std::fs::write(paths.config_dir.join("active-profile"), "branch\n").unwrap();
+    let (_sim, training) = training().await;
+    let desk = Desk::open(paths.clone(), ProfileChoice::Active, Some(training)).unwrap();
+    assert!(
+        desk.is_training(),
+        "staff are not locked out by a broken file"
+    );
+    let list = desk.profiles().unwrap();
+    assert_eq!(list.broken.len(), 1);
+    assert_eq!(list.broken[0].error.field(), Some("rest.base_url"));
+    // The file is reported, never rewritten.
+    let text = std::fs::read_to_string(paths.config_dir.join("profiles/branch.toml")).unwrap();
+    assert!(text.contains("http://api.signicat.com"));
+}
