@@ -485,11 +485,7 @@ impl Desk {
             .current
             .write()
             .map_err(|_| Error::Vault("desk state poisoned".into()))?;
-        if let Some(old) = cur.engine.take() {
-            if let Ok(mut r) = self.retired.lock() {
-                r.push(old);
-            }
-        }
+        self.retire_engine(&mut cur);
         *cur = Current {
             profile,
             source,
@@ -536,12 +532,18 @@ impl Desk {
     fn forget_engine_of(&self, profile: &str) {
         if let Ok(mut cur) = self.current.write() {
             if cur.profile.name() == profile {
-                if let Some(old) = cur.engine.take() {
-                    if let Ok(mut r) = self.retired.lock() {
-                        r.retain(|e| !e.running().is_empty());
-                        r.push(old);
-                    }
-                }
+                self.retire_engine(&mut cur);
+            }
+        }
+    }
+
+    /// The next flow gets a freshly built engine (new profile, secret or language); flows already
+    /// running keep theirs until they end, and are still cancelled at shutdown.
+    fn retire_engine(&self, cur: &mut Current) {
+        if let Some(old) = cur.engine.take() {
+            if let Ok(mut r) = self.retired.lock() {
+                r.retain(|e| !e.running().is_empty());
+                r.push(old);
             }
         }
     }
@@ -572,11 +574,7 @@ impl Desk {
             p.lang = lang;
         }
         if let Ok(mut cur) = self.current.write() {
-            if let Some(old) = cur.engine.take() {
-                if let Ok(mut r) = self.retired.lock() {
-                    r.push(old);
-                }
-            }
+            self.retire_engine(&mut cur);
         }
     }
 
@@ -587,11 +585,7 @@ impl Desk {
             *p = prefs;
         }
         if let Ok(mut cur) = self.current.write() {
-            if let Some(old) = cur.engine.take() {
-                if let Ok(mut r) = self.retired.lock() {
-                    r.push(old);
-                }
-            }
+            self.retire_engine(&mut cur);
         }
         Ok(())
     }
