@@ -79,7 +79,9 @@ fn set_secret(desk: &Desk, profile: &str, name: &str) -> i32 {
     };
     let mut value = String::new();
     if let Err(e) = std::io::stdin().read_to_string(&mut value) {
-        return output::failed(&Error::Io(format!("cannot read the secret from stdin: {e}")));
+        return output::failed(&Error::Io(format!(
+            "cannot read the secret from stdin: {e}"
+        )));
     }
     let value = SecretString::new(value.trim_end_matches(['\r', '\n']).to_string());
     match desk.set_secret(profile, name, value) {

@@ -132,8 +132,12 @@ pub enum SignCommand {
 #[derive(Debug, Subcommand)]
 pub enum SecretsCommand {
     /// Store a secret read from stdin (never from the command line).
-    Set { name: String },
-    Delete { name: String },
+    Set {
+        name: String,
+    },
+    Delete {
+        name: String,
+    },
     Status,
 }
 
