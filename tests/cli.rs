@@ -427,6 +427,44 @@ fn profiles_list_and_check() {
         "test connection started a session"
     );
 
+    // The same profile from the store under --data-dir, chosen by name.
+    let store = data.path().join("config").join("profiles");
+    std::fs::create_dir_all(&store).unwrap();
+    std::fs::copy(
+        &sim.profile_file,
+        store.join(format!("{}.toml", sim.profile_name)),
+    )
+    .unwrap();
+    let d = data.path().to_str().unwrap();
+    let named = run(
+        &[
+            "--profile",
+            &sim.profile_name,
+            "--data-dir",
+            d,
+            "profiles",
+            "check",
+        ],
+        None,
+    )
+    .unwrap();
+    assert_eq!(named.code, Some(0), "{named:?}");
+    assert_eq!(named.lines.len(), 3);
+    let missing = run(
+        &[
+            "--profile",
+            "no-such-profile",
+            "--data-dir",
+            d,
+            "profiles",
+            "list",
+        ],
+        None,
+    )
+    .unwrap();
+    assert_eq!(missing.code, Some(1), "{missing:?}");
+    assert_eq!(missing.last()["code"], "not_found");
+
     // A wrong secret makes the token step fail (exit 1), named in its line.
     let set = run(
         &[
@@ -667,4 +705,27 @@ fn all_files(dir: &Path) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+/// Without a profile anywhere, the CLI opens Training: its in-process simulator, nothing stored.
+#[test]
+#[ignore = "needs the built CLI and a keyring session: run make e2e"]
+fn without_a_profile_the_cli_opens_training() {
+    let data = data_dir();
+    let d = data.path().to_str().unwrap();
+    let list = run(&["--data-dir", d, "profiles", "list"], None).unwrap();
+    assert_eq!(list.code, Some(0), "{list:?}");
+    assert_eq!(list.last()["active"], "training");
+    assert_eq!(list.last()["profiles"][0]["training"], true);
+    let history = run(&["--data-dir", d, "history"], None).unwrap();
+    assert_eq!(history.code, Some(0), "{history:?}");
+    assert!(history.lines.is_empty(), "{history:?}");
+    // Training keeps its secrets in memory: nothing can be stored for it.
+    let set = run(
+        &["--data-dir", d, "secrets", "set", "rest-client-secret"],
+        Some("x"),
+    )
+    .unwrap();
+    assert_eq!(set.code, Some(2), "{set:?}");
+    assert_eq!(set.last()["field"], "profile");
 }
