@@ -296,13 +296,23 @@ fn invalid_input_or_configuration_exits_2_and_sends_nothing() {
 fn sigint_cancels_the_session_at_signicat_and_exits_5() {
     let sim = Sim::start(&unique_name("sigint"), &[]).unwrap();
     let data = data_dir();
-    for signal in ["INT", "TERM"] {
+    for (n, signal) in [(1, "INT"), (2, "TERM")] {
         let mut cli = sim
             .spawn_cli(data.path(), &["auth", "nbid", "--nin", NO_INTERACTIVE])
             .unwrap();
         let mut seen = cli.lines.until_type("binding_message", LINE).unwrap();
         let flow_id = seen[0]["flow_id"].as_str().unwrap().to_string();
         cli.signal(signal).unwrap();
+        seen.extend(cli.lines.until_type("cancelled", LINE).unwrap());
+        // Frozen right after its `cancelled` line, the CLI must already have cancelled at
+        // Signicat: the line confirms the cancel, it does not announce one still to come.
+        cli.signal("STOP").unwrap();
+        let cancels = sim.requests("Cancel").unwrap();
+        cli.signal("CONT").unwrap();
+        assert_eq!(
+            cancels, n,
+            "SIG{signal}: `cancelled` printed before the cancel request"
+        );
         let status = cli.wait(Duration::from_secs(10)).unwrap();
         seen.extend(cli.lines.rest(Duration::from_secs(2)));
         assert_eq!(status.code(), Some(5), "SIG{signal}: {seen:?}");
