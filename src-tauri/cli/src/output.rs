@@ -15,10 +15,8 @@ pub mod exit {
 }
 
 /// Prints one JSON line. A closed stdout (the reader went away) is not worth a panic.
-/// Going through `Value` also folds a key the flattened event repeats (`started` carries its own
-/// `flow_id` next to `FlowUpdate`'s) into one, so every line is plain JSON without duplicates.
 pub fn line<T: Serialize>(value: &T) {
-    let Ok(text) = serde_json::to_value(value).and_then(|v| serde_json::to_string(&v)) else {
+    let Ok(text) = serde_json::to_string(value) else {
         tracing::error!("an output line could not be serialised");
         return;
     };

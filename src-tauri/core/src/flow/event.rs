@@ -171,12 +171,45 @@ impl FlowEvent {
     }
 }
 
-/// A `FlowEvent` addressed to one flow: what the window receives on `flow://event`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A `FlowEvent` addressed to one flow: what the window receives on `flow://event` and the CLI
+/// prints, `{"flow_id": .., "type": .., ...}`. Serialised by hand: `started` carries its own
+/// `flow_id`, and a derived `#[serde(flatten)]` would write that key twice.
+#[derive(Debug, Clone, PartialEq)]
 pub struct FlowUpdate {
     pub flow_id: FlowId,
-    #[serde(flatten)]
     pub event: FlowEvent,
+}
+
+impl Serialize for FlowUpdate {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{Error as _, SerializeMap};
+        let fields = match serde_json::to_value(&self.event).map_err(S::Error::custom)? {
+            serde_json::Value::Object(m) => m,
+            _ => return Err(S::Error::custom("a flow event serialises to an object")),
+        };
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("flow_id", &self.flow_id)?;
+        for (k, v) in fields.iter().filter(|(k, _)| k.as_str() != "flow_id") {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for FlowUpdate {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let value = serde_json::Value::deserialize(d)?;
+        let flow_id = value
+            .get("flow_id")
+            .and_then(serde_json::Value::as_str)
+            .ok_or_else(|| D::Error::missing_field("flow_id"))?;
+        let event = FlowEvent::deserialize(&value).map_err(D::Error::custom)?;
+        Ok(FlowUpdate {
+            flow_id: FlowId::from(flow_id.to_string()),
+            event,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -203,5 +236,22 @@ mod tests {
         let back: FlowUpdate =
             serde_json::from_str(r#"{"flow_id":"f1","type":"expired"}"#).unwrap_or(u);
         assert_eq!(back.event, FlowEvent::Expired);
+    }
+
+    #[test]
+    fn started_names_its_flow_once() {
+        let id = FlowId::from("f2".to_string());
+        let u = FlowUpdate {
+            flow_id: id.clone(),
+            event: FlowEvent::Started {
+                flow_id: id,
+                method: Method::SbidQr,
+                expires_at: None,
+            },
+        };
+        let text = serde_json::to_string(&u).unwrap();
+        assert_eq!(text.matches("\"flow_id\"").count(), 1, "{text}");
+        let back: FlowUpdate = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, u);
     }
 }

@@ -4,8 +4,9 @@
 //! Rules it keeps: a row exists before the flow's first request and follows every transition; a
 //! final status never changes; the SDO is on disk (fsynced, renamed, directory fsynced) before the
 //! flow may say `signed`; rows left `running` by a process that died are marked `interrupted` when
-//! the vault is next opened, so nothing disappears. No secret and no full national identity number
-//! is ever written here.
+//! the vault is next opened, so nothing disappears. No secret is ever written here, and no full
+//! national identity number is written by us: rows hold masked numbers only. The one exception is
+//! the SDO itself, Signicat's signed evidence, which names the signer and is kept byte for byte.
 
 mod durable_file;
 mod instance_lock;
