@@ -70,9 +70,25 @@ e2e: deps-test
 test: deps-test lint unit e2e
 	@echo "make test: all tiers passed"
 
-bench: deps-test
-	cargo build --release -p id-desk-bench 2>/dev/null || true
-	@echo "benchmarks: see README (issue 9)"
+# Benchmarks of issue 9 (several minutes: a release build, then 2 × BENCH_SECONDS (60) of load
+# and the start-up runs). Prints one Markdown table, also written to $(BENCH_DIR)/bench.md.
+# A smoke run: `make bench BENCH_SECONDS=10`.
+BENCH_DIR  := $(CARGO_TARGET_DIR)/bench
+BENCH_VENV := $(BENCH_DIR)/venv
+.PHONY: bench-deps
+bench: deps-test bench-deps
+	cargo build --release -p id-desk -p id-desk-bench-hello -p id-desk-bench
+	BENCH_OUT=$(BENCH_DIR) BENCH_PYTHON=$(BENCH_VENV)/bin/python \
+	  BENCH_BASELINE=src-tauri/bench/baseline/safe_conversation.py \
+	  $(if $(BENCH_SECONDS),BENCH_SECONDS=$(BENCH_SECONDS)) \
+	  $(WITH_KEYRING) xvfb-run -a -s "-screen 0 1280x800x24" $(CARGO_TARGET_DIR)/release/id-desk-bench
+
+# The baseline's Python with `requests` in its own venv; `time` and `xwininfo` for measuring.
+bench-deps:
+	@$(call apt_install,python3 python3-venv time x11-utils)
+	@mkdir -p $(BENCH_DIR)
+	@[ -x $(BENCH_VENV)/bin/python ] || /usr/bin/python3 -m venv $(BENCH_VENV)
+	@$(BENCH_VENV)/bin/python -c 'import requests' 2>/dev/null || $(BENCH_VENV)/bin/pip install --quiet requests
 
 # Regenerates every icon Tauri needs from the one committed source, icons/icon.svg.
 icons:
@@ -85,6 +101,8 @@ icons:
 	  && convert icon.png -resize 512x512 PNG32:/tmp/iddesk-icon512.png \
 	  && png2icns icon.icns /tmp/iddesk-icon512.png 32x32.png 128x128.png >/dev/null
 
-# Copies the screenshots the README shows from the last e2e run.
+# Refreshes the screenshots the README shows from the last e2e run (scaled to 75%).
+README_SHOTS := identify-binding identify-qr identify-result sign-result history settings identify-invalid
 screenshots:
-	mkdir -p tests/screenshots && cp tests/artifacts/*.png tests/screenshots/
+	mkdir -p tests/screenshots
+	for f in $(README_SHOTS); do convert tests/artifacts/$$f.png -resize 75% -strip tests/screenshots/$$f.png; done

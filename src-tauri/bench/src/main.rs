@@ -1,0 +1,131 @@
+//! `make bench`: runs every benchmark of issue 9 and prints one Markdown table (also written to
+//! `$BENCH_OUT/bench.md`). A part that cannot run says so in the table instead of a figure.
+//!
+//! Environment (all optional): `BENCH_SECONDS` (60; shorten for a smoke run), `BENCH_FLOWS`
+//! (1000), `BENCH_LAG_FLOWS` (200), `BENCH_STARTUP_RUNS` (5), `BENCH_ONLY` (comma list of
+//! `lag`, `concurrency`, `startup`), `BENCH_PYTHON` + `BENCH_BASELINE` (interpreter and script of
+//! the baseline), `BENCH_APP` + `BENCH_HELLO` (release binaries), `BENCH_OUT` (output dir).
+
+mod concurrency;
+mod lag;
+mod report;
+mod startup;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use report::Report;
+
+fn env_num(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn wanted(part: &str) -> bool {
+    match std::env::var("BENCH_ONLY") {
+        Ok(only) if !only.trim().is_empty() => only.split(',').any(|p| p.trim() == part),
+        _ => true,
+    }
+}
+
+fn path_env(name: &str, default: PathBuf) -> PathBuf {
+    std::env::var_os(name).map(PathBuf::from).unwrap_or(default)
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let exe_dir = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().map(Path::to_path_buf))
+        .unwrap_or_default();
+    let out_dir = path_env("BENCH_OUT", exe_dir.join("../bench"));
+    if let Err(e) = std::fs::create_dir_all(&out_dir) {
+        eprintln!("id-desk-bench: {}: {e}", out_dir.display());
+        return ExitCode::FAILURE;
+    }
+    let seconds = env_num("BENCH_SECONDS", 60);
+    let flows = env_num("BENCH_FLOWS", 1000) as usize;
+    let mut report = Report::new(seconds, flows);
+
+    if wanted("lag") {
+        let lag_flows = env_num("BENCH_LAG_FLOWS", 200) as usize;
+        for secs in [2, 1] {
+            eprintln!("[bench] detection lag: {lag_flows} flows at {secs} s polling");
+            match lag::run(Duration::from_secs(secs), lag_flows).await {
+                Ok(figures) => report.lag(&figures),
+                Err(e) => report.not_measured(&format!("Detection lag at {secs} s"), &e),
+            }
+        }
+    }
+    report.window_binding_not_measured();
+
+    if wanted("concurrency") {
+        let nins_file = out_dir.join("nins.txt");
+        let nins = id_desk_bench::nins::interactive_nins(flows).join("\n");
+        let setup = concurrency::Setup {
+            sim_server: &exe_dir.join("sim-server"),
+            nins_file: &nins_file,
+            seconds,
+            work_dir: &out_dir,
+        };
+        let python = std::env::var("BENCH_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+        let baseline = path_env(
+            "BENCH_BASELINE",
+            PathBuf::from("src-tauri/bench/baseline/safe_conversation.py"),
+        );
+        let engine_bin = exe_dir.join("bench-flows");
+        let result = match std::fs::write(&nins_file, nins + "\n") {
+            Err(e) => Err(format!("{}: {e}", nins_file.display())),
+            Ok(()) => {
+                eprintln!("[bench] concurrency: engine, {flows} flows for {seconds} s");
+                let engine = concurrency::measure(&setup, "engine", &[&engine_bin.to_string_lossy()]).await;
+                eprintln!("[bench] concurrency: Python baseline, {flows} threads for {seconds} s");
+                let base = concurrency::measure(
+                    &setup,
+                    "baseline",
+                    &[&python, &baseline.to_string_lossy()],
+                )
+                .await;
+                Ok((engine, base))
+            }
+        };
+        match result {
+            Ok((engine, base)) => report.concurrency(engine, base),
+            Err(e) => report.not_measured("Concurrency", &e),
+        }
+    }
+
+    if wanted("startup") {
+        let apps = [
+            startup::App {
+                binary: path_env("BENCH_APP", exe_dir.join("id-desk")),
+                title: "ID Desk",
+            },
+            startup::App {
+                binary: path_env("BENCH_HELLO", exe_dir.join("hello-tauri")),
+                title: "Hello Tauri",
+            },
+        ];
+        report.binary_sizes(&apps[0].binary, &apps[1].binary);
+        let runs = env_num("BENCH_STARTUP_RUNS", 5) as usize;
+        eprintln!("[bench] start-up: {runs} alternating runs of each app");
+        let scratch = out_dir.join("startup-home");
+        match startup::measure(&apps, runs, &scratch) {
+            Ok(samples) => report.startup(&samples[0], &samples[1]),
+            Err(e) => report.not_measured("Start-up and idle memory", &e),
+        }
+    }
+
+    let table = report.render();
+    println!("{table}");
+    let file = out_dir.join("bench.md");
+    if let Err(e) = std::fs::write(&file, &table) {
+        eprintln!("id-desk-bench: {}: {e}", file.display());
+        return ExitCode::FAILURE;
+    }
+    eprintln!("[bench] written to {}", file.display());
+    ExitCode::SUCCESS
+}

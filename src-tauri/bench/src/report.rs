@@ -1,0 +1,250 @@
+//! The Markdown table: one row per figure, with its target and whether it was met.
+
+use std::path::Path;
+
+use id_desk_bench::numbers::{median, summary};
+
+use crate::concurrency::{SideFigures, LATE_AFTER};
+use crate::lag::LagFigures;
+use crate::startup::Sample;
+
+pub struct Report {
+    seconds: u64,
+    flows: usize,
+    rows: Vec<[String; 6]>,
+}
+
+fn ms(v: f64) -> String {
+    format!("{v:.1}")
+}
+
+fn mib(kib: f64) -> String {
+    format!("{:.1} MiB", kib / 1024.0)
+}
+
+fn met(ok: bool) -> String {
+    if ok { "yes" } else { "**no**" }.to_owned()
+}
+
+fn quad(values: [f64; 4], unit: &str, fmt: fn(f64) -> String) -> String {
+    let [a, b, c, d] = values;
+    format!("{} / {} / {} / {} {unit}", fmt(a), fmt(b), fmt(c), fmt(d))
+}
+
+fn machine() -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name")?.split_once(':').map(|x| x.1.trim().to_owned()))
+        .unwrap_or_else(|| "unknown CPU".to_owned());
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let ram_gib = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:")?.split_whitespace().next()?.parse::<f64>().ok())
+        .map(|kib| kib / 1024.0 / 1024.0)
+        .unwrap_or(0.0);
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    format!(
+        "{cores} cores (nproc), {model}, {ram_gib:.1} GiB RAM, Linux {}",
+        kernel.trim()
+    )
+}
+
+impl Report {
+    pub fn new(seconds: u64, flows: usize) -> Report {
+        Report {
+            seconds,
+            flows,
+            rows: Vec::new(),
+        }
+    }
+
+    fn row(&mut self, cells: [&str; 6]) {
+        self.rows.push(cells.map(str::to_owned));
+    }
+
+    pub fn not_measured(&mut self, what: &str, why: &str) {
+        let why = format!("not measured: {}", why.replace('|', "/"));
+        self.row([what, &why, "", "", "", "—"]);
+    }
+
+    pub fn lag(&mut self, f: &LagFigures) {
+        let secs = f.interval.as_secs_f64();
+        let target_ms = f.interval.as_secs_f64() * 1000.0 + 20.0;
+        match summary(&f.lag_ms) {
+            Some(q) => self.row([
+                &format!("Detection lag, {secs} s polling ({} flows): approval → `succeeded`, p50 / p95 / p99 / max", f.flows),
+                &quad(q, "ms", ms),
+                "",
+                "",
+                &format!("p99 ≤ {target_ms:.0} ms"),
+                &met(q[2] <= target_ms),
+            ]),
+            None => self.not_measured("Detection lag", "no samples"),
+        }
+        match summary(&f.binding_us) {
+            Some(q) => self.row([
+                &format!("Create answer → `binding_message` event in the engine, {secs} s run, p50 / p95 / p99 / max"),
+                &quad(q, "µs", |v| format!("{v:.0}")),
+                "",
+                "",
+                "p99 ≤ 1,000 µs",
+                &met(q[2] <= 1000.0),
+            ]),
+            None => self.not_measured("Create answer → binding_message", "no samples"),
+        }
+        self.row([
+            &format!("Token requests, lag run at {secs} s"),
+            &f.token_requests.to_string(),
+            "",
+            "",
+            "1",
+            &met(f.token_requests == 1),
+        ]);
+    }
+
+    pub fn window_binding_not_measured(&mut self) {
+        self.row([
+            "Create answer → binding message visible in the window (WebDriver)",
+            "not measured",
+            "",
+            "",
+            "p99 ≤ 100 ms",
+            "—",
+        ]);
+    }
+
+    pub fn concurrency(
+        &mut self,
+        engine: Result<SideFigures, String>,
+        base: Result<SideFigures, String>,
+    ) {
+        let (e, b) = match (engine, base) {
+            (Ok(e), Ok(b)) => (e, b),
+            (Err(e), _) => return self.not_measured("Concurrency (engine)", &e),
+            (_, Err(e)) => return self.not_measured("Concurrency (Python baseline)", &e),
+        };
+        let what = format!("{} Safe Conversation flows, {} s, 1 s polling", self.flows, self.seconds);
+        let cpu_ratio = b.cpu_seconds / e.cpu_seconds;
+        self.row([
+            &format!("{what}: CPU seconds (user + system)"),
+            &format!("{:.2} s", e.cpu_seconds),
+            &format!("{:.2} s", b.cpu_seconds),
+            &format!("{cpu_ratio:.1}× less"),
+            "≥ 10× less",
+            &met(cpu_ratio >= 10.0),
+        ]);
+        let rss_ratio = b.peak_rss_kib as f64 / e.peak_rss_kib as f64;
+        self.row([
+            &format!("{what}: peak RSS"),
+            &mib(e.peak_rss_kib as f64),
+            &mib(b.peak_rss_kib as f64),
+            &format!("{rss_ratio:.1}× less"),
+            "≥ 10× less",
+            &met(rss_ratio >= 10.0),
+        ]);
+        self.row([
+            &format!("{what}: token requests"),
+            &e.token_requests.to_string(),
+            &b.token_requests.to_string(),
+            "",
+            "1",
+            &met(e.token_requests == 1),
+        ]);
+        self.row([
+            &format!("{what}: sessions created / status polls"),
+            &format!("{} / {}", e.creates, e.polls),
+            &format!("{} / {}", b.creates, b.polls),
+            "",
+            &format!("{} / ≈ {}", self.flows, self.flows as u64 * self.seconds.saturating_sub(1)),
+            &met(e.creates == self.flows as u64),
+        ]);
+        self.row([
+            &format!(
+                "{what}: late polls (gap > {} ms) / longest gap",
+                LATE_AFTER.as_millis()
+            ),
+            &format!("{} / {:.0} ms", e.late_polls, e.max_gap_ms),
+            &format!("{} / {:.0} ms", b.late_polls, b.max_gap_ms),
+            "",
+            "0",
+            &met(e.late_polls == 0),
+        ]);
+        let flows_ok = |s: &SideFigures, key: &str| s.summary[key].as_u64().unwrap_or(u64::MAX);
+        self.row([
+            &format!("{what}: flows that ended early or failed to start"),
+            &format!(
+                "{}",
+                flows_ok(&e, "terminal_before_end").saturating_add(flows_ok(&e, "start_errors"))
+            ),
+            &format!("{}", flows_ok(&b, "errors").saturating_add(flows_ok(&b, "terminal"))),
+            "",
+            "0",
+            &met(flows_ok(&e, "terminal_before_end") == 0 && flows_ok(&e, "start_errors") == 0),
+        ]);
+    }
+
+    pub fn binary_sizes(&mut self, app: &Path, hello: &Path) {
+        let size = |p: &Path| std::fs::metadata(p).map(|m| m.len() as f64 / 1024.0).ok();
+        match (size(app), size(hello)) {
+            (Some(a), Some(h)) => self.row([
+                "Release binary size (as built, not stripped)",
+                &mib(a),
+                &mib(h),
+                &format!("{:.2}×", a / h),
+                "reported",
+                "—",
+            ]),
+            _ => self.not_measured(
+                "Release binary size",
+                &format!("{} or {} missing", app.display(), hello.display()),
+            ),
+        }
+    }
+
+    pub fn startup(&mut self, app: &[Sample], hello: &[Sample]) {
+        let runs = app.len();
+        let med = |s: &[Sample], f: fn(&Sample) -> f64| median(&s.iter().map(f).collect::<Vec<_>>()).unwrap_or(f64::NAN);
+        let mut compare = |what: &str, f: fn(&Sample) -> f64, fmt: fn(f64) -> String| {
+            let (a, h) = (med(app, f), med(hello, f));
+            let ratio = a / h;
+            self.row([
+                &format!("{what} (median of {runs}, Xvfb)"),
+                &fmt(a),
+                &fmt(h),
+                &format!("{ratio:.2}×"),
+                "≤ 1.25× hello-world",
+                &met(ratio <= 1.25),
+            ]);
+        };
+        compare("Cold start: exec → first viewable X window", |s| s.ready_ms, |v| format!("{v:.0} ms"));
+        compare("Idle RSS 10 s after the window, app process", |s| s.rss_main_kib as f64, mib);
+        compare("Idle memory 10 s after the window, app + WebKit processes (PSS)", |s| s.pss_tree_kib as f64, mib);
+        compare("Idle memory 10 s after the window, app + WebKit processes (RSS sum)", |s| s.rss_tree_kib as f64, mib);
+    }
+
+    pub fn render(&self) -> String {
+        let date = time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+        let mut out = format!(
+            "### Benchmarks ({date})\n\nMachine: {}. Run: `make bench`, BENCH_SECONDS={}, {} flows.\n\n",
+            machine(),
+            self.seconds,
+            self.flows
+        );
+        out.push_str("| Measure | ID Desk | Baseline | Ratio | Target | Met |\n");
+        out.push_str("|---|---|---|---|---|---|\n");
+        for r in &self.rows {
+            out.push_str(&format!("| {} |\n", r.join(" | ")));
+        }
+        out.push_str(
+            "\nBaselines: concurrency = Python 3 + `requests`, one thread per flow \
+             (`src-tauri/bench/baseline/safe_conversation.py`); start-up = a bare Tauri 2 \
+             hello-world (`src-tauri/bench/hello`). Each concurrency side runs against its own \
+             `sim-server` process and is measured by `/usr/bin/time -v`.\n",
+        );
+        out
+    }
+}

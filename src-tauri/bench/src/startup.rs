@@ -1,0 +1,115 @@
+//! Start-up and footprint: time from `exec` to the app's first viewable X window, and resident
+//! memory 10 s later, for the release app and a bare Tauri hello-world, measured identically
+//! (alternating runs, median). Needs an X display (the Makefile runs the bench under Xvfb).
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use id_desk_bench::procfs;
+
+/// One app under test.
+pub struct App {
+    pub binary: PathBuf,
+    /// The window title to wait for.
+    pub title: &'static str,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct Sample {
+    pub ready_ms: f64,
+    /// The app's own process.
+    pub rss_main_kib: u64,
+    /// The app and its WebKit processes, resident set sizes added up.
+    pub rss_tree_kib: u64,
+    /// The same processes, proportional set size (shared pages counted once).
+    pub pss_tree_kib: u64,
+}
+
+const IDLE: Duration = Duration::from_secs(10);
+const READY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// True once a window with exactly this title is mapped and viewable.
+fn window_viewable(title: &str) -> bool {
+    Command::new("xwininfo")
+        .args(["-name", title])
+        .stderr(Stdio::null())
+        .output()
+        .map(|o| {
+            o.status.success() && String::from_utf8_lossy(&o.stdout).contains("IsViewable")
+        })
+        .unwrap_or(false)
+}
+
+/// Stops the app and every process it started (they are ours).
+fn stop(child: &mut Child, tree: &[u32]) {
+    for pid in tree.iter().rev() {
+        let _ = Command::new("kill").arg("-KILL").arg(pid.to_string()).status();
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+fn one_run(app: &App, scratch: &Path) -> Result<Sample, String> {
+    // A fresh home for every run: first start, no settings, logs or caches from a previous one.
+    let _ = std::fs::remove_dir_all(scratch);
+    for d in ["config", "data", "cache"] {
+        std::fs::create_dir_all(scratch.join(d)).map_err(|e| format!("{}: {e}", scratch.display()))?;
+    }
+    if window_viewable(app.title) {
+        return Err(format!("a window named {:?} is already open", app.title));
+    }
+    let t0 = Instant::now();
+    let mut child = Command::new(&app.binary)
+        .env("XDG_CONFIG_HOME", scratch.join("config"))
+        .env("XDG_DATA_HOME", scratch.join("data"))
+        .env("XDG_CACHE_HOME", scratch.join("cache"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("{}: {e}", app.binary.display()))?;
+    let ready = loop {
+        if window_viewable(app.title) {
+            break t0.elapsed();
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(format!("{} exited early: {status}", app.binary.display()));
+        }
+        if t0.elapsed() > READY_TIMEOUT {
+            let tree = procfs::process_tree(child.id());
+            stop(&mut child, &tree);
+            return Err(format!("{}: no window within {READY_TIMEOUT:?}", app.binary.display()));
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    std::thread::sleep((t0 + ready + IDLE).saturating_duration_since(Instant::now()));
+    let tree = procfs::process_tree(child.id());
+    let main = child.id().to_string();
+    let sample = Sample {
+        ready_ms: ready.as_secs_f64() * 1000.0,
+        rss_main_kib: procfs::status_kib(&main, "VmRSS").unwrap_or(0),
+        rss_tree_kib: tree
+            .iter()
+            .filter_map(|p| procfs::status_kib(&p.to_string(), "VmRSS"))
+            .sum(),
+        pss_tree_kib: tree.iter().filter_map(|p| procfs::pss_kib(*p)).sum(),
+    };
+    stop(&mut child, &tree);
+    // Let the X server forget the window before the next run looks for one.
+    std::thread::sleep(Duration::from_millis(500));
+    Ok(sample)
+}
+
+/// `runs` alternating runs of each app; returns the samples per app, in the order given.
+pub fn measure(apps: &[App], runs: usize, scratch: &Path) -> Result<Vec<Vec<Sample>>, String> {
+    if std::env::var_os("DISPLAY").is_none() {
+        return Err("no X display (DISPLAY unset)".to_owned());
+    }
+    let mut all = vec![Vec::new(); apps.len()];
+    for _ in 0..runs {
+        for (app, samples) in apps.iter().zip(all.iter_mut()) {
+            samples.push(one_run(app, scratch)?);
+        }
+    }
+    Ok(all)
+}
