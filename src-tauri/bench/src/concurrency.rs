@@ -52,8 +52,8 @@ impl SimProcess {
         BufReader::new(stdout)
             .read_line(&mut line)
             .map_err(|e| format!("sim-server: {e}"))?;
-        let info: SimInfo =
-            serde_json::from_str(line.trim()).map_err(|e| format!("sim-server said {line:?}: {e}"))?;
+        let info: SimInfo = serde_json::from_str(line.trim())
+            .map_err(|e| format!("sim-server said {line:?}: {e}"))?;
         Ok(SimProcess {
             child,
             info,
@@ -69,7 +69,11 @@ impl SimProcess {
 }
 
 /// Runs `client` (the engine or the baseline) under `/usr/bin/time -v` against a fresh simulator.
-pub async fn measure(setup: &Setup<'_>, label: &str, client: &[&str]) -> Result<SideFigures, String> {
+pub async fn measure(
+    setup: &Setup<'_>,
+    label: &str,
+    client: &[&str],
+) -> Result<SideFigures, String> {
     let sim = SimProcess::start(setup)?;
     let result = measure_with(setup, &sim, label, client).await;
     sim.stop();

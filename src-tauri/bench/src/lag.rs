@@ -49,7 +49,10 @@ async fn wait_for(
             return Ok(found);
         }
         if tokio::time::Instant::now() > until {
-            return Err(format!("flow {id}: no such event; got {:?}", events_of(log, id)));
+            return Err(format!(
+                "flow {id}: no such event; got {:?}",
+                events_of(log, id)
+            ));
         }
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
@@ -110,34 +113,42 @@ pub async fn run(interval: Duration, flows: usize) -> Result<LagFigures, String>
     }
     let sessions = control.sessions();
     if sessions.len() != ids.len() {
-        return Err(format!("{} flows but {} sessions", ids.len(), sessions.len()));
+        return Err(format!(
+            "{} flows but {} sessions",
+            ids.len(),
+            sessions.len()
+        ));
     }
     let spread = interval * 2;
-    let approvals = ids.iter().zip(&sessions).enumerate().map(|(i, (id, session))| {
-        let (log, control) = (log.clone(), control.clone());
-        // A stride coprime with most flow counts scatters neighbours over the whole spread.
-        let slot = (i * 37) % flows.max(1);
-        let delay = spread.mul_f64(slot as f64 / flows.max(1) as f64);
-        async move {
-            let (_, event) = wait_for(
-                &log,
-                id,
-                |e| matches!(e, FlowEvent::BindingMessage { .. }),
-                Duration::from_secs(1),
-            )
-            .await?;
-            let FlowEvent::BindingMessage { text } = event else {
-                return Err("not a binding message".to_owned());
-            };
-            if session.binding_message.as_deref() != Some(text.as_str()) {
-                return Err(format!("flow {id} is not session {}", session.id));
+    let approvals = ids
+        .iter()
+        .zip(&sessions)
+        .enumerate()
+        .map(|(i, (id, session))| {
+            let (log, control) = (log.clone(), control.clone());
+            // A stride coprime with most flow counts scatters neighbours over the whole spread.
+            let slot = (i * 37) % flows.max(1);
+            let delay = spread.mul_f64(slot as f64 / flows.max(1) as f64);
+            async move {
+                let (_, event) = wait_for(
+                    &log,
+                    id,
+                    |e| matches!(e, FlowEvent::BindingMessage { .. }),
+                    Duration::from_secs(1),
+                )
+                .await?;
+                let FlowEvent::BindingMessage { text } = event else {
+                    return Err("not a binding message".to_owned());
+                };
+                if session.binding_message.as_deref() != Some(text.as_str()) {
+                    return Err(format!("flow {id} is not session {}", session.id));
+                }
+                tokio::time::sleep(delay).await;
+                control
+                    .pick_binding_message(&session.id, &text)
+                    .map_err(|e| format!("approve: {e}"))
             }
-            tokio::time::sleep(delay).await;
-            control
-                .pick_binding_message(&session.id, &text)
-                .map_err(|e| format!("approve: {e}"))
-        }
-    });
+        });
     for r in futures::future::join_all(approvals).await {
         r?;
     }

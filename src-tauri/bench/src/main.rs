@@ -81,7 +81,8 @@ async fn main() -> ExitCode {
             Err(e) => Err(format!("{}: {e}", nins_file.display())),
             Ok(()) => {
                 eprintln!("[bench] concurrency: engine, {flows} flows for {seconds} s");
-                let engine = concurrency::measure(&setup, "engine", &[&engine_bin.to_string_lossy()]).await;
+                let engine =
+                    concurrency::measure(&setup, "engine", &[&engine_bin.to_string_lossy()]).await;
                 eprintln!("[bench] concurrency: Python baseline, {flows} threads for {seconds} s");
                 let base = concurrency::measure(
                     &setup,

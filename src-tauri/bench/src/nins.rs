@@ -18,7 +18,10 @@ fn check_digit(digits: &[u32], weights: &[u32]) -> Option<u32> {
 
 /// Appends both check digits to a nine-digit base (DDMMYY + individual number).
 fn with_check_digits(base: &str) -> Option<String> {
-    let mut digits: Vec<u32> = base.chars().map(|c| c.to_digit(10)).collect::<Option<_>>()?;
+    let mut digits: Vec<u32> = base
+        .chars()
+        .map(|c| c.to_digit(10))
+        .collect::<Option<_>>()?;
     let k1 = check_digit(&digits, &W1)?;
     digits.push(k1);
     let k2 = check_digit(&digits, &W2)?;

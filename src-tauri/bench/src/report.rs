@@ -35,15 +35,27 @@ fn machine() -> String {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let model = cpuinfo
         .lines()
-        .find_map(|l| l.strip_prefix("model name")?.split_once(':').map(|x| x.1.trim().to_owned()))
+        .find_map(|l| {
+            l.strip_prefix("model name")?
+                .split_once(':')
+                .map(|x| x.1.trim().to_owned())
+        })
         .unwrap_or_else(|| "unknown CPU".to_owned());
     let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
     let ram_gib = meminfo
         .lines()
-        .find_map(|l| l.strip_prefix("MemTotal:")?.split_whitespace().next()?.parse::<f64>().ok())
+        .find_map(|l| {
+            l.strip_prefix("MemTotal:")?
+                .split_whitespace()
+                .next()?
+                .parse::<f64>()
+                .ok()
+        })
         .map(|kib| kib / 1024.0 / 1024.0)
         .unwrap_or(0.0);
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
     format!(
         "{cores} cores (nproc), {model}, {ram_gib:.1} GiB RAM, Linux {}",
@@ -125,7 +137,10 @@ impl Report {
             (Err(e), _) => return self.not_measured("Concurrency (engine)", &e),
             (_, Err(e)) => return self.not_measured("Concurrency (Python baseline)", &e),
         };
-        let what = format!("{} Safe Conversation flows, {} s, 1 s polling", self.flows, self.seconds);
+        let what = format!(
+            "{} Safe Conversation flows, {} s, 1 s polling",
+            self.flows, self.seconds
+        );
         let cpu_ratio = b.cpu_seconds / e.cpu_seconds;
         self.row([
             &format!("{what}: CPU seconds (user + system)"),
@@ -157,7 +172,11 @@ impl Report {
             &format!("{} / {}", e.creates, e.polls),
             &format!("{} / {}", b.creates, b.polls),
             "",
-            &format!("{} / ≈ {}", self.flows, self.flows as u64 * self.seconds.saturating_sub(1)),
+            &format!(
+                "{} / ≈ {}",
+                self.flows,
+                self.flows as u64 * self.seconds.saturating_sub(1)
+            ),
             &met(e.creates == self.flows as u64),
         ]);
         self.row([
@@ -178,7 +197,10 @@ impl Report {
                 "{}",
                 flows_ok(&e, "terminal_before_end").saturating_add(flows_ok(&e, "start_errors"))
             ),
-            &format!("{}", flows_ok(&b, "errors").saturating_add(flows_ok(&b, "terminal"))),
+            &format!(
+                "{}",
+                flows_ok(&b, "errors").saturating_add(flows_ok(&b, "terminal"))
+            ),
             "",
             "0",
             &met(flows_ok(&e, "terminal_before_end") == 0 && flows_ok(&e, "start_errors") == 0),
@@ -205,7 +227,9 @@ impl Report {
 
     pub fn startup(&mut self, app: &[Sample], hello: &[Sample]) {
         let runs = app.len();
-        let med = |s: &[Sample], f: fn(&Sample) -> f64| median(&s.iter().map(f).collect::<Vec<_>>()).unwrap_or(f64::NAN);
+        let med = |s: &[Sample], f: fn(&Sample) -> f64| {
+            median(&s.iter().map(f).collect::<Vec<_>>()).unwrap_or(f64::NAN)
+        };
         let mut compare = |what: &str, f: fn(&Sample) -> f64, fmt: fn(f64) -> String| {
             let (a, h) = (med(app, f), med(hello, f));
             let ratio = a / h;
@@ -218,10 +242,26 @@ impl Report {
                 &met(ratio <= 1.25),
             ]);
         };
-        compare("Cold start: exec → first viewable X window", |s| s.ready_ms, |v| format!("{v:.0} ms"));
-        compare("Idle RSS 10 s after the window, app process", |s| s.rss_main_kib as f64, mib);
-        compare("Idle memory 10 s after the window, app + WebKit processes (PSS)", |s| s.pss_tree_kib as f64, mib);
-        compare("Idle memory 10 s after the window, app + WebKit processes (RSS sum)", |s| s.rss_tree_kib as f64, mib);
+        compare(
+            "Cold start: exec → first viewable X window",
+            |s| s.ready_ms,
+            |v| format!("{v:.0} ms"),
+        );
+        compare(
+            "Idle RSS 10 s after the window, app process",
+            |s| s.rss_main_kib as f64,
+            mib,
+        );
+        compare(
+            "Idle memory 10 s after the window, app + WebKit processes (PSS)",
+            |s| s.pss_tree_kib as f64,
+            mib,
+        );
+        compare(
+            "Idle memory 10 s after the window, app + WebKit processes (RSS sum)",
+            |s| s.rss_tree_kib as f64,
+            mib,
+        );
     }
 
     pub fn render(&self) -> String {

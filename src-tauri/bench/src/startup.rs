@@ -35,16 +35,17 @@ fn window_viewable(title: &str) -> bool {
         .args(["-name", title])
         .stderr(Stdio::null())
         .output()
-        .map(|o| {
-            o.status.success() && String::from_utf8_lossy(&o.stdout).contains("IsViewable")
-        })
+        .map(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains("IsViewable"))
         .unwrap_or(false)
 }
 
 /// Stops the app and every process it started (they are ours).
 fn stop(child: &mut Child, tree: &[u32]) {
     for pid in tree.iter().rev() {
-        let _ = Command::new("kill").arg("-KILL").arg(pid.to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-KILL")
+            .arg(pid.to_string())
+            .status();
     }
     let _ = child.kill();
     let _ = child.wait();
@@ -54,7 +55,8 @@ fn one_run(app: &App, scratch: &Path) -> Result<Sample, String> {
     // A fresh home for every run: first start, no settings, logs or caches from a previous one.
     let _ = std::fs::remove_dir_all(scratch);
     for d in ["config", "data", "cache"] {
-        std::fs::create_dir_all(scratch.join(d)).map_err(|e| format!("{}: {e}", scratch.display()))?;
+        std::fs::create_dir_all(scratch.join(d))
+            .map_err(|e| format!("{}: {e}", scratch.display()))?;
     }
     if window_viewable(app.title) {
         return Err(format!("a window named {:?} is already open", app.title));
@@ -78,7 +80,10 @@ fn one_run(app: &App, scratch: &Path) -> Result<Sample, String> {
         if t0.elapsed() > READY_TIMEOUT {
             let tree = procfs::process_tree(child.id());
             stop(&mut child, &tree);
-            return Err(format!("{}: no window within {READY_TIMEOUT:?}", app.binary.display()));
+            return Err(format!(
+                "{}: no window within {READY_TIMEOUT:?}",
+                app.binary.display()
+            ));
         }
         std::thread::sleep(Duration::from_millis(2));
     };
