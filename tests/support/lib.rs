@@ -90,7 +90,7 @@ impl Desk {
         let caps = serde_json::json!({ "tauri:options": { "application": app.to_string_lossy() } });
         let url = format!("http://127.0.0.1:{port}");
         wait_for_port(port, Duration::from_secs(20)).await?;
-        let client = WebDriver::connect(&url, caps).await?;
+        let client = WebDriver::connect(&url, caps, Duration::from_secs(20)).await?;
         let desk = Desk {
             client,
             driver,

@@ -22,17 +22,33 @@ pub struct Element(String);
 
 impl WebDriver {
     /// Opens a session at `base` (e.g. `http://127.0.0.1:4444`) with `capabilities.alwaysMatch`.
-    pub async fn connect(base: &str, always_match: Value) -> Result<WebDriver, BoxError> {
+    /// tauri-driver accepts connections before the native driver behind it listens and then drops
+    /// them, so a transport error is retried until `within` has passed.
+    pub async fn connect(
+        base: &str,
+        always_match: Value,
+        within: Duration,
+    ) -> Result<WebDriver, BoxError> {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(60))
             .build()?;
-        let resp: Value = http
-            .post(format!("{base}/session"))
-            .json(&json!({ "capabilities": { "alwaysMatch": always_match } }))
-            .send()
-            .await?
-            .json()
-            .await?;
+        let body = json!({ "capabilities": { "alwaysMatch": always_match } });
+        let deadline = std::time::Instant::now() + within;
+        let resp: Value = loop {
+            match http
+                .post(format!("{base}/session"))
+                .json(&body)
+                .send()
+                .await
+            {
+                Ok(r) => break r.json().await?,
+                Err(e) if std::time::Instant::now() < deadline => {
+                    let _ = e;
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        };
         let session = resp["value"]["sessionId"]
             .as_str()
             .ok_or_else(|| format!("no WebDriver session: {resp}"))?
