@@ -33,7 +33,10 @@ pub async fn start_flow<R: Runtime>(
     state: State<'_, AppState>,
     input: RawFlowInput,
 ) -> Result<FlowId> {
-    state.desk.start(&input, events::sink(app)).await
+    state
+        .desk
+        .start(&input, events::sink(app, state.desk.lang()))
+        .await
 }
 
 #[tauri::command]

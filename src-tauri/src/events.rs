@@ -3,10 +3,12 @@
 
 use std::sync::Arc;
 
-use id_desk_core::desk::qr;
+use id_desk_core::desk::{finished_notice, qr};
 use id_desk_core::flow::{EventSink, FlowEvent, FlowUpdate};
+use id_desk_core::messages::Lang;
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager, Runtime, UserAttentionType};
+use tauri_plugin_notification::NotificationExt;
 
 pub const FLOW_EVENT: &str = "flow://event";
 
@@ -29,17 +31,24 @@ impl From<FlowUpdate> for WindowFlowEvent {
 }
 
 /// The sink the engine pushes a flow's events into.
-pub fn sink<R: Runtime>(app: AppHandle<R>) -> EventSink {
+pub fn sink<R: Runtime>(app: AppHandle<R>, lang: Lang) -> EventSink {
     Arc::new(move |update: FlowUpdate| {
-        let finished = update.event.is_terminal();
+        let notice = finished_notice(&update.event, lang);
         if let Err(e) = app.emit(FLOW_EVENT, WindowFlowEvent::from(update)) {
             tracing::warn!(error = %e, "could not send a flow event to the window");
         }
-        // A flow that ends while staff look elsewhere asks for attention (taskbar flash).
-        if finished {
-            if let Some(w) = app.get_webview_window("main") {
-                if !w.is_focused().unwrap_or(true) {
-                    let _ = w.request_user_attention(Some(UserAttentionType::Informational));
+        // A flow that ends while staff look elsewhere: an OS notification and a taskbar flash.
+        if let (Some(text), Some(w)) = (notice, app.get_webview_window("main")) {
+            if !w.is_focused().unwrap_or(true) {
+                let _ = w.request_user_attention(Some(UserAttentionType::Informational));
+                if let Err(e) = app
+                    .notification()
+                    .builder()
+                    .title("ID Desk")
+                    .body(text)
+                    .show()
+                {
+                    tracing::debug!(error = %e, "no OS notification service");
                 }
             }
         }

@@ -17,25 +17,27 @@ pub use state::AppState;
 
 /// Registers everything the app exposes. Shared by `run()` and the headless command tests.
 pub fn setup<R: Runtime>(builder: Builder<R>) -> Builder<R> {
-    builder.invoke_handler(tauri::generate_handler![
-        commands::app_info,
-        commands::validate_input,
-        commands::start_flow,
-        commands::cancel_flow,
-        commands::running_flows,
-        commands::list_history,
-        commands::verify_evidence,
-        commands::export_evidence,
-        commands::list_profiles,
-        commands::activate_profile,
-        commands::check_profile,
-        commands::secret_status,
-        commands::set_secret,
-        commands::delete_secret,
-        commands::set_preferences,
-        commands::sim_sessions,
-        commands::sim_act,
-    ])
+    builder
+        .plugin(tauri_plugin_notification::init())
+        .invoke_handler(tauri::generate_handler![
+            commands::app_info,
+            commands::validate_input,
+            commands::start_flow,
+            commands::cancel_flow,
+            commands::running_flows,
+            commands::list_history,
+            commands::verify_evidence,
+            commands::export_evidence,
+            commands::list_profiles,
+            commands::activate_profile,
+            commands::check_profile,
+            commands::secret_status,
+            commands::set_secret,
+            commands::delete_secret,
+            commands::set_preferences,
+            commands::sim_sessions,
+            commands::sim_act,
+        ])
 }
 
 pub fn run() {

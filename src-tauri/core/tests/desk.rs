@@ -146,3 +146,38 @@ async fn a_broken_active_profile_opens_training_and_is_reported() {
     let text = std::fs::read_to_string(paths.config_dir.join("profiles/branch.toml")).unwrap();
     assert!(text.contains("http://api.signicat.com"));
 }
+
+#[test]
+fn a_finished_notice_names_the_customer_in_the_staff_language_never_the_number() {
+    use id_desk_core::desk::finished_notice;
+    use id_desk_core::flow::Subject;
+    use id_desk_core::messages::Lang;
+    let subject = Subject {
+        name: "Kari Nordmann".into(),
+        nin: Some("29124815345".into()),
+        nin_masked: Some("291248*****".into()),
+        ..Subject::default()
+    };
+    let text = finished_notice(&FlowEvent::Succeeded { subject }, Lang::Nb).unwrap();
+    assert!(
+        text.contains("Kari Nordmann") && text.contains("identifisert"),
+        "{text}"
+    );
+    assert!(!text.contains("29124815345"));
+    let aborted = FlowEvent::Failed {
+        code: "customer_aborted".into(),
+        message: "x".into(),
+    };
+    assert!(finished_notice(&aborted, Lang::Sv)
+        .unwrap()
+        .contains("avbröt"));
+    assert_eq!(
+        finished_notice(
+            &FlowEvent::Qr {
+                data: "bankid.x".into()
+            },
+            Lang::En
+        ),
+        None
+    );
+}

@@ -591,6 +591,28 @@ impl Desk {
     }
 }
 
+/// What an OS notification says when a flow ends while staff look elsewhere (`None` for events
+/// that do not end a flow). Names the customer, never their number.
+pub fn finished_notice(event: &FlowEvent, lang: Lang) -> Option<String> {
+    use crate::messages::error_message;
+    let text = match event {
+        FlowEvent::Succeeded { subject } => {
+            format!("{} — {}", subject.name, error_message("succeeded", lang))
+        }
+        FlowEvent::Signed { subject, .. } => {
+            format!("{} — {}", subject.name, error_message("signed", lang))
+        }
+        FlowEvent::Failed { code, .. } if code == crate::flow::CUSTOMER_ABORTED => {
+            error_message("aborted", lang)
+        }
+        FlowEvent::Failed { message, .. } => message.clone(),
+        FlowEvent::Expired => error_message("expired", lang),
+        FlowEvent::Cancelled => error_message("cancelled", lang),
+        _ => return None,
+    };
+    Some(text)
+}
+
 /// The secrets a method needs.
 fn secrets_for(method: Method) -> &'static [SecretName] {
     match method {
