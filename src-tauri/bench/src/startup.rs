@@ -28,6 +28,8 @@ pub struct Sample {
 
 const IDLE: Duration = Duration::from_secs(10);
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
+/// Between two looks for the window (each `xwininfo` is one X client connecting).
+const POLL: Duration = Duration::from_millis(20);
 
 /// True once a window with exactly this title is mapped and viewable.
 fn window_viewable(title: &str) -> bool {
@@ -61,13 +63,16 @@ fn one_run(app: &App, scratch: &Path) -> Result<Sample, String> {
     if window_viewable(app.title) {
         return Err(format!("a window named {:?} is already open", app.title));
     }
+    let stderr_path = scratch.join("stderr.log");
+    let stderr = std::fs::File::create(&stderr_path)
+        .map_err(|e| format!("{}: {e}", stderr_path.display()))?;
     let t0 = Instant::now();
     let mut child = Command::new(&app.binary)
         .env("XDG_CONFIG_HOME", scratch.join("config"))
         .env("XDG_DATA_HOME", scratch.join("data"))
         .env("XDG_CACHE_HOME", scratch.join("cache"))
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .map_err(|e| format!("{}: {e}", app.binary.display()))?;
     let ready = loop {
@@ -75,7 +80,12 @@ fn one_run(app: &App, scratch: &Path) -> Result<Sample, String> {
             break t0.elapsed();
         }
         if let Ok(Some(status)) = child.try_wait() {
-            return Err(format!("{} exited early: {status}", app.binary.display()));
+            let log = std::fs::read_to_string(&stderr_path).unwrap_or_default();
+            let last = log.lines().rev().take(3).collect::<Vec<_>>().join(" / ");
+            return Err(format!(
+                "{} exited early ({status}): {last}",
+                app.binary.display()
+            ));
         }
         if t0.elapsed() > READY_TIMEOUT {
             let tree = procfs::process_tree(child.id());
@@ -85,7 +95,7 @@ fn one_run(app: &App, scratch: &Path) -> Result<Sample, String> {
                 app.binary.display()
             ));
         }
-        std::thread::sleep(Duration::from_millis(2));
+        std::thread::sleep(POLL);
     };
     std::thread::sleep((t0 + ready + IDLE).saturating_duration_since(Instant::now()));
     let tree = procfs::process_tree(child.id());
@@ -111,9 +121,9 @@ pub fn measure(apps: &[App], runs: usize, scratch: &Path) -> Result<Vec<Vec<Samp
         return Err("no X display (DISPLAY unset)".to_owned());
     }
     let mut all = vec![Vec::new(); apps.len()];
-    for _ in 0..runs {
+    for run in 1..=runs {
         for (app, samples) in apps.iter().zip(all.iter_mut()) {
-            samples.push(one_run(app, scratch)?);
+            samples.push(one_run(app, scratch).map_err(|e| format!("run {run}: {e}"))?);
         }
     }
     Ok(all)
