@@ -7,41 +7,12 @@ use std::time::Duration;
 
 use id_desk_core::desk::{Desk, DeskPaths, ProfileChoice, Training};
 use id_desk_core::flow::{FlowEvent, FlowUpdate, Method, RawFlowInput};
-use id_desk_core::profile::TrainingIds;
-use id_desk_core::secrets::{SecretName, SecretString};
 use id_desk_simulator::{Simulator, SimulatorConfig};
 
 async fn training() -> (Simulator, Training) {
-    let sim = Simulator::start(SimulatorConfig::for_tests())
+    id_desk_core::desk::training::start_with(SimulatorConfig::for_tests())
         .await
-        .unwrap();
-    let cfg = sim.config().clone();
-    let training = Training {
-        base_url: sim.base_url(),
-        issuer: sim.issuer(),
-        ids: TrainingIds {
-            account_id: cfg.account_id.clone(),
-            rest_client_id: cfg.rest_client.client_id.clone(),
-            oidc_client_id: cfg.oidc_client.client_id.clone(),
-            sign_client_id: cfg.sign_client.client_id.clone(),
-            redirect_uri: cfg.redirect_uris[0].clone(),
-        },
-        secrets: vec![
-            (
-                SecretName::RestClientSecret,
-                SecretString::new(cfg.rest_client.client_secret.clone()),
-            ),
-            (
-                SecretName::OidcClientSecret,
-                SecretString::new(cfg.oidc_client.client_secret.clone()),
-            ),
-            (
-                SecretName::SignClientSecret,
-                SecretString::new(cfg.sign_client.client_secret.clone()),
-            ),
-        ],
-    };
-    (sim, training)
+        .unwrap()
 }
 
 fn collect() -> (Arc<Mutex<Vec<FlowEvent>>>, id_desk_core::flow::EventSink) {
