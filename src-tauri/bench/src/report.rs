@@ -280,10 +280,16 @@ impl Report {
             out.push_str(&format!("| {} |\n", r.join(" | ")));
         }
         out.push_str(
-            "\nBaselines: concurrency = Python 3 + `requests`, one thread per flow \
-             (`src-tauri/bench/baseline/safe_conversation.py`); start-up = a bare Tauri 2 \
-             hello-world (`src-tauri/bench/hello`). Each concurrency side runs against its own \
-             `sim-server` process and is measured by `/usr/bin/time -v`.\n",
+            "\nHow: concurrency baseline = Python 3 + `requests`, one thread per flow, one token, \
+             a `requests.Session` per thread (`src-tauri/bench/baseline/safe_conversation.py`); \
+             engine and baseline each run against their own `sim-server` process, measured by \
+             `/usr/bin/time -v`; late = gap between two polls of one session above 1,100 ms, from \
+             the simulator's poll instants. Detection lag: engine and simulator in one process, \
+             customers approve at instants spread over two poll cycles. Start-up baseline = a bare \
+             Tauri 2 hello-world (`src-tauri/bench/hello`, same `tauri` features); \"ready\" = the \
+             first viewable X window with the app's title, looked for every 20 ms with `xwininfo` \
+             (so ±20 ms), fresh XDG config/data/cache dirs per run, page cache warm. Not measured: \
+             binding message visible in the window over WebDriver.\n",
         );
         out
     }
