@@ -39,6 +39,16 @@ function ensureCard(flowId, method) {
   return card;
 }
 
+// How long the binding words took from leaving Rust to being laid out, visible, in the window
+// (layout is forced right after the DOM update). Kept for `make bench`, which reads
+// `window.__bindingShownMs` over WebDriver; bounded, no effect on staff.
+function recordShownDelay(sentAtMs, node) {
+  if (typeof sentAtMs !== 'number') return;
+  if (node.getBoundingClientRect().height <= 0) return;
+  const samples = (window.__bindingShownMs ??= []);
+  if (samples.length < 10000) samples.push(Date.now() - sentAtMs);
+}
+
 function updateEmpty() { empty.hidden = cards.size > 0; }
 
 function setStatus(node, text) { $('.status', node).textContent = text; }
@@ -57,6 +67,7 @@ function handle(ev) {
       const b = $('.binding', node);
       $('.binding-text', b).textContent = ev.text;
       b.hidden = false;
+      recordShownDelay(ev.sent_at_ms, $('.binding-text', b));
       break;
     }
     case 'qr': {

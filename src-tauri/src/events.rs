@@ -18,6 +18,9 @@ pub struct WindowFlowEvent {
     pub update: FlowUpdate,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub svg: Option<String>,
+    /// When the event left Rust (Unix epoch, ms): the window measures how long the binding words
+    /// took to reach the screen (`make bench`).
+    pub sent_at_ms: f64,
 }
 
 impl From<FlowUpdate> for WindowFlowEvent {
@@ -26,7 +29,15 @@ impl From<FlowUpdate> for WindowFlowEvent {
             FlowEvent::Qr { data } => qr::svg(data).ok(),
             _ => None,
         };
-        WindowFlowEvent { update, svg }
+        let sent_at_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs_f64() * 1000.0)
+            .unwrap_or_default();
+        WindowFlowEvent {
+            update,
+            svg,
+            sent_at_ms,
+        }
     }
 }
 

@@ -2,14 +2,15 @@
 //! `$BENCH_OUT/bench.md`). A part that cannot run says so in the table instead of a figure.
 //!
 //! Environment (all optional): `BENCH_SECONDS` (60; shorten for a smoke run), `BENCH_FLOWS`
-//! (1000), `BENCH_LAG_FLOWS` (200), `BENCH_STARTUP_RUNS` (5), `BENCH_ONLY` (comma list of
-//! `lag`, `concurrency`, `startup`), `BENCH_PYTHON` + `BENCH_BASELINE` (interpreter and script of
+//! (1000), `BENCH_LAG_FLOWS` (200), `BENCH_WINDOW_FLOWS` (30), `BENCH_STARTUP_RUNS` (5),
+//! `BENCH_ONLY` (comma list of `lag`, `window`, `concurrency`, `startup`), `BENCH_PYTHON` + `BENCH_BASELINE` (interpreter and script of
 //! the baseline), `BENCH_APP` + `BENCH_HELLO` (release binaries), `BENCH_OUT` (output dir).
 
 mod concurrency;
 mod lag;
 mod report;
 mod startup;
+mod window;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -60,7 +61,20 @@ async fn main() -> ExitCode {
             }
         }
     }
-    report.window_binding_not_measured();
+    if wanted("window") {
+        let n = env_num("BENCH_WINDOW_FLOWS", 30) as usize;
+        eprintln!("[bench] binding words to the screen: {n} flows in the release app's window");
+        // The end-to-end harness starts the app named by IDDESK_APP under tauri-driver.
+        if std::env::var_os("IDDESK_APP").is_none() {
+            std::env::set_var("IDDESK_APP", path_env("BENCH_APP", exe_dir.join("id-desk")));
+        }
+        match window::run(n).await {
+            Ok(samples) => report.window_binding(&samples),
+            Err(e) => {
+                report.not_measured("Create answer → binding words visible in the window", &e)
+            }
+        }
+    }
 
     if wanted("concurrency") {
         let nins_file = out_dir.join("nins.txt");

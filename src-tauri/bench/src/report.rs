@@ -116,15 +116,22 @@ impl Report {
         ]);
     }
 
-    pub fn window_binding_not_measured(&mut self) {
-        self.row([
-            "Create answer → binding message visible in the window (WebDriver)",
-            "not measured",
-            "",
-            "",
-            "p99 ≤ 100 ms",
-            "—",
-        ]);
+    /// `samples`: ms from the event leaving Rust to the words laid out and visible in the window.
+    pub fn window_binding(&mut self, samples: &[f64]) {
+        match summary(samples) {
+            Some(q) => self.row([
+                &format!(
+                    "Create answer → binding words visible in the window ({} flows, release app, Xvfb, WebDriver), p50 / p95 / p99 / max",
+                    samples.len()
+                ),
+                &quad(q, "ms", ms),
+                "",
+                "",
+                "p99 ≤ 100 ms",
+                &met(q[2] <= 100.0),
+            ]),
+            None => self.not_measured("Create answer → binding words in the window", "no samples"),
+        }
     }
 
     pub fn concurrency(
@@ -288,8 +295,9 @@ impl Report {
              customers approve at instants spread over two poll cycles. Start-up baseline = a bare \
              Tauri 2 hello-world (`src-tauri/bench/hello`, same `tauri` features); \"ready\" = the \
              first viewable X window with the app's title, looked for every 20 ms with `xwininfo` \
-             (so ±20 ms), fresh XDG config/data/cache dirs per run, page cache warm. Not measured: \
-             binding message visible in the window over WebDriver.\n",
+             (so ±20 ms), fresh XDG config/data/cache dirs per run, page cache warm. Window: the \
+             app stamps each event as it leaves Rust; the page records when the binding words are \
+             laid out and visible, read over WebDriver.\n",
         );
         out
     }
