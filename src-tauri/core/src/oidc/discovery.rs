@@ -1,7 +1,7 @@
 //! The issuer's discovery document and JWKS, fetched once and shared by every flow of a client.
 //! Uses its own cookie-less HTTP client: nothing here belongs to a customer's session.
 
-use super::http::{require_secure, send, OAuthErrorBody};
+use super::http::{require_secure, send, success_body};
 use crate::{Error, Result};
 use josekit::jwk::{Jwk, JwkSet};
 use serde::Deserialize;
@@ -73,18 +73,7 @@ impl IssuerCache {
             .get_or_try_init(|| async {
                 let url = format!("{}/.well-known/openid-configuration", self.issuer);
                 let resp = send(self.http.get(&url).header("Accept", "application/json")).await?;
-                let status = resp.status();
-                let body = resp
-                    .bytes()
-                    .await
-                    .map_err(|e| Error::Network(format!("discovery: {e}")))?;
-                if !status.is_success() {
-                    return Err(OAuthErrorBody::into_error(
-                        status.as_u16(),
-                        &body,
-                        "discovery",
-                    ));
-                }
+                let body = success_body(resp, "discovery").await?;
                 let raw: RawMetadata = serde_json::from_slice(&body)
                     .map_err(|e| Error::Protocol(format!("discovery document: {e}")))?;
                 if raw.issuer.trim_end_matches('/') != self.issuer {
@@ -115,14 +104,7 @@ impl IssuerCache {
                 .header("Accept", "application/json"),
         )
         .await?;
-        let status = resp.status();
-        let body = resp
-            .bytes()
-            .await
-            .map_err(|e| Error::Network(format!("jwks: {e}")))?;
-        if !status.is_success() {
-            return Err(OAuthErrorBody::into_error(status.as_u16(), &body, "jwks"));
-        }
+        let body = success_body(resp, "jwks").await?;
         let set = JwkSet::from_bytes(&body).map_err(|e| Error::Protocol(format!("jwks: {e}")))?;
         Ok(Arc::new(set))
     }

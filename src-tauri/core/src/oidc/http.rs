@@ -83,6 +83,20 @@ pub(crate) async fn send(req: reqwest::RequestBuilder) -> Result<reqwest::Respon
     })
 }
 
+/// The body of a successful answer; an error answer becomes the OAuth error it carries (or its
+/// status). `what` names the step in messages ("token", "userinfo", ...).
+pub(crate) async fn success_body(resp: reqwest::Response, what: &str) -> Result<Vec<u8>> {
+    let status = resp.status();
+    let body = resp
+        .bytes()
+        .await
+        .map_err(|e| Error::Network(format!("{what}: {e}")))?;
+    if !status.is_success() {
+        return Err(OAuthErrorBody::into_error(status.as_u16(), &body, what));
+    }
+    Ok(body.to_vec())
+}
+
 /// HTTPS everywhere except loopback (Training mode and tests talk to the local simulator).
 pub(crate) fn require_secure(url: &Url, field: &str) -> Result<()> {
     let loopback = match url.host() {

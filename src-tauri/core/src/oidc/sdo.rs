@@ -1,7 +1,7 @@
 //! Step 5 of a Consent Signature: the signed data object (SDO), downloaded at once after the token
 //! exchange (the access token is short-lived and the SDO cannot be fetched later).
 
-use super::http::{FlowHttp, OAuthErrorBody};
+use super::http::{success_body, FlowHttp};
 use crate::secrets::SecretString;
 use crate::{Error, Result};
 
@@ -19,24 +19,13 @@ pub(crate) async fn download(
                 .header("Accept", "application/xml"),
         )
         .await?;
-    let status = resp.status();
     let content_type = resp
         .headers()
         .get(reqwest::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_ascii_lowercase();
-    let body = resp
-        .bytes()
-        .await
-        .map_err(|e| Error::Network(format!("signature download: {e}")))?;
-    if !status.is_success() {
-        return Err(OAuthErrorBody::into_error(
-            status.as_u16(),
-            &body,
-            "signature download",
-        ));
-    }
+    let body = success_body(resp, "signature download").await?;
     if !content_type.contains("xml") && !content_type.contains("ltv-sdo") {
         return Err(Error::Protocol(format!(
             "the signature came as {content_type:?}, not XML"

@@ -2,7 +2,7 @@
 //! and reading the customer from userinfo (reference §2.4).
 
 use super::discovery::IssuerCache;
-use super::http::{FlowHttp, OAuthErrorBody};
+use super::http::{success_body, FlowHttp};
 use crate::flow::Subject;
 use crate::identity::mask_nin;
 use crate::secrets::SecretString;
@@ -57,14 +57,7 @@ pub(crate) async fn exchange_code(
                 .form(&form),
         )
         .await?;
-    let status = resp.status();
-    let body = resp
-        .bytes()
-        .await
-        .map_err(|e| Error::Network(format!("token: {e}")))?;
-    if !status.is_success() {
-        return Err(OAuthErrorBody::into_error(status.as_u16(), &body, "token"));
-    }
+    let body = success_body(resp, "token").await?;
     let answer: TokenAnswer = serde_json::from_slice(&body)
         .map_err(|_| Error::Protocol("the token answer is not readable".into()))?;
     if let Some(t) = answer.token_type.as_deref() {
@@ -189,18 +182,7 @@ pub(crate) async fn userinfo(
                 .header("Accept", "application/json"),
         )
         .await?;
-    let status = resp.status();
-    let body = resp
-        .bytes()
-        .await
-        .map_err(|e| Error::Network(format!("userinfo: {e}")))?;
-    if !status.is_success() {
-        return Err(OAuthErrorBody::into_error(
-            status.as_u16(),
-            &body,
-            "userinfo",
-        ));
-    }
+    let body = success_body(resp, "userinfo").await?;
     let info: UserInfo = serde_json::from_slice(&body)
         .map_err(|_| Error::Protocol("userinfo is not readable".into()))?;
     // OIDC Core §5.3.2: userinfo about someone else than the ID token must not be used.
