@@ -21,7 +21,7 @@ pub fn app_info(state: State<'_, AppState>) -> DeskInfo {
     state.desk.info()
 }
 
-/// Every problem with the input, each naming its field; `[]` when the flow may start.
+/// The first problem with the input, naming its field; `[]` when the flow may start.
 #[tauri::command]
 pub fn validate_input(state: State<'_, AppState>, input: RawFlowInput) -> Vec<Error> {
     state.desk.validate(&input)

@@ -288,7 +288,8 @@ impl Desk {
         }
     }
 
-    /// Every problem with the input, each naming its field; empty when the flow may start.
+    /// The first problem with the input, naming its field (the window marks it as staff type);
+    /// empty when the flow may start.
     pub fn validate(&self, raw: &RawFlowInput) -> Vec<Error> {
         let settings = self.settings_for(&self.profile());
         match FlowRequest::parse(raw, &settings) {
