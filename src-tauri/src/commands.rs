@@ -1,8 +1,6 @@
 //! `#[tauri::command]`s: argument conversion, one call into the engine, error mapping. Nothing
 //! else lives here. Errors reach the window as `{code, message, field?}`.
 
-use std::path::PathBuf;
-
 use id_desk_core::desk::training::{self, PhoneAction, PhoneRequest};
 use id_desk_core::desk::{CheckStep, DeskInfo, Preferences, ProfileList, SecretStatus};
 use id_desk_core::flow::{FlowId, RawFlowInput, RunningFlow};
@@ -69,8 +67,7 @@ pub fn verify_evidence(state: State<'_, AppState>, id: String) -> Result<bool> {
 /// Exports an SDO into the user's Downloads folder (or home); returns the path written.
 #[tauri::command]
 pub fn export_evidence(state: State<'_, AppState>, id: String) -> Result<String> {
-    let dir: PathBuf = state.desk.paths().export_dir();
-    let path = state.desk.export(&FlowId::from(id), &dir)?;
+    let path = state.desk.export_to_downloads(&FlowId::from(id))?;
     Ok(path.display().to_string())
 }
 

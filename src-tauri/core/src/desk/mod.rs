@@ -432,6 +432,11 @@ impl Desk {
         self.vault.verify(id)
     }
 
+    /// Exports one SDO into the user's Downloads folder (else home), verifying its hash.
+    pub fn export_to_downloads(&self, id: &FlowId) -> Result<PathBuf> {
+        self.export(id, &self.paths.export_dir())
+    }
+
     /// Exports one SDO to `dest` (a file path or a directory), verifying its hash on the way.
     pub fn export(&self, id: &FlowId, dest: &Path) -> Result<PathBuf> {
         let target = if dest.is_dir() {
