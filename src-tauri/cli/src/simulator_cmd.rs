@@ -57,6 +57,7 @@ async fn serve(args: &SimulatorArgs) -> Result<()> {
     let sim = Simulator::start(config)
         .await
         .map_err(|e| Error::Network(format!("the simulator could not start: {e}")))?;
+    sim.warm_up_keys();
     let profile = profile_toml(&args.profile_name, &sim)?;
     output::ok_row(
         "simulator",

@@ -205,6 +205,13 @@ impl Simulator {
         self.state.config()
     }
 
+    /// Starts generating the issuer's RSA keys in the background (about 0.5 s of both cores), so
+    /// the first legacy OIDC flow does not wait for them. Without it the first request that needs
+    /// them does. Harmless to call again.
+    pub fn warm_up_keys(&self) {
+        self.state.oidc().warm_up_keys();
+    }
+
     /// In-process control of the customer's phone, faults and statistics (cheap clone).
     pub fn control(&self) -> Control {
         Control::new(self.state.clone())
@@ -235,6 +242,7 @@ pub async fn serve_forever(
     on_ready: impl FnOnce(&Simulator),
 ) -> Result<(), SimError> {
     let sim = Simulator::start(config).await?;
+    sim.warm_up_keys();
     on_ready(&sim);
     tokio::signal::ctrl_c().await.map_err(SimError::Bind)?;
     sim.shutdown().await;

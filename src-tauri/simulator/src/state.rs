@@ -31,7 +31,7 @@ pub(crate) struct Shared {
 
 impl AppState {
     pub(crate) fn new(config: SimulatorConfig, base_url: String) -> Result<Self, SimError> {
-        let oidc = crate::oidc::OidcState::new(&config)?;
+        let oidc = crate::oidc::OidcState::new(&config);
         Ok(AppState {
             inner: Arc::new(Shared {
                 phone: Phone::new(config.time_scale, config.qr_scan_timeout),

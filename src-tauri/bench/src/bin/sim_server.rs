@@ -36,6 +36,7 @@ async fn run() -> Result<(), String> {
     let sim = Simulator::start(config)
         .await
         .map_err(|e| format!("cannot start: {e}"))?;
+    sim.warm_up_keys();
     let info = SimInfo {
         base_url: sim.base_url(),
         account_id: sim.config().account_id.clone(),

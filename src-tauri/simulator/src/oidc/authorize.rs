@@ -9,6 +9,7 @@ use serde_json::json;
 
 use super::error::OidcError;
 use super::http::{accepts_json, form_pairs, set_cookie};
+use super::keys::OidcKeys;
 use super::params::{self, AuthorizeRequest, Clients, LoginHint, RawParams, Source};
 use super::request_object;
 use super::store::{random_token, Txn};
@@ -52,7 +53,11 @@ async fn authorize(
     if let Some(FaultKind::ErrorJson { error, description }) = &fault {
         return OidcError::bad_request(error, description).into_response();
     }
-    let request = match parse(&state, pairs) {
+    let keys = match state.oidc().keys().await {
+        Ok(keys) => keys,
+        Err(e) => return e.into_response(),
+    };
+    let request = match parse(&state, &keys, pairs) {
         Ok(r) => r,
         Err(e) => {
             tracing::info!(error = %e.error, "oidc authorize refused");
@@ -121,7 +126,11 @@ async fn authorize(
 }
 
 /// Plain parameters, or `request=<JWE>` as the only parameter (Consent Signature).
-fn parse(state: &AppState, pairs: Vec<(String, String)>) -> Result<AuthorizeRequest, OidcError> {
+fn parse(
+    state: &AppState,
+    keys: &OidcKeys,
+    pairs: Vec<(String, String)>,
+) -> Result<AuthorizeRequest, OidcError> {
     let config = state.config();
     let clients = Clients {
         auth: &config.oidc_client,
@@ -138,7 +147,7 @@ fn parse(state: &AppState, pairs: Vec<(String, String)>) -> Result<AuthorizeRequ
         ));
     }
     let jwe = raw.get("request")?.unwrap_or_default();
-    let claims = request_object::decrypt(jwe, &state.oidc().keys)?;
+    let claims = request_object::decrypt(jwe, keys)?;
     let inner = RawParams::from_claims(claims)?;
     if inner.has("request") {
         return Err(OidcError::invalid_request(

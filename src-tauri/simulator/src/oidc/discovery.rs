@@ -15,6 +15,10 @@ pub(crate) async fn configuration(State(state): State<AppState>, conn: ConnHandl
     if let Intercept::Respond(r) = state.begin(&conn, Endpoint::Discovery, None).await {
         return r;
     }
+    let keys = match state.oidc().keys().await {
+        Ok(keys) => keys,
+        Err(e) => return e.into_response(),
+    };
     let issuer = state.issuer();
     Json(json!({
         "issuer": issuer,
@@ -26,7 +30,7 @@ pub(crate) async fn configuration(State(state): State<AppState>, conn: ConnHandl
         "grant_types_supported": ["authorization_code"],
         "subject_types_supported": ["pairwise"],
         "id_token_signing_alg_values_supported": ["RS256"],
-        "request_object_encryption_alg_values_supported": [state.oidc().keys.enc_alg().as_str()],
+        "request_object_encryption_alg_values_supported": [keys.enc_alg().as_str()],
         "request_object_encryption_enc_values_supported": ["A256CBC-HS512"],
         "request_parameter_supported": true,
         "token_endpoint_auth_methods_supported": ["client_secret_basic"],
@@ -51,12 +55,16 @@ pub(crate) async fn jwks(State(state): State<AppState>, conn: ConnHandle) -> Res
         return r;
     }
     let oidc = state.oidc();
+    let set = match oidc.keys().await {
+        Ok(keys) => keys,
+        Err(e) => return e.into_response(),
+    };
     let rotated = oidc.store.lock().rotated;
-    let mut keys: Vec<Value> = vec![jwk_value(oidc.keys.sig_public_jwk(SigKey::Current))];
+    let mut keys: Vec<Value> = vec![jwk_value(set.sig_public_jwk(SigKey::Current))];
     if rotated {
-        keys.push(jwk_value(oidc.keys.sig_public_jwk(SigKey::Next)));
+        keys.push(jwk_value(set.sig_public_jwk(SigKey::Next)));
     }
-    keys.push(jwk_value(oidc.keys.enc_public_jwk()));
+    keys.push(jwk_value(set.enc_public_jwk()));
     let mut headers = HeaderMap::new();
     headers.insert(
         header::CACHE_CONTROL,

@@ -36,9 +36,9 @@ use std::time::Duration;
 use axum::routing::get;
 use axum::Router;
 
-use crate::error::SimError;
 use crate::state::AppState;
 use crate::SimulatorConfig;
+use error::OidcError;
 
 pub use keys::{EncAlg, KeyError, OidcKeys};
 
@@ -68,23 +68,35 @@ impl Default for OidcConfig {
 
 /// Keys, authorization codes, cookies and tokens of the legacy OIDC family.
 pub(crate) struct OidcState {
-    pub(crate) keys: OidcKeys,
+    keys: keys::KeyCell,
     pub(crate) settings: OidcConfig,
     pub(crate) store: store::Store,
 }
 
 impl OidcState {
-    pub(crate) fn new(config: &SimulatorConfig) -> Result<Self, SimError> {
+    pub(crate) fn new(config: &SimulatorConfig) -> Self {
         let settings = config.oidc.clone();
         let keys = match &settings.keys {
-            Some(keys) => keys.clone(),
-            None => OidcKeys::generated().map_err(|e| SimError::Crypto(e.to_string()))?,
+            Some(keys) => keys::KeyCell::ready(keys.clone()),
+            None => keys::KeyCell::lazy(),
         };
-        Ok(OidcState {
+        OidcState {
             keys,
             settings,
             store: store::Store::default(),
-        })
+        }
+    }
+
+    pub(crate) fn warm_up_keys(&self) {
+        self.keys.warm_up();
+    }
+
+    /// The issuer's keys; waits the first time while they are still being generated.
+    pub(crate) async fn keys(&self) -> Result<OidcKeys, OidcError> {
+        self.keys
+            .get()
+            .await
+            .map_err(|e| OidcError::server_error(&e.to_string()))
     }
 }
 

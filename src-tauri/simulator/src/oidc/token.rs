@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 use super::error::OidcError;
 use super::http::{basic_credentials, form_pairs, secret_eq};
 use super::id_token::{self, IdTokenInput, IdTokenSpoil};
+use super::keys::OidcKeys;
 use super::params::RawParams;
 use super::store::{random_token, AccessGrant};
 use crate::faults::{Endpoint, FaultKind, Intercept};
@@ -31,7 +32,11 @@ pub(crate) async fn token(
         Intercept::Respond(r) => return r,
         Intercept::Continue(f) => f,
     };
-    match exchange(&state, &headers, &body, fault.as_ref()) {
+    let keys = match state.oidc().keys().await {
+        Ok(keys) => keys,
+        Err(e) => return e.into_response(),
+    };
+    match exchange(&state, &keys, &headers, &body, fault.as_ref()) {
         Ok(response) => response,
         Err(e) => {
             tracing::info!(error = %e.error, "oidc token refused");
@@ -42,6 +47,7 @@ pub(crate) async fn token(
 
 fn exchange(
     state: &AppState,
+    keys: &OidcKeys,
     headers: &HeaderMap,
     body: &[u8],
     fault: Option<&FaultKind>,
@@ -102,7 +108,7 @@ fn exchange(
     let acr = grant.request.method.acr();
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let id_token = id_token::mint(
-        &oidc.keys,
+        keys,
         &IdTokenInput {
             issuer: &issuer,
             client_id: &client_id,
