@@ -84,3 +84,4 @@ applyPreferences({ lang: app.lang, theme: app.theme });
 if (app.training) mountPhone();
 showScreen('identify');
 document.body.dataset.ready = 'true';
+call('window_ready').catch(() => {});

@@ -1,16 +1,26 @@
 // Training mode's "customer phone": acts as the customer's BankID app through the simulator's
 // control API (in-process, via Rust commands).
-import { call } from './ipc.js';
+import { call, on } from './ipc.js';
 import { $, el } from './dom.js';
 import { t } from './i18n.js';
+
+const TERMINAL = new Set(['succeeded', 'signed', 'failed', 'cancelled', 'expired']);
 
 export function mountPhone() {
   $('#phone').hidden = false;
   const refresh = async () => {
     try { render(await call('sim_sessions')); } catch { /* the simulator stops with the app */ }
   };
+  // Only this desk's flows reach the phone, so it polls while one of them runs and rests otherwise.
+  const running = new Set();
+  let timer = null;
+  on('flow://event', (ev) => {
+    if (TERMINAL.has(ev.type)) running.delete(ev.flow_id); else running.add(ev.flow_id);
+    if (running.size && !timer) timer = setInterval(refresh, 600);
+    if (!running.size && timer) { clearInterval(timer); timer = null; }
+    refresh();
+  });
   refresh();
-  setInterval(refresh, 600);
 }
 
 let lastKey = '';

@@ -19,4 +19,5 @@ pub const COMMANDS: &[&str] = &[
     "set_preferences",
     "sim_sessions",
     "sim_act",
+    "window_ready",
 ];

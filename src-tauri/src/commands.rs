@@ -145,3 +145,9 @@ fn training_sim<'a>(state: &'a State<'_, AppState>) -> Result<&'a id_desk_simula
         .as_ref()
         .ok_or_else(|| Error::NotFound("the training phone exists only in Training mode".into()))
 }
+
+/// The page has booted (see `AppState::window_ready`).
+#[tauri::command]
+pub fn window_ready(state: State<'_, AppState>) {
+    state.window_ready();
+}

@@ -6,9 +6,11 @@
 mod command_list;
 mod commands;
 mod events;
+mod startup;
 mod state;
 #[cfg(test)]
 mod tests;
+mod webview;
 
 use id_desk_core::desk::DeskPaths;
 use tauri::{Builder, Manager, RunEvent, Runtime};
@@ -37,10 +39,12 @@ pub fn setup<R: Runtime>(builder: Builder<R>) -> Builder<R> {
             commands::set_preferences,
             commands::sim_sessions,
             commands::sim_act,
+            commands::window_ready,
         ])
 }
 
 pub fn run() {
+    startup::process_started();
     if let Err(e) = try_run() {
         eprintln!("ID Desk could not start: {e}");
         std::process::exit(1);
@@ -52,6 +56,9 @@ fn try_run() -> Result<(), Box<dyn std::error::Error>> {
     let _logs = id_desk_core::logging::init(Some(&paths.log_dir), false)?;
     let app = setup(Builder::default())
         .setup(move |app| {
+            if let Some(window) = app.get_webview_window("main") {
+                webview::tune(&window);
+            }
             let state = tauri::async_runtime::block_on(AppState::open(paths.clone()))?;
             tracing::info!(
                 training = state.desk.is_training(),

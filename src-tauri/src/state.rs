@@ -25,4 +25,13 @@ impl AppState {
         let desk = Arc::new(Desk::open(paths, choice, training)?);
         Ok(AppState { desk, simulator })
     }
+
+    /// The page has booted: log the start-up time, then let Training's simulator make its RSA
+    /// keys, which would otherwise have competed with start-up for the CPU.
+    pub fn window_ready(&self) {
+        crate::startup::window_ready();
+        if let Some(sim) = &self.simulator {
+            sim.warm_up_keys();
+        }
+    }
 }

@@ -14,6 +14,9 @@ use webdriver::WebDriver;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// The main window's title (`src-tauri/tauri.conf.json`).
+const WINDOW_TITLE: &str = "ID Desk";
+
 /// The built binary named by `var`, or `<target>/debug/<name>` next to this test binary.
 pub fn binary(var: &str, name: &str) -> PathBuf {
     if let Some(p) = std::env::var_os(var) {
@@ -192,11 +195,24 @@ impl Desk {
 
     /// Full-window screenshot (element screenshots come back black on WebKitGTK). Waits a moment
     /// first: the previous frame is returned right after a DOM change.
+    /// The window as the X server shows it (ImageMagick's `import`, by window title). WebDriver's
+    /// own screenshot never returns when WebKit's GPU compositing is off, as the desk runs it.
     pub async fn screenshot(&self, name: &str) -> Result<PathBuf, BoxError> {
         tokio::time::sleep(Duration::from_millis(400)).await;
-        let png = self.client.screenshot().await?;
         let path = artifacts_dir().join(format!("{name}.png"));
-        std::fs::write(&path, png)?;
+        let out = tokio::process::Command::new("import")
+            .args(["-window", WINDOW_TITLE])
+            .arg(&path)
+            .output()
+            .await
+            .map_err(|e| format!("import (ImageMagick): {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "import -window {WINDOW_TITLE:?}: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            )
+            .into());
+        }
         Ok(path)
     }
 

@@ -4,7 +4,6 @@
 
 use std::time::Duration;
 
-use base64::Engine as _;
 use serde_json::{json, Value};
 
 use crate::BoxError;
@@ -170,12 +169,6 @@ impl WebDriver {
             Some(json!({"script": script, "args": args})),
         )
         .await
-    }
-
-    pub async fn screenshot(&self) -> Result<Vec<u8>, BoxError> {
-        let v = self.cmd(reqwest::Method::GET, "/screenshot", None).await?;
-        let b64 = v.as_str().ok_or("screenshot: no data")?;
-        Ok(base64::engine::general_purpose::STANDARD.decode(b64)?)
     }
 
     pub async fn close(&self) {
