@@ -114,14 +114,27 @@ async fn main() -> ExitCode {
     }
 
     if wanted("startup") {
+        let hello = path_env("BENCH_HELLO", exe_dir.join("hello-tauri"));
         let apps = [
             startup::App {
                 binary: path_env("BENCH_APP", exe_dir.join("id-desk")),
                 title: "ID Desk",
+                ready_line: "window ready",
+                env: vec![],
             },
             startup::App {
-                binary: path_env("BENCH_HELLO", exe_dir.join("hello-tauri")),
+                binary: hello.clone(),
                 title: "Hello Tauri",
+                ready_line: "hello-tauri ready",
+                env: vec![],
+            },
+            // ID Desk turns WebKit's GPU compositing off; the same hello-world under the same
+            // policy shows what the desk's page itself costs.
+            startup::App {
+                binary: hello,
+                title: "Hello Tauri",
+                ready_line: "hello-tauri ready",
+                env: vec![("WEBKIT_DISABLE_COMPOSITING_MODE", "1")],
             },
         ];
         report.binary_sizes(&apps[0].binary, &apps[1].binary);
@@ -129,7 +142,7 @@ async fn main() -> ExitCode {
         eprintln!("[bench] start-up: {runs} alternating runs of each app");
         let scratch = out_dir.join("startup-home");
         match startup::measure(&apps, runs, &scratch) {
-            Ok(samples) => report.startup(&samples[0], &samples[1]),
+            Ok(samples) => report.startup(&samples[0], &samples[1], &samples[2]),
             Err(e) => report.not_measured("Start-up and idle memory", &e),
         }
     }

@@ -232,42 +232,71 @@ impl Report {
         }
     }
 
-    pub fn startup(&mut self, app: &[Sample], hello: &[Sample]) {
+    pub fn startup(&mut self, app: &[Sample], hello: &[Sample], hello_flat: &[Sample]) {
         let runs = app.len();
         let med = |s: &[Sample], f: fn(&Sample) -> f64| {
             median(&s.iter().map(f).collect::<Vec<_>>()).unwrap_or(f64::NAN)
         };
-        let mut compare = |what: &str, f: fn(&Sample) -> f64, fmt: fn(f64) -> String| {
-            let (a, h) = (med(app, f), med(hello, f));
+        let mut compare = |what: &str,
+                           base: &[Sample],
+                           f: fn(&Sample) -> f64,
+                           fmt: fn(f64) -> String,
+                           target: bool| {
+            let (a, h) = (med(app, f), med(base, f));
             let ratio = a / h;
             self.row([
                 &format!("{what} (median of {runs}, Xvfb)"),
                 &fmt(a),
                 &fmt(h),
                 &format!("{ratio:.2}×"),
-                "≤ 1.25× hello-world",
-                &met(ratio <= 1.25),
+                if target {
+                    "≤ 1.25× hello-world"
+                } else {
+                    "reported"
+                },
+                &if target {
+                    met(ratio <= 1.25)
+                } else {
+                    "—".to_owned()
+                },
             ]);
         };
+        let ms = |v: f64| format!("{v:.0} ms");
         compare(
-            "Cold start: exec → first viewable X window",
+            "Cold start: exec → ready (ID Desk: page booted, profile loaded; hello-world: page loaded)",
+            hello,
             |s| s.ready_ms,
-            |v| format!("{v:.0} ms"),
+            ms,
+            true,
         );
         compare(
-            "Idle RSS 10 s after the window, app process",
+            "… exec → first viewable X window (±20 ms)",
+            hello,
+            |s| s.window_ms,
+            ms,
+            false,
+        );
+        compare(
+            "Idle RSS 10 s after ready, app process",
+            hello,
             |s| s.rss_main_kib as f64,
             mib,
+            true,
         );
         compare(
-            "Idle memory 10 s after the window, app + WebKit processes (PSS)",
+            "Idle memory 10 s after ready, app + WebKit processes (PSS)",
+            hello,
             |s| s.pss_tree_kib as f64,
             mib,
+            true,
         );
+        compare("… (RSS sum)", hello, |s| s.rss_tree_kib as f64, mib, true);
         compare(
-            "Idle memory 10 s after the window, app + WebKit processes (RSS sum)",
-            |s| s.rss_tree_kib as f64,
+            "… PSS against the hello-world with GPU compositing off too, as ID Desk runs",
+            hello_flat,
+            |s| s.pss_tree_kib as f64,
             mib,
+            false,
         );
     }
 
@@ -294,8 +323,11 @@ impl Report {
              the simulator's poll instants. Detection lag: engine and simulator in one process, \
              customers approve at instants spread over two poll cycles. Start-up baseline = a bare \
              Tauri 2 hello-world (`src-tauri/bench/hello`, same `tauri` features); \"ready\" = the \
-             first viewable X window with the app's title, looked for every 20 ms with `xwininfo` \
-             (so ±20 ms), fresh XDG config/data/cache dirs per run, page cache warm. Window: the \
+             app's ready line on stderr, stamped as it arrives (ID Desk logs it when its page has \
+             booted, the hello-world when its page has loaded); windows looked for every 20 ms \
+             with `xwininfo`; fresh XDG config/data/cache dirs per run, page cache warm; ID Desk \
+             runs WebKit without GPU compositing (its default), the hello-world with Tauri's \
+             defaults and, in the last row, without it too. Window: the \
              app stamps each event as it leaves Rust; the page records when the binding words are \
              laid out and visible, read over WebDriver.\n",
         );

@@ -1,9 +1,13 @@
-//! Start-up and footprint: time from `exec` to the app's first viewable X window, and resident
-//! memory 10 s later, for the release app and a bare Tauri hello-world, measured identically
-//! (alternating runs, median). Needs an X display (the Makefile runs the bench under Xvfb).
+//! Start-up and footprint: time from `exec` to the app's "ready" line on stderr (ID Desk: its page
+//! has booted; the hello-world: its page has loaded) and to its first viewable X window, and
+//! resident memory 10 s after ready, for the release app and a bare Tauri hello-world, measured
+//! identically (alternating runs, median). Needs an X display (the Makefile runs the bench under
+//! Xvfb).
 
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use id_desk_bench::procfs;
@@ -13,11 +17,18 @@ pub struct App {
     pub binary: PathBuf,
     /// The window title to wait for.
     pub title: &'static str,
+    /// A stderr line containing this says the app is ready for use.
+    pub ready_line: &'static str,
+    /// Extra environment, e.g. to run the hello-world under another WebKit rendering policy.
+    pub env: Vec<(&'static str, &'static str)>,
 }
 
 #[derive(Debug, Default, Clone)]
 pub struct Sample {
+    /// `exec` → the ready line.
     pub ready_ms: f64,
+    /// `exec` → the first viewable window (looked for every 20 ms).
+    pub window_ms: f64,
     /// The app's own process.
     pub rss_main_kib: u64,
     /// The app and its WebKit processes, resident set sizes added up.
@@ -64,20 +75,41 @@ fn one_run(app: &App, scratch: &Path) -> Result<Sample, String> {
         return Err(format!("a window named {:?} is already open", app.title));
     }
     let stderr_path = scratch.join("stderr.log");
-    let stderr = std::fs::File::create(&stderr_path)
+    let mut log = std::fs::File::create(&stderr_path)
         .map_err(|e| format!("{}: {e}", stderr_path.display()))?;
     let t0 = Instant::now();
     let mut child = Command::new(&app.binary)
         .env("XDG_CONFIG_HOME", scratch.join("config"))
         .env("XDG_DATA_HOME", scratch.join("data"))
         .env("XDG_CACHE_HOME", scratch.join("cache"))
+        .envs(app.env.iter().copied())
         .stdout(Stdio::null())
-        .stderr(stderr)
+        .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| format!("{}: {e}", app.binary.display()))?;
-    let ready = loop {
-        if window_viewable(app.title) {
-            break t0.elapsed();
+    // Lines are stamped as they arrive on the pipe, then kept in the log file.
+    let (ready_tx, ready_rx) = mpsc::channel();
+    if let Some(stderr) = child.stderr.take() {
+        let marker = app.ready_line;
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if line.contains(marker) {
+                    let _ = ready_tx.send(t0.elapsed());
+                }
+                let _ = writeln!(log, "{line}");
+            }
+        });
+    }
+    let (mut window, mut ready) = (None, None);
+    let (window, ready) = loop {
+        if window.is_none() && window_viewable(app.title) {
+            window = Some(t0.elapsed());
+        }
+        if ready.is_none() {
+            ready = ready_rx.try_recv().ok();
+        }
+        if let (Some(w), Some(r)) = (window, ready) {
+            break (w, r);
         }
         if let Ok(Some(status)) = child.try_wait() {
             let log = std::fs::read_to_string(&stderr_path).unwrap_or_default();
@@ -91,17 +123,19 @@ fn one_run(app: &App, scratch: &Path) -> Result<Sample, String> {
             let tree = procfs::process_tree(child.id());
             stop(&mut child, &tree);
             return Err(format!(
-                "{}: no window within {READY_TIMEOUT:?}",
-                app.binary.display()
+                "{}: no window ({window:?}) or no {:?} line ({ready:?}) within {READY_TIMEOUT:?}",
+                app.binary.display(),
+                app.ready_line
             ));
         }
         std::thread::sleep(POLL);
     };
-    std::thread::sleep((t0 + ready + IDLE).saturating_duration_since(Instant::now()));
+    std::thread::sleep((t0 + ready.max(window) + IDLE).saturating_duration_since(Instant::now()));
     let tree = procfs::process_tree(child.id());
     let main = child.id().to_string();
     let sample = Sample {
         ready_ms: ready.as_secs_f64() * 1000.0,
+        window_ms: window.as_secs_f64() * 1000.0,
         rss_main_kib: procfs::status_kib(&main, "VmRSS").unwrap_or(0),
         rss_tree_kib: tree
             .iter()
