@@ -323,6 +323,10 @@ mod tests {
             a.enc_kid(),
         ];
         let distinct: std::collections::HashSet<_> = kids.iter().collect();
-        assert_eq!(distinct.len(), 4, "four keys made in parallel, each with its own kid");
+        assert_eq!(
+            distinct.len(),
+            4,
+            "four keys made in parallel, each with its own kid"
+        );
     }
 }
