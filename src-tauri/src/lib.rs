@@ -13,6 +13,7 @@ mod tests;
 mod webview;
 
 use id_desk_core::desk::DeskPaths;
+use tauri::webview::PageLoadEvent;
 use tauri::{Builder, Manager, RunEvent, Runtime};
 
 pub use state::AppState;
@@ -21,6 +22,11 @@ pub use state::AppState;
 pub fn setup<R: Runtime>(builder: Builder<R>) -> Builder<R> {
     builder
         .plugin(tauri_plugin_notification::init())
+        .on_page_load(|_, payload| {
+            if payload.event() == PageLoadEvent::Finished {
+                startup::page_loaded();
+            }
+        })
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
             commands::validate_input,

@@ -120,12 +120,14 @@ async fn main() -> ExitCode {
                 binary: path_env("BENCH_APP", exe_dir.join("id-desk")),
                 title: "ID Desk",
                 ready_line: "window ready",
+                loaded_line: "page loaded",
                 env: vec![],
             },
             startup::App {
                 binary: hello.clone(),
                 title: "Hello Tauri",
                 ready_line: "hello-tauri ready",
+                loaded_line: "hello-tauri ready",
                 env: vec![],
             },
             // ID Desk turns WebKit's GPU compositing off; the same hello-world under the same
@@ -134,6 +136,7 @@ async fn main() -> ExitCode {
                 binary: hello,
                 title: "Hello Tauri",
                 ready_line: "hello-tauri ready",
+                loaded_line: "hello-tauri ready",
                 env: vec![("WEBKIT_DISABLE_COMPOSITING_MODE", "1")],
             },
         ];

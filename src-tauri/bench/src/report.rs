@@ -270,6 +270,13 @@ impl Report {
             true,
         );
         compare(
+            "… exec → page loaded, the same WebKit signal for both",
+            hello,
+            |s| s.loaded_ms,
+            ms,
+            false,
+        );
+        compare(
             "… exec → first viewable X window (±20 ms)",
             hello,
             |s| s.window_ms,

@@ -19,6 +19,8 @@ pub struct App {
     pub title: &'static str,
     /// A stderr line containing this says the app is ready for use.
     pub ready_line: &'static str,
+    /// A stderr line containing this says WebKit has loaded the page.
+    pub loaded_line: &'static str,
     /// Extra environment, e.g. to run the hello-world under another WebKit rendering policy.
     pub env: Vec<(&'static str, &'static str)>,
 }
@@ -27,6 +29,8 @@ pub struct App {
 pub struct Sample {
     /// `exec` → the ready line.
     pub ready_ms: f64,
+    /// `exec` → the page-loaded line.
+    pub loaded_ms: f64,
     /// `exec` → the first viewable window (looked for every 20 ms).
     pub window_ms: f64,
     /// The app's own process.
@@ -89,27 +93,31 @@ fn one_run(app: &App, scratch: &Path) -> Result<Sample, String> {
         .map_err(|e| format!("{}: {e}", app.binary.display()))?;
     // Lines are stamped as they arrive on the pipe, then kept in the log file.
     let (ready_tx, ready_rx) = mpsc::channel();
+    let (loaded_tx, loaded_rx) = mpsc::channel();
     if let Some(stderr) = child.stderr.take() {
-        let marker = app.ready_line;
+        let (ready_line, loaded_line) = (app.ready_line, app.loaded_line);
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if line.contains(marker) {
-                    let _ = ready_tx.send(t0.elapsed());
+                let at = t0.elapsed();
+                if line.contains(ready_line) {
+                    let _ = ready_tx.send(at);
+                }
+                if line.contains(loaded_line) {
+                    let _ = loaded_tx.send(at);
                 }
                 let _ = writeln!(log, "{line}");
             }
         });
     }
-    let (mut window, mut ready) = (None, None);
-    let (window, ready) = loop {
+    let (mut window, mut ready, mut loaded) = (None, None, None);
+    let (window, ready, loaded) = loop {
         if window.is_none() && window_viewable(app.title) {
             window = Some(t0.elapsed());
         }
-        if ready.is_none() {
-            ready = ready_rx.try_recv().ok();
-        }
-        if let (Some(w), Some(r)) = (window, ready) {
-            break (w, r);
+        ready = ready.or_else(|| ready_rx.try_recv().ok());
+        loaded = loaded.or_else(|| loaded_rx.try_recv().ok());
+        if let (Some(w), Some(r), Some(l)) = (window, ready, loaded) {
+            break (w, r, l);
         }
         if let Ok(Some(status)) = child.try_wait() {
             let log = std::fs::read_to_string(&stderr_path).unwrap_or_default();
@@ -123,9 +131,11 @@ fn one_run(app: &App, scratch: &Path) -> Result<Sample, String> {
             let tree = procfs::process_tree(child.id());
             stop(&mut child, &tree);
             return Err(format!(
-                "{}: no window ({window:?}) or no {:?} line ({ready:?}) within {READY_TIMEOUT:?}",
+                "{}: within {READY_TIMEOUT:?}: window {window:?}, {:?} line {ready:?}, {:?} line \
+                 {loaded:?}",
                 app.binary.display(),
-                app.ready_line
+                app.ready_line,
+                app.loaded_line
             ));
         }
         std::thread::sleep(POLL);
@@ -135,6 +145,7 @@ fn one_run(app: &App, scratch: &Path) -> Result<Sample, String> {
     let main = child.id().to_string();
     let sample = Sample {
         ready_ms: ready.as_secs_f64() * 1000.0,
+        loaded_ms: loaded.as_secs_f64() * 1000.0,
         window_ms: window.as_secs_f64() * 1000.0,
         rss_main_kib: procfs::status_kib(&main, "VmRSS").unwrap_or(0),
         rss_tree_kib: tree
