@@ -2,7 +2,7 @@
 //! `$BENCH_OUT/bench.md`). A part that cannot run says so in the table instead of a figure.
 //!
 //! Environment (all optional): `BENCH_SECONDS` (60; shorten for a smoke run), `BENCH_FLOWS`
-//! (1000), `BENCH_LAG_FLOWS` (200), `BENCH_WINDOW_FLOWS` (30), `BENCH_STARTUP_RUNS` (5),
+//! (1000), `BENCH_LAG_FLOWS` (200), `BENCH_WINDOW_FLOWS` (30), `BENCH_STARTUP_RUNS` (21), `BENCH_MEMORY_RUNS` (5),
 //! `BENCH_ONLY` (comma list of `lag`, `window`, `concurrency`, `startup`), `BENCH_PYTHON` + `BENCH_BASELINE` (interpreter and script of
 //! the baseline), `BENCH_APP` + `BENCH_HELLO` (release binaries), `BENCH_OUT` (output dir).
 
@@ -141,11 +141,14 @@ async fn main() -> ExitCode {
             },
         ];
         report.binary_sizes(&apps[0].binary, &apps[1].binary);
-        let runs = env_num("BENCH_STARTUP_RUNS", 5) as usize;
-        eprintln!("[bench] start-up: {runs} alternating runs of each app");
+        let timing_runs = env_num("BENCH_STARTUP_RUNS", 21) as usize;
+        let memory_runs = env_num("BENCH_MEMORY_RUNS", 5) as usize;
+        eprintln!(
+            "[bench] start-up: {timing_runs} timing and {memory_runs} memory runs of each app"
+        );
         let scratch = out_dir.join("startup-home");
-        match startup::measure(&apps, runs, &scratch) {
-            Ok(samples) => report.startup(&samples[0], &samples[1], &samples[2]),
+        match startup::measure(&apps, timing_runs, memory_runs, &scratch) {
+            Ok((timing, memory)) => report.startup(&timing, &memory),
             Err(e) => report.not_measured("Start-up and idle memory", &e),
         }
     }

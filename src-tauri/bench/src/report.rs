@@ -232,20 +232,29 @@ impl Report {
         }
     }
 
-    pub fn startup(&mut self, app: &[Sample], hello: &[Sample], hello_flat: &[Sample]) {
-        let runs = app.len();
+    /// `timing` and `memory`: samples of ID Desk, the hello-world, and the hello-world without
+    /// GPU compositing, in that order.
+    pub fn startup(&mut self, timing: &[Vec<Sample>], memory: &[Vec<Sample>]) {
+        let (Some(app_t), Some(hello_t)) = (timing.first(), timing.get(1)) else {
+            return self.not_measured("Start-up", "no samples");
+        };
+        let (Some(app_m), Some(hello_m), Some(flat_m)) =
+            (memory.first(), memory.get(1), memory.get(2))
+        else {
+            return self.not_measured("Idle memory", "no samples");
+        };
         let med = |s: &[Sample], f: fn(&Sample) -> f64| {
             median(&s.iter().map(f).collect::<Vec<_>>()).unwrap_or(f64::NAN)
         };
         let mut compare = |what: &str,
-                           base: &[Sample],
+                           (app, base): (&[Sample], &[Sample]),
                            f: fn(&Sample) -> f64,
                            fmt: fn(f64) -> String,
                            target: bool| {
             let (a, h) = (med(app, f), med(base, f));
             let ratio = a / h;
             self.row([
-                &format!("{what} (median of {runs}, Xvfb)"),
+                &format!("{what} (median of {}, Xvfb)", app.len()),
                 &fmt(a),
                 &fmt(h),
                 &format!("{ratio:.2}×"),
@@ -262,45 +271,47 @@ impl Report {
             ]);
         };
         let ms = |v: f64| format!("{v:.0} ms");
+        let timing = (app_t.as_slice(), hello_t.as_slice());
+        let memory = (app_m.as_slice(), hello_m.as_slice());
         compare(
             "Cold start: exec → ready (ID Desk: page booted, profile loaded; hello-world: page loaded)",
-            hello,
+            timing,
             |s| s.ready_ms,
             ms,
             true,
         );
         compare(
             "… exec → page loaded, the same WebKit signal for both",
-            hello,
+            timing,
             |s| s.loaded_ms,
             ms,
             false,
         );
         compare(
             "… exec → first viewable X window (±20 ms)",
-            hello,
+            timing,
             |s| s.window_ms,
             ms,
             false,
         );
         compare(
             "Idle RSS 10 s after ready, app process",
-            hello,
+            memory,
             |s| s.rss_main_kib as f64,
             mib,
             true,
         );
         compare(
             "Idle memory 10 s after ready, app + WebKit processes (PSS)",
-            hello,
+            memory,
             |s| s.pss_tree_kib as f64,
             mib,
             true,
         );
-        compare("… (RSS sum)", hello, |s| s.rss_tree_kib as f64, mib, true);
+        compare("… (RSS sum)", memory, |s| s.rss_tree_kib as f64, mib, true);
         compare(
             "… PSS against the hello-world with GPU compositing off too, as ID Desk runs",
-            hello_flat,
+            (app_m.as_slice(), flat_m.as_slice()),
             |s| s.pss_tree_kib as f64,
             mib,
             false,
@@ -332,7 +343,8 @@ impl Report {
              Tauri 2 hello-world (`src-tauri/bench/hello`, same `tauri` features); \"ready\" = the \
              app's ready line on stderr, stamped as it arrives (ID Desk logs it when its page has \
              booted, the hello-world when its page has loaded); windows looked for every 20 ms \
-             with `xwininfo`; fresh XDG config/data/cache dirs per run, page cache warm; ID Desk \
+             with `xwininfo`; times from many quick alternating starts, memory from a few starts \
+             that idle 10 s; fresh XDG config/data/cache dirs per run, page cache warm; ID Desk \
              runs WebKit without GPU compositing (its default), the hello-world with Tauri's \
              defaults and, in the last row, without it too. Window: the \
              app stamps each event as it leaves Rust; the page records when the binding words are \

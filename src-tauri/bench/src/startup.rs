@@ -68,7 +68,9 @@ fn stop(child: &mut Child, tree: &[u32]) {
     let _ = child.wait();
 }
 
-fn one_run(app: &App, scratch: &Path) -> Result<Sample, String> {
+/// One start of `app`. With `idle`, it then waits that long after ready and reads memory;
+/// without, it stops at once (a timing run).
+fn one_run(app: &App, scratch: &Path, idle: Option<Duration>) -> Result<Sample, String> {
     // A fresh home for every run: first start, no settings, logs or caches from a previous one.
     let _ = std::fs::remove_dir_all(scratch);
     for d in ["config", "data", "cache"] {
@@ -140,36 +142,55 @@ fn one_run(app: &App, scratch: &Path) -> Result<Sample, String> {
         }
         std::thread::sleep(POLL);
     };
-    std::thread::sleep((t0 + ready.max(window) + IDLE).saturating_duration_since(Instant::now()));
-    let tree = procfs::process_tree(child.id());
-    let main = child.id().to_string();
-    let sample = Sample {
+    let mut sample = Sample {
         ready_ms: ready.as_secs_f64() * 1000.0,
         loaded_ms: loaded.as_secs_f64() * 1000.0,
         window_ms: window.as_secs_f64() * 1000.0,
-        rss_main_kib: procfs::status_kib(&main, "VmRSS").unwrap_or(0),
-        rss_tree_kib: tree
+        ..Sample::default()
+    };
+    if let Some(idle) = idle {
+        let since_ready = t0 + ready.max(window) + idle;
+        std::thread::sleep(since_ready.saturating_duration_since(Instant::now()));
+    }
+    let tree = procfs::process_tree(child.id());
+    if idle.is_some() {
+        let main = child.id().to_string();
+        sample.rss_main_kib = procfs::status_kib(&main, "VmRSS").unwrap_or(0);
+        sample.rss_tree_kib = tree
             .iter()
             .filter_map(|p| procfs::status_kib(&p.to_string(), "VmRSS"))
-            .sum(),
-        pss_tree_kib: tree.iter().filter_map(|p| procfs::pss_kib(*p)).sum(),
-    };
+            .sum();
+        sample.pss_tree_kib = tree.iter().filter_map(|p| procfs::pss_kib(*p)).sum();
+    }
     stop(&mut child, &tree);
     // Let the X server forget the window before the next run looks for one.
     std::thread::sleep(Duration::from_millis(500));
     Ok(sample)
 }
 
-/// `runs` alternating runs of each app; returns the samples per app, in the order given.
-pub fn measure(apps: &[App], runs: usize, scratch: &Path) -> Result<Vec<Vec<Sample>>, String> {
+/// Samples per app, in the order given.
+pub type Samples = Vec<Vec<Sample>>;
+
+/// `timing_runs` alternating quick starts of each app (start-up times), then `memory_runs`
+/// alternating starts that idle 10 s before memory is read. Start-up times vary by tens of
+/// milliseconds from run to run here, so they get many cheap runs; memory barely does.
+pub fn measure(
+    apps: &[App],
+    timing_runs: usize,
+    memory_runs: usize,
+    scratch: &Path,
+) -> Result<(Samples, Samples), String> {
     if std::env::var_os("DISPLAY").is_none() {
         return Err("no X display (DISPLAY unset)".to_owned());
     }
-    let mut all = vec![Vec::new(); apps.len()];
-    for run in 1..=runs {
-        for (app, samples) in apps.iter().zip(all.iter_mut()) {
-            samples.push(one_run(app, scratch).map_err(|e| format!("run {run}: {e}"))?);
+    let rounds = |runs: usize, idle: Option<Duration>| -> Result<Samples, String> {
+        let mut all = vec![Vec::new(); apps.len()];
+        for run in 1..=runs {
+            for (app, samples) in apps.iter().zip(all.iter_mut()) {
+                samples.push(one_run(app, scratch, idle).map_err(|e| format!("run {run}: {e}"))?);
+            }
         }
-    }
-    Ok(all)
+        Ok(all)
+    };
+    Ok((rounds(timing_runs, None)?, rounds(memory_runs, Some(IDLE))?))
 }
