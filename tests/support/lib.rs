@@ -193,10 +193,9 @@ impl Desk {
         }
     }
 
-    /// Full-window screenshot (element screenshots come back black on WebKitGTK). Waits a moment
-    /// first: the previous frame is returned right after a DOM change.
-    /// The window as the X server shows it (ImageMagick's `import`, by window title). WebDriver's
-    /// own screenshot never returns when WebKit's GPU compositing is off, as the desk runs it.
+    /// The whole window as the X server shows it (ImageMagick's `import`, by window title):
+    /// WebDriver's own screenshot never returns when WebKit's GPU compositing is off, as the desk
+    /// runs it. Waits a moment first so the last DOM change has been painted.
     pub async fn screenshot(&self, name: &str) -> Result<PathBuf, BoxError> {
         tokio::time::sleep(Duration::from_millis(400)).await;
         let path = artifacts_dir().join(format!("{name}.png"));
