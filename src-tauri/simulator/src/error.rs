@@ -9,8 +9,6 @@ pub enum SimError {
     UnknownSession(String),
     #[error("session {id} cannot do that now: {reason}")]
     InvalidAction { id: String, reason: String },
-    #[error("key generation failed: {0}")]
-    Crypto(String),
     #[error("invalid fault: {0}")]
     InvalidFault(String),
 }

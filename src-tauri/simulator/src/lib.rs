@@ -179,7 +179,7 @@ impl Simulator {
         let listener = server::bind(config.port).await?;
         let addr = listener.local_addr().map_err(SimError::Bind)?;
         let base_url = format!("http://{addr}");
-        let state = state::AppState::new(config, base_url)?;
+        let state = state::AppState::new(config, base_url);
         let app = state::router(state.clone());
         let (shutdown, rx) = watch::channel(false);
         let task = tokio::spawn(server::run(listener, app, rx));

@@ -4,7 +4,6 @@ use std::sync::Arc;
 
 use axum::Router;
 
-use crate::error::SimError;
 use crate::faults::{self, Endpoint, Faults, Intercept};
 use crate::phone::Phone;
 use crate::server::ConnHandle;
@@ -30,9 +29,9 @@ pub(crate) struct Shared {
 }
 
 impl AppState {
-    pub(crate) fn new(config: SimulatorConfig, base_url: String) -> Result<Self, SimError> {
+    pub(crate) fn new(config: SimulatorConfig, base_url: String) -> Self {
         let oidc = crate::oidc::OidcState::new(&config);
-        Ok(AppState {
+        AppState {
             inner: Arc::new(Shared {
                 phone: Phone::new(config.time_scale, config.qr_scan_timeout),
                 faults: Faults::default(),
@@ -43,7 +42,7 @@ impl AppState {
                 config,
                 base_url,
             }),
-        })
+        }
     }
 
     pub(crate) fn config(&self) -> &SimulatorConfig {
