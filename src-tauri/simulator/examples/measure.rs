@@ -15,10 +15,9 @@ async fn main() {
         .await
         .unwrap();
     println!("first start: {:?}", t.elapsed());
+    let http = reqwest::Client::new();
     let t = Instant::now();
-    let http0 = reqwest::Client::new();
-    http0
-        .get(format!("{}/jwks.json", first.issuer()))
+    http.get(format!("{}/jwks.json", first.issuer()))
         .send()
         .await
         .unwrap();
@@ -37,7 +36,6 @@ async fn main() {
     println!("later start+shutdown, mean of 20: {:?}", t.elapsed() / 20);
 
     let sim = first;
-    let http = reqwest::Client::new();
     let c = sim.config().rest_client.clone();
     let token_url = format!("{}/auth/open/connect/token", sim.base_url());
     let t = Instant::now();
