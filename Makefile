@@ -40,9 +40,19 @@ endef
 deps:
 	@$(call apt_install,$(BUILD_PKGS))
 
-deps-test: deps
+# The CIBA acceptance tests run against node `oidc-provider` (OpenID Certified), pinned by
+# tests/ciba-peer/package-lock.json. Node.js 20 or later; Debian's nodejs and npm when missing.
+CIBA_PEER := tests/ciba-peer
+
+deps-test: deps $(CIBA_PEER)/node_modules/.package-lock.json
 	@$(call apt_install,$(TEST_PKGS))
 	@command -v tauri-driver >/dev/null || cargo install tauri-driver --locked --root $(TOOLS_DIR) --quiet
+
+$(CIBA_PEER)/node_modules/.package-lock.json: $(CIBA_PEER)/package-lock.json
+	@command -v node >/dev/null && command -v npm >/dev/null || { $(call apt_install,nodejs npm); }
+	@node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' \
+	  || { echo "The CIBA peer needs Node.js 20 or later (found $$(node --version))."; exit 1; }
+	cd $(CIBA_PEER) && npm ci --no-audit --no-fund --loglevel=error
 
 build: deps
 	cargo build -p id-desk -p id-desk-cli

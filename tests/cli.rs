@@ -357,7 +357,8 @@ fn secrets_are_set_from_stdin_listed_and_deleted() {
             .unwrap();
         assert_eq!(rest["type"], "secret");
         assert_eq!(rest["stored"], want, "{r:?}");
-        assert_eq!(r.lines.len(), 3);
+        // One line per secret name the desk knows (REST, OIDC, sign, CIBA secret, CIBA key).
+        assert_eq!(r.lines.len(), 5);
     };
     status(false);
     let set = run(
@@ -745,4 +746,79 @@ fn without_a_profile_the_cli_opens_training() {
     .unwrap();
     assert_eq!(set.code, Some(2), "{set:?}");
     assert_eq!(set.last()["field"], "profile");
+}
+
+/// The CIBA peer (node `oidc-provider`), shared with the engine's acceptance tests.
+#[path = "../src-tauri/core/tests/ciba_peer/mod.rs"]
+mod ciba_peer;
+
+/// `auth ciba` end to end: a profile file with `[ciba]`, the client secret in the real keyring
+/// (missing first: exit 2, nothing sent), a bad number refused by field, then a flow the
+/// customer approves on the peer, with a binding message in Norwegian letters.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the built CLI, a keyring session and the CIBA peer: run make e2e"]
+async fn ciba_runs_from_the_command_line_against_oidc_provider() {
+    let peer = ciba_peer::Peer::start(Some(1), None).await;
+    let data = data_dir();
+    let name = unique_name("ciba");
+    let file = data.path().join("ciba.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "name = \"{name}\"\nallow_test_identities = true\n[ciba]\nissuer = \"{}\"\n\
+             client_id = \"{}\"\nlogin_hint_kind = \"nin_no\"\ncountry = \"NO\"\n",
+            peer.issuer,
+            ciba_peer::BASIC_CLIENT
+        ),
+    )
+    .unwrap();
+    let d = data.path().to_str().unwrap().to_string();
+    let f = file.to_str().unwrap().to_string();
+    let base = ["--data-dir", d.as_str(), "--profile-file", f.as_str()];
+    let with =
+        |rest: &[&str]| -> Vec<String> { base.iter().chain(rest).map(|s| s.to_string()).collect() };
+    fn args(v: &[String]) -> Vec<&str> {
+        v.iter().map(String::as_str).collect()
+    }
+
+    let missing = with(&["auth", "ciba", "--login-hint", NO_APPROVES]);
+    let r = run(&args(&missing), None).unwrap();
+    assert_eq!(r.code, Some(2), "{}", r.stderr);
+    assert_eq!(r.lines[0]["code"], "secret_missing");
+
+    let set = with(&["secrets", "set", "ciba-client-secret"]);
+    let r = run(&args(&set), Some(&peer.basic_secret)).unwrap();
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+
+    let bad = with(&["auth", "ciba", "--login-hint", "17029012345"]);
+    let r = run(&args(&bad), None).unwrap();
+    assert_eq!(r.code, Some(2));
+    assert_eq!(r.lines[0]["field"], "login_hint");
+
+    let flow = with(&[
+        "auth",
+        "ciba",
+        "--login-hint",
+        NO_APPROVES,
+        "--binding-message",
+        "Blåbær på kø 7",
+    ]);
+    let handle = tokio::task::spawn_blocking(move || run(&args(&flow), None));
+    let pending = peer.wait_pending(NO_APPROVES).await;
+    assert_eq!(pending["binding_message"], "Blåbær på kø 7");
+    peer.approve(NO_APPROVES).await;
+    let r = handle.await.unwrap().unwrap();
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert_flow_lines(&r.lines);
+    assert_eq!(
+        types(&r.lines),
+        ["started", "binding_message", "progress", "succeeded"]
+    );
+    assert_eq!(r.lines[1]["text"], "Blåbær på kø 7");
+    assert_eq!(r.lines[3]["subject"]["name"], "Kari Nordmann");
+    assert!(!r.stdout.contains(&peer.basic_secret) && !r.stderr.contains(&peer.basic_secret));
+    // The log line names the customer masked, never in full.
+    assert!(!r.stderr.contains(NO_APPROVES), "{}", r.stderr);
+    // Only the approved flow reached the provider: not the run without a secret, not the bad number.
+    assert_eq!(peer.backchannel_requests().await, 1);
 }

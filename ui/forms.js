@@ -3,7 +3,7 @@
 import { call } from './ipc.js';
 import { $, el, debounce } from './dom.js';
 import { t } from './i18n.js';
-import { FIELDS, METHODS, methodsFor } from './methods.js';
+import { FIELDS, METHODS, fieldLabelKey, methodsFor } from './methods.js';
 
 /** Builds one form. `kind` is 'auth' or 'sign'; `app()` returns the current app info;
  * `onStarted(flowId, method)` is called on success. */
@@ -13,7 +13,7 @@ export function mountForm({ kind, form, methodsBox, fieldsBox, errorBox, getText
 
   function renderMethods() {
     methodsBox.querySelectorAll('.method').forEach((n) => n.remove());
-    const ids = methodsFor(kind, app().profile.has_oidc);
+    const ids = methodsFor(kind, app().profile);
     if (!ids.includes(method)) method = ids[0];
     for (const id of ids) {
       methodsBox.append(el('label', { class: 'method' },
@@ -32,11 +32,11 @@ export function mountForm({ kind, form, methodsBox, fieldsBox, errorBox, getText
       const spec = FIELDS[f];
       const input = el('input', {
         name: spec.key, id: `${kind}-${spec.key}`, inputmode: spec.inputmode, autocomplete: spec.autocomplete,
-        placeholder: spec.placeholder, spellcheck: 'false', value: values[spec.key] ?? '',
+        placeholder: spec.placeholder || t(`field.${f}.placeholder`), spellcheck: 'false', value: values[spec.key] ?? '',
       });
       input.addEventListener('input', () => { values[spec.key] = input.value; validateSoon(spec.key); });
       fieldsBox.append(el('label', { class: 'field' },
-        el('span', { text: t(`field.${f}`) }), input,
+        el('span', { text: t(fieldLabelKey(f, app().profile)) }), input,
         el('small', { class: 'field-error', 'data-error-for': spec.key, hidden: true })));
     }
   }

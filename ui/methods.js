@@ -8,6 +8,7 @@ export const METHODS = {
   sbid_inapp: { kind: 'auth', family: 'oidc', fields: ['pnr'] },
   nbid_sign: { kind: 'sign', family: 'oidc', fields: ['phone', 'birthdate'] },
   sbid_sign: { kind: 'sign', family: 'oidc', fields: ['pnr'] },
+  ciba: { kind: 'auth', family: 'ciba', fields: ['login_hint', 'binding_message'] },
 };
 
 // UI field → RawFlowInput key, input hints.
@@ -17,10 +18,20 @@ export const FIELDS = {
   pnr_optional: { key: 'nin', inputmode: 'numeric', autocomplete: 'off', placeholder: 'YYYYMMDD-NNNN', optional: true },
   phone: { key: 'phone', inputmode: 'tel', autocomplete: 'off', placeholder: '+47 999 99 999' },
   birthdate: { key: 'birthdate', inputmode: 'numeric', autocomplete: 'off', placeholder: 'YYYY-MM-DD' },
+  login_hint: { key: 'login_hint', inputmode: 'text', autocomplete: 'off', placeholder: '' },
+  binding_message: { key: 'binding_message', inputmode: 'text', autocomplete: 'off', placeholder: '', optional: true },
 };
 
-export function methodsFor(kind, hasOidc) {
+// The methods the active profile can run: REST always, legacy OIDC and CIBA when configured.
+export function methodsFor(kind, profile) {
+  const available = { rest: true, oidc: profile.has_oidc, ciba: profile.has_ciba };
   return Object.entries(METHODS)
-    .filter(([, m]) => m.kind === kind && (m.family === 'rest' || hasOidc))
+    .filter(([, m]) => m.kind === kind && available[m.family])
     .map(([id]) => id);
+}
+
+// The CIBA login hint's label follows what the profile's provider expects.
+export function fieldLabelKey(field, profile) {
+  if (field === 'login_hint') return `field.login_hint.${profile.ciba_hint_kind ?? 'text'}`;
+  return `field.${field}`;
 }

@@ -61,9 +61,13 @@ export function mountSettings(app, { onPreferences, onProfileChanged }) {
     if (p.training) { box.replaceChildren(el('p', { class: 'hint', text: t('settings.training_secrets') })); return; }
     let status = [];
     try { status = await call('secret_status', { profile: p.name }); } catch (e) { err.textContent = e.message; err.hidden = false; }
-    box.replaceChildren(...SECRET_NAMES.map((name) => {
+    const names = p.ciba_secret ? [...SECRET_NAMES, p.ciba_secret] : SECRET_NAMES;
+    box.replaceChildren(...names.map((name) => {
       const stored = status.find((s) => s.name === name)?.stored ?? false;
-      const input = el('input', { type: 'password', autocomplete: 'off', 'data-secret': name, placeholder: t('settings.new_value') });
+      // A PEM key has line breaks, which a password input would drop: write-only textarea.
+      const input = name === 'ciba-private-key'
+        ? el('textarea', { class: 'secret-pem', autocomplete: 'off', spellcheck: 'false', 'data-secret': name, placeholder: '-----BEGIN PRIVATE KEY-----' })
+        : el('input', { type: 'password', autocomplete: 'off', 'data-secret': name, placeholder: t('settings.new_value') });
       const act = (fn) => async () => {
         err.hidden = true;
         try { await fn(); input.value = ''; await renderSecrets(p); } catch (e) { err.textContent = e.message; err.hidden = false; }

@@ -101,6 +101,18 @@ pub enum AuthCommand {
         #[arg(long)]
         nin: String,
     },
+    /// OpenID Connect CIBA (the profile's [ciba] provider), poll mode.
+    Ciba {
+        /// Who the customer is, as the profile's login_hint_kind says (text, nin_no, pnr_se).
+        #[arg(long, required_unless_present = "login_hint_token")]
+        login_hint: Option<String>,
+        /// A login_hint_token instead of a login hint.
+        #[arg(long, conflicts_with = "login_hint")]
+        login_hint_token: Option<String>,
+        /// The words both screens show (at most 20 characters); generated when absent.
+        #[arg(long)]
+        binding_message: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -144,7 +156,7 @@ pub enum SecretsCommand {
 #[derive(Debug, Subcommand)]
 pub enum ProfilesCommand {
     List,
-    /// Test connection: REST token, OIDC discovery and JWKS.
+    /// Test connection: REST token, OIDC discovery and JWKS, CIBA discovery.
     Check,
 }
 

@@ -43,6 +43,16 @@ pub fn auth_input(cmd: &AuthCommand) -> RawFlowInput {
             birthdate: Some(p.birthdate.clone()),
             ..RawFlowInput::new(Method::NbidInapp)
         },
+        AuthCommand::Ciba {
+            login_hint,
+            login_hint_token,
+            binding_message,
+        } => RawFlowInput {
+            login_hint: login_hint.clone(),
+            login_hint_token: login_hint_token.clone(),
+            binding_message: binding_message.clone(),
+            ..RawFlowInput::new(Method::Ciba)
+        },
         AuthCommand::SbidInapp { nin } => RawFlowInput {
             nin: Some(nin.clone()),
             ..RawFlowInput::new(Method::SbidInapp)

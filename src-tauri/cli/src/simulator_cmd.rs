@@ -86,6 +86,8 @@ fn adopt_keyring_secrets(profile: &str, config: &mut SimulatorConfig) -> Result<
             SecretName::RestClientSecret => &mut config.rest_client.client_secret,
             SecretName::OidcClientSecret => &mut config.oidc_client.client_secret,
             SecretName::SignClientSecret => &mut config.sign_client.client_secret,
+            // The simulator speaks no CIBA.
+            SecretName::CibaClientSecret | SecretName::CibaPrivateKey => continue,
         };
         match keyring.get(profile, name) {
             Ok(stored) => *slot = stored.expose().to_string(),
@@ -123,6 +125,7 @@ fn profile_toml(name: &str, sim: &Simulator) -> Result<String> {
         sbid: Some(SbidConfig {
             end_user_ip: "127.0.0.1".to_string(),
         }),
+        ciba: None,
         ..ProfileConfig::default()
     };
     Profile::validate(&config)?;

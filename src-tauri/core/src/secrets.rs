@@ -54,13 +54,19 @@ pub enum SecretName {
     OidcClientSecret,
     /// The legacy OIDC Consent Signature client.
     SignClientSecret,
+    /// The CIBA client, `client_auth = "client_secret_basic"`.
+    CibaClientSecret,
+    /// The CIBA client's PEM private key, `client_auth = "private_key_jwt"`.
+    CibaPrivateKey,
 }
 
 impl SecretName {
-    pub const ALL: [SecretName; 3] = [
+    pub const ALL: [SecretName; 5] = [
         SecretName::RestClientSecret,
         SecretName::OidcClientSecret,
         SecretName::SignClientSecret,
+        SecretName::CibaClientSecret,
+        SecretName::CibaPrivateKey,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -68,6 +74,8 @@ impl SecretName {
             SecretName::RestClientSecret => "rest-client-secret",
             SecretName::OidcClientSecret => "oidc-client-secret",
             SecretName::SignClientSecret => "sign-client-secret",
+            SecretName::CibaClientSecret => "ciba-client-secret",
+            SecretName::CibaPrivateKey => "ciba-private-key",
         }
     }
 }
@@ -87,7 +95,7 @@ impl FromStr for SecretName {
             .ok_or_else(|| {
                 Error::invalid_input(
                     "name",
-                    "must be rest-client-secret, oidc-client-secret or sign-client-secret",
+                    "must be rest-client-secret, oidc-client-secret, sign-client-secret, ciba-client-secret or ciba-private-key",
                 )
             })
     }

@@ -11,7 +11,7 @@ use crate::secrets::{SecretName, SecretSource};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct CheckStep {
-    /// `rest_token`, `oidc_discovery`, `oidc_jwks`.
+    /// `rest_token`, `oidc_discovery`, `oidc_jwks`, `ciba`.
     pub step: &'static str,
     pub ok: bool,
     pub ms: Option<u64>,
@@ -127,5 +127,23 @@ pub(super) async fn run(profile: &Profile, source: &SecretSource) -> Vec<CheckSt
             steps.push(CheckStep::done("oidc_jwks", started, jwks));
         }
     }
+    if let Some(c) = profile.ciba() {
+        let started = Instant::now();
+        let result = ciba_check(profile, c, source).await;
+        steps.push(CheckStep::done("ciba", started, result));
+    }
     steps
+}
+
+/// Discovery offers poll-mode CIBA with our client authentication, the JWKS is readable, and the
+/// stored secret or key is usable. No backchannel request is sent (that would notify someone).
+async fn ciba_check(
+    profile: &Profile,
+    c: &crate::profile::CibaSettings,
+    source: &SecretSource,
+) -> Result<(), crate::Error> {
+    let stored = source.get(profile.name(), super::ciba_secret(c.client_auth))?;
+    let cfg = super::ciba_config(c, stored)?;
+    cfg.auth.check()?;
+    crate::ciba::CibaClient::new(cfg)?.check().await
 }

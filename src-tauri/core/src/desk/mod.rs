@@ -20,12 +20,13 @@ pub use check::CheckStep;
 pub use paths::DeskPaths;
 pub use prefs::{Preferences, Theme};
 
+use crate::ciba::{CibaConfig, ClientAuth, ClientAuthMethod, HintKind};
 use crate::flow::{
     Engine, EventSink, FlowEvent, FlowId, FlowRequest, FlowSettings, Method, RawFlowInput,
     RunningFlow,
 };
 use crate::messages::Lang;
-use crate::profile::{Profile, ProfileStore, TrainingIds, TRAINING};
+use crate::profile::{CibaSettings, Profile, ProfileStore, TrainingIds, TRAINING};
 use crate::secrets::{SecretName, SecretSource, SecretString, Secrets};
 use crate::vault::{ListFilter, Transaction, TxKind, TxStatus, Vault};
 use crate::{Error, Result};
@@ -88,6 +89,13 @@ pub struct ProfileSummary {
     pub oidc_client_id: Option<String>,
     pub sign_client_id: Option<String>,
     pub redirect_uri: Option<String>,
+    pub has_ciba: bool,
+    pub ciba_issuer: Option<String>,
+    pub ciba_client_id: Option<String>,
+    /// What the CIBA login hint field expects: `text`, `nin_no` or `pnr_se`.
+    pub ciba_hint_kind: Option<HintKind>,
+    /// The keyring entry the CIBA client needs (`ciba-client-secret` or `ciba-private-key`).
+    pub ciba_secret: Option<SecretName>,
 }
 
 impl ProfileSummary {
@@ -104,6 +112,11 @@ impl ProfileSummary {
             oidc_client_id: p.oidc().map(|o| o.client_id.clone()),
             sign_client_id: p.oidc().and_then(|o| o.sign_client_id.clone()),
             redirect_uri: p.oidc().map(|o| o.redirect_uri.to_string()),
+            has_ciba: p.ciba().is_some(),
+            ciba_issuer: p.ciba().map(|c| c.issuer.clone()),
+            ciba_client_id: p.ciba().map(|c| c.client_id.clone()),
+            ciba_hint_kind: p.ciba().map(|c| c.login_hint_kind),
+            ciba_secret: p.ciba().map(|c| ciba_secret(c.client_auth)),
         }
     }
 }
@@ -284,6 +297,14 @@ impl Desk {
             lang: self.lang(),
             allow_test_identities: profile.allow_test_identities(),
             sbid_end_user_ip: profile.sbid().map(|s| s.end_user_ip.to_string()),
+            ciba_hint_kind: profile
+                .ciba()
+                .map(|c| c.login_hint_kind)
+                .unwrap_or_default(),
+            ciba_hint_prefix: profile
+                .ciba()
+                .map(|c| c.login_hint_prefix.clone())
+                .unwrap_or_default(),
             ..FlowSettings::default()
         }
     }
@@ -355,10 +376,14 @@ impl Desk {
             {
                 return missing("oidc.sign_client_id")
             }
+            Method::Ciba if profile.ciba().is_none() => return missing("ciba"),
             _ => {}
         }
         for name in secrets_for(method) {
             source.get(profile.name(), *name)?;
+        }
+        if let Some(c) = profile.ciba().filter(|_| method == Method::Ciba) {
+            source.get(profile.name(), ciba_secret(c.client_auth))?;
         }
         Ok(())
     }
@@ -628,6 +653,16 @@ fn secrets_for(method: Method) -> &'static [SecretName] {
         | Method::SbidAppLaunch => &[SecretName::RestClientSecret],
         Method::NbidInapp | Method::SbidInapp => &[SecretName::OidcClientSecret],
         Method::NbidSign | Method::SbidSign => &[SecretName::SignClientSecret],
+        // Depends on the profile's client authentication: see `ciba_secret`.
+        Method::Ciba => &[],
+    }
+}
+
+/// The keyring entry a CIBA client authenticates with.
+fn ciba_secret(auth: ClientAuthMethod) -> SecretName {
+    match auth {
+        ClientAuthMethod::ClientSecretBasic => SecretName::CibaClientSecret,
+        ClientAuthMethod::PrivateKeyJwt => SecretName::CibaPrivateKey,
     }
 }
 
@@ -666,5 +701,33 @@ fn build_engine(
             max_wait: crate::oidc::OidcConfig::DEFAULT_MAX_WAIT,
         })?;
     }
+    if let Some(c) = profile.ciba() {
+        if let Some(stored) = secret(ciba_secret(c.client_auth)) {
+            engine = engine.with_ciba(ciba_config(c, stored)?)?;
+        }
+    }
     Ok(engine)
+}
+
+/// The engine's CIBA client configuration from the profile and its keyring entry.
+pub(crate) fn ciba_config(c: &CibaSettings, stored: SecretString) -> Result<CibaConfig> {
+    let issuer = url::Url::parse(&c.issuer)
+        .map_err(|e| Error::invalid_config("ciba.issuer", e.to_string()))?;
+    let auth = match c.client_auth {
+        ClientAuthMethod::ClientSecretBasic => ClientAuth::Basic { secret: stored },
+        ClientAuthMethod::PrivateKeyJwt => ClientAuth::PrivateKeyJwt {
+            key: stored,
+            alg: c.signing_alg,
+            kid: c.key_id.clone(),
+        },
+    };
+    Ok(CibaConfig {
+        issuer,
+        client_id: c.client_id.clone(),
+        auth,
+        scope: c.scope.clone(),
+        acr_values: c.acr_values.clone(),
+        requested_expiry: c.requested_expiry,
+        country: c.country.clone(),
+    })
 }

@@ -56,6 +56,9 @@ pub enum Method {
     NbidSign,
     /// Consent Signature, Swedish BankID, legacy OIDC `sbid-inapp-sign`.
     SbidSign,
+    /// OpenID Connect CIBA, poll mode: any provider that offers it (BankID through Signicat,
+    /// BankID Norge's OIDC, Criipto...); a login hint → binding message.
+    Ciba,
 }
 
 impl Method {
@@ -72,6 +75,7 @@ impl Method {
             Method::SbidInapp => "sbid_inapp",
             Method::NbidSign => "nbid_sign",
             Method::SbidSign => "sbid_sign",
+            Method::Ciba => "ciba",
         }
     }
 }

@@ -4,6 +4,7 @@
 
 use super::event::Method;
 use super::runner::FlowSettings;
+use crate::ciba::{BindingMessage, CibaAuth, LoginHint};
 use crate::identity::{BirthDate, NorwegianMobile, NorwegianNin, SignText, SwedishPersonnummer};
 use crate::oidc::LegacyAuth;
 use crate::rest::CreateSession;
@@ -42,6 +43,8 @@ pub enum FlowRequest {
         nin: SwedishPersonnummer,
         text: SignText,
     },
+    /// OpenID Connect CIBA: the customer named by a login hint, and the binding message.
+    Ciba(CibaAuth),
 }
 
 /// Raw input from the window or the CLI. Only the fields the method needs are read.
@@ -57,6 +60,14 @@ pub struct RawFlowInput {
     /// The text to sign (signature methods only).
     #[serde(default)]
     pub text: Option<String>,
+    /// CIBA: who the customer is, as the provider knows them (or `login_hint_token`).
+    #[serde(default)]
+    pub login_hint: Option<String>,
+    #[serde(default)]
+    pub login_hint_token: Option<String>,
+    /// CIBA: staff's own binding message; generated when absent.
+    #[serde(default)]
+    pub binding_message: Option<String>,
 }
 
 impl RawFlowInput {
@@ -67,6 +78,9 @@ impl RawFlowInput {
             phone: None,
             birthdate: None,
             text: None,
+            login_hint: None,
+            login_hint_token: None,
+            binding_message: None,
         }
     }
 }
@@ -129,6 +143,29 @@ impl FlowRequest {
                     text: text?,
                 })
             }
+            Method::Ciba => {
+                let hint = match (present(&raw.login_hint), present(&raw.login_hint_token)) {
+                    (Some(h), None) => LoginHint::parse(
+                        h,
+                        settings.ciba_hint_kind,
+                        &settings.ciba_hint_prefix,
+                        settings.allow_test_identities,
+                    ),
+                    (None, Some(t)) => LoginHint::token(t),
+                    (None, None) => Err(Error::invalid_input("login_hint", "is required")),
+                    (Some(_), Some(_)) => Err(Error::invalid_input(
+                        "login_hint_token",
+                        "give a login hint or a login hint token, not both",
+                    )),
+                };
+                let binding_message = present(&raw.binding_message)
+                    .map(BindingMessage::parse)
+                    .transpose();
+                Ok(FlowRequest::Ciba(CibaAuth {
+                    hint: hint?,
+                    binding_message: binding_message?.unwrap_or_else(BindingMessage::generate),
+                }))
+            }
             Method::SbidInapp | Method::SbidSign => {
                 let nin = required(&raw.nin, "nin").and_then(SwedishPersonnummer::parse);
                 if method == Method::SbidInapp {
@@ -182,6 +219,7 @@ impl FlowRequest {
             FlowRequest::SbidInapp { .. } => Method::SbidInapp,
             FlowRequest::NbidSign { .. } => Method::NbidSign,
             FlowRequest::SbidSign { .. } => Method::SbidSign,
+            FlowRequest::Ciba(_) => Method::Ciba,
         }
     }
 
@@ -200,6 +238,7 @@ impl FlowRequest {
             FlowRequest::SbidQr { nin } | FlowRequest::SbidAppLaunch { nin } => {
                 nin.as_ref().map(|n| format!("SE:{}", n.as_str()))
             }
+            FlowRequest::Ciba(auth) => Some(auth.hint.key()),
         }
     }
 
@@ -216,6 +255,7 @@ impl FlowRequest {
             FlowRequest::SbidQr { nin } | FlowRequest::SbidAppLaunch { nin } => {
                 nin.as_ref().map(SwedishPersonnummer::masked)
             }
+            FlowRequest::Ciba(auth) => Some(auth.hint.masked()),
         }
     }
 
@@ -270,7 +310,8 @@ impl FlowRequest {
             FlowRequest::NbidInapp { .. }
             | FlowRequest::SbidInapp { .. }
             | FlowRequest::NbidSign { .. }
-            | FlowRequest::SbidSign { .. } => return Ok(None),
+            | FlowRequest::SbidSign { .. }
+            | FlowRequest::Ciba(_) => return Ok(None),
         };
         body.language = Some(settings.lang.as_str().to_string());
         body.external_reference = Some(external_reference.to_string());

@@ -18,6 +18,7 @@ use super::event::{FlowEvent, FlowId, FlowUpdate, Method};
 use super::poll::{run_rest_flow, PollConfig, RestKind, CUSTOMER_ABORTED};
 use super::registry::{Entry, Lookup, Registry};
 use super::request::FlowRequest;
+use crate::ciba::{CibaAuth, CibaClient, CibaConfig, HintKind};
 use crate::identity::SignText;
 use crate::messages::Lang;
 use crate::oidc::{LegacyAuth, LegacySign, OidcClient, OidcConfig};
@@ -54,6 +55,9 @@ pub struct FlowSettings {
     /// The workstation's public IP, which Swedish BankID requires (`sbid_end_user_ip`).
     pub sbid_end_user_ip: Option<String>,
     pub poll: PollConfig,
+    /// CIBA: how staff input becomes the `login_hint` (profile `[ciba]`).
+    pub ciba_hint_kind: HintKind,
+    pub ciba_hint_prefix: String,
 }
 
 impl FlowSettings {
@@ -114,6 +118,11 @@ pub(crate) enum FlowJob {
         text: Option<SignText>,
         vault: Option<Vault>,
     },
+    Ciba {
+        client: CibaClient,
+        auth: Box<CibaAuth>,
+        vault: Option<Vault>,
+    },
 }
 
 impl FlowJob {
@@ -137,6 +146,11 @@ impl FlowJob {
                     "a signature needs the evidence vault",
                 )),
             },
+            FlowJob::Ciba {
+                client,
+                auth,
+                vault,
+            } => client.run(&auth, vault.as_ref(), ctx).await,
         }
     }
 }
@@ -150,6 +164,7 @@ pub struct Engine {
 struct Inner {
     rest: Option<RestClient>,
     oidc: Option<OidcClient>,
+    ciba: Option<CibaClient>,
     /// Every flow is recorded here when set: a row before the first request, updated on each event.
     vault: Option<Vault>,
     /// The profile name written to the vault rows.
@@ -187,6 +202,7 @@ impl Engine {
             inner: Arc::new(Inner {
                 rest,
                 oidc: None,
+                ciba: None,
                 vault: None,
                 profile: None,
                 settings: Arc::new(settings),
@@ -207,6 +223,12 @@ impl Engine {
         self.reconfigured(|inner| inner.oidc = Some(client))
     }
 
+    /// Adds the OpenID Connect CIBA client (the `ciba` method).
+    pub fn with_ciba(self, cfg: CibaConfig) -> Result<Engine> {
+        let client = CibaClient::new(cfg)?;
+        Ok(self.reconfigured(|inner| inner.ciba = Some(client)))
+    }
+
     /// Records every flow in `vault` (required for signatures). `profile` names the rows.
     pub fn with_vault(self, vault: Vault, profile: Option<String>) -> Engine {
         self.reconfigured(|inner| {
@@ -225,6 +247,7 @@ impl Engine {
             Err(shared) => Inner {
                 rest: shared.rest.clone(),
                 oidc: shared.oidc.clone(),
+                ciba: shared.ciba.clone(),
                 vault: shared.vault.clone(),
                 profile: shared.profile.clone(),
                 settings: shared.settings.clone(),
@@ -349,6 +372,17 @@ impl Engine {
                 vault: self.inner.vault.clone(),
             });
         }
+        if let FlowRequest::Ciba(auth) = req {
+            let client = self.inner.ciba.clone().ok_or_else(|| {
+                Error::invalid_config("ciba", "this profile has no CIBA settings")
+            })?;
+            client.config().auth.check()?;
+            return Ok(FlowJob::Ciba {
+                client,
+                auth: Box::new(auth.clone()),
+                vault: self.inner.vault.clone(),
+            });
+        }
         let kind = match req {
             FlowRequest::NbidSafeConversation { .. } | FlowRequest::NbidMobile { .. } => {
                 RestKind::Nbid
@@ -358,7 +392,8 @@ impl Engine {
             FlowRequest::NbidInapp { .. }
             | FlowRequest::SbidInapp { .. }
             | FlowRequest::NbidSign { .. }
-            | FlowRequest::SbidSign { .. } => {
+            | FlowRequest::SbidSign { .. }
+            | FlowRequest::Ciba(_) => {
                 return Err(Error::invalid_config(
                     "method",
                     "this method does not use the REST API",

@@ -117,6 +117,11 @@ pub fn error_message(code: &str, lang: Lang) -> String {
             "Økten gikk ut før kunden ble ferdig.",
             "Sessionen gick ut innan kunden var klar.",
         ),
+        "authorization_pending" => lang.pick(
+            "Waiting for the customer to confirm on their device. Read the words on the screen aloud.",
+            "Venter på at kunden bekrefter på sin enhet. Les ordene på skjermen høyt.",
+            "Väntar på att kunden bekräftar på sin enhet. Läs upp orden på skärmen.",
+        ),
         "failed" => lang.pick(
             "The session failed. Please try again.",
             "Økten mislyktes. Prøv igjen.",

@@ -14,8 +14,22 @@ use url::Url;
 pub(crate) struct ProviderMetadata {
     pub authorization_endpoint: Url,
     pub token_endpoint: Url,
-    pub userinfo_endpoint: Url,
+    /// RECOMMENDED only (OIDC Discovery §3): a CIBA provider may go without.
+    pub userinfo_endpoint: Option<Url>,
     pub jwks_uri: Url,
+    /// CIBA Core §4: present when the provider offers backchannel authentication.
+    pub backchannel_authentication_endpoint: Option<Url>,
+    /// `poll`, `ping`, `push`; absent means the provider does not say.
+    pub backchannel_token_delivery_modes_supported: Option<Vec<String>>,
+    pub token_endpoint_auth_methods_supported: Option<Vec<String>>,
+}
+
+impl ProviderMetadata {
+    pub fn userinfo_endpoint(&self) -> Result<&Url> {
+        self.userinfo_endpoint
+            .as_ref()
+            .ok_or_else(|| Error::Protocol("discovery names no userinfo_endpoint".into()))
+    }
 }
 
 #[derive(Deserialize)]
@@ -23,8 +37,11 @@ struct RawMetadata {
     issuer: String,
     authorization_endpoint: String,
     token_endpoint: String,
-    userinfo_endpoint: String,
+    userinfo_endpoint: Option<String>,
     jwks_uri: String,
+    backchannel_authentication_endpoint: Option<String>,
+    backchannel_token_delivery_modes_supported: Option<Vec<String>>,
+    token_endpoint_auth_methods_supported: Option<Vec<String>>,
 }
 
 fn endpoint(value: &str, name: &str) -> Result<Url> {
@@ -88,8 +105,21 @@ impl IssuerCache {
                         "authorization_endpoint",
                     )?,
                     token_endpoint: endpoint(&raw.token_endpoint, "token_endpoint")?,
-                    userinfo_endpoint: endpoint(&raw.userinfo_endpoint, "userinfo_endpoint")?,
+                    userinfo_endpoint: raw
+                        .userinfo_endpoint
+                        .as_deref()
+                        .map(|u| endpoint(u, "userinfo_endpoint"))
+                        .transpose()?,
                     jwks_uri: endpoint(&raw.jwks_uri, "jwks_uri")?,
+                    backchannel_authentication_endpoint: raw
+                        .backchannel_authentication_endpoint
+                        .as_deref()
+                        .map(|u| endpoint(u, "backchannel_authentication_endpoint"))
+                        .transpose()?,
+                    backchannel_token_delivery_modes_supported: raw
+                        .backchannel_token_delivery_modes_supported,
+                    token_endpoint_auth_methods_supported: raw
+                        .token_endpoint_auth_methods_supported,
                 }))
             })
             .await
@@ -120,6 +150,11 @@ impl IssuerCache {
                 Ok(set)
             }
         }
+    }
+
+    /// The JWKS can be fetched and read (Test connection).
+    pub async fn signing_keys_readable(&self) -> Result<()> {
+        self.jwks(true).await.map(|_| ())
     }
 
     /// The RSA signing key with this `kid`. Signicat rotates keys: an unknown `kid` refetches the

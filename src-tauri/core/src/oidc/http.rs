@@ -70,6 +70,16 @@ impl FlowHttp {
         send(req).await
     }
 
+    /// As [`FlowHttp::send`], keeping reqwest's error: a request that must never be repeated
+    /// tells "never connected" from "sent, answer lost" by it.
+    pub async fn send_raw(
+        &self,
+        req: reqwest::RequestBuilder,
+    ) -> reqwest::Result<reqwest::Response> {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        req.send().await
+    }
+
     /// How many requests this flow made (for the log and the measured figures).
     pub fn request_count(&self) -> usize {
         self.requests.load(Ordering::Relaxed)
@@ -77,10 +87,10 @@ impl FlowHttp {
 }
 
 pub(crate) async fn send(req: reqwest::RequestBuilder) -> Result<reqwest::Response> {
-    req.send().await.map_err(|e| {
-        // reqwest's error text includes the URL, which may carry an orderRef but never a secret.
-        Error::Network(e.without_url().to_string())
-    })
+    // The root cause ("connection closed before message completed"), never the URL.
+    req.send()
+        .await
+        .map_err(|e| Error::Network(crate::rest::token::describe(&e)))
 }
 
 /// The body of a successful answer; an error answer becomes the OAuth error it carries (or its

@@ -6,13 +6,13 @@
 
 mod authorize;
 mod complete;
-mod discovery;
-mod http;
+pub(crate) mod discovery;
+pub(crate) mod http;
 mod pkce;
 mod poll;
 mod request_object;
 mod sdo;
-mod token;
+pub(crate) mod token;
 
 use crate::flow::{FlowContext, FlowEvent, Method, SdoRef, Subject, CUSTOMER_ABORTED};
 use crate::identity::{BirthDate, NorwegianMobile, SignText, SwedishPersonnummer};
@@ -376,7 +376,7 @@ impl OidcClient {
         let meta = self.inner.issuer.metadata().await?;
         let subject = token::userinfo(
             &started.http,
-            &meta.userinfo_endpoint,
+            meta.userinfo_endpoint()?,
             &tokens.access_token,
             &claims,
             who.country(),
@@ -407,7 +407,7 @@ impl OidcClient {
             &tokens.id_token,
             &token::Expect {
                 client_id: auth.client_id,
-                nonce: &started.secrets.nonce,
+                nonce: Some(&started.secrets.nonce),
             },
         )
         .await?;
@@ -448,15 +448,20 @@ impl OidcClient {
         };
         tracing::info!(flow_id = %ctx.flow_id, bytes = sdo.bytes, sha256 = %sdo.sha256, "signature evidence stored");
         let meta = self.inner.issuer.metadata().await?;
-        let subject = match token::userinfo(
-            &started.http,
-            &meta.userinfo_endpoint,
-            &tokens.access_token,
-            &claims,
-            req.signer.country(),
-        )
-        .await
-        {
+        let userinfo = match meta.userinfo_endpoint() {
+            Ok(endpoint) => {
+                token::userinfo(
+                    &started.http,
+                    endpoint,
+                    &tokens.access_token,
+                    &claims,
+                    req.signer.country(),
+                )
+                .await
+            }
+            Err(e) => Err(e),
+        };
+        let subject = match userinfo {
             Ok(subject) => subject,
             // The customer has signed and the evidence is stored: a userinfo hiccup must not turn
             // that into a failure. The validated ID token names the same person.

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::ciba::{ClientAuthMethod, HintKind, SigningAlg};
 use crate::messages::Lang;
 
 /// One Signicat setup, as stored in `{config dir}/id-desk/profiles/{name}.toml`.
@@ -22,6 +23,8 @@ pub struct ProfileConfig {
     pub oidc: Option<OidcConfig>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sbid: Option<SbidConfig>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ciba: Option<CibaConfig>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub templates: Vec<TemplateConfig>,
 }
@@ -48,6 +51,40 @@ pub struct OidcConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sign_client_id: Option<String>,
     pub redirect_uri: String,
+}
+
+/// `[ciba]`: an OpenID Connect CIBA provider (poll mode). The client secret or private key is
+/// in the OS keyring (`ciba-client-secret` / `ciba-private-key`), never here.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CibaConfig {
+    pub issuer: String,
+    pub client_id: String,
+    #[serde(default)]
+    pub client_auth: ClientAuthMethod,
+    /// `private_key_jwt` only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_alg: Option<SigningAlg>,
+    /// `private_key_jwt` only: the `kid` the provider knows our public key by.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    /// Defaults to `openid profile`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acr_values: Option<String>,
+    /// Seconds the customer has to answer (1–3600); the provider's default when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested_expiry: Option<u32>,
+    /// What staff type: `text` (default), `nin_no` or `pnr_se` (checked like the other methods).
+    #[serde(default)]
+    pub login_hint_kind: HintKind,
+    /// Put in front of the typed value, e.g. `nin:`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login_hint_prefix: Option<String>,
+    /// `NO` or `SE`: the verified person's country when the provider does not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
 }
 
 /// `[sbid]`: Swedish BankID needs the customer-facing IP of this workstation or branch.

@@ -12,10 +12,11 @@ use std::net::IpAddr;
 
 use url::Url;
 
+use crate::ciba::{ClientAuthMethod, HintKind, SigningAlg};
 use crate::messages::Lang;
 use crate::Result;
 
-pub use config::{OidcConfig, ProfileConfig, RestConfig, SbidConfig, TemplateConfig};
+pub use config::{CibaConfig, OidcConfig, ProfileConfig, RestConfig, SbidConfig, TemplateConfig};
 pub use store::ProfileStore;
 pub use template::Template;
 
@@ -36,6 +37,7 @@ pub struct Profile {
     rest: Option<RestSettings>,
     oidc: Option<OidcSettings>,
     sbid: Option<SbidSettings>,
+    ciba: Option<CibaSettings>,
     templates: Vec<Template>,
 }
 
@@ -55,6 +57,22 @@ pub struct OidcSettings {
     pub client_id: String,
     pub sign_client_id: Option<String>,
     pub redirect_uri: Url,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CibaSettings {
+    /// Kept exactly as configured, like the OIDC issuer (compared with `iss`).
+    pub issuer: String,
+    pub client_id: String,
+    pub client_auth: ClientAuthMethod,
+    pub signing_alg: SigningAlg,
+    pub key_id: Option<String>,
+    pub scope: String,
+    pub acr_values: Option<String>,
+    pub requested_expiry: Option<u32>,
+    pub login_hint_kind: HintKind,
+    pub login_hint_prefix: String,
+    pub country: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -100,6 +118,7 @@ impl Profile {
             sbid: Some(SbidConfig {
                 end_user_ip: "127.0.0.1".to_string(),
             }),
+            ciba: None,
             templates: default_templates(),
         })
     }
@@ -126,6 +145,21 @@ impl Profile {
             }),
             sbid: self.sbid.as_ref().map(|s| SbidConfig {
                 end_user_ip: s.end_user_ip.to_string(),
+            }),
+            ciba: self.ciba.as_ref().map(|c| CibaConfig {
+                issuer: c.issuer.clone(),
+                client_id: c.client_id.clone(),
+                client_auth: c.client_auth,
+                signing_alg: (c.client_auth == ClientAuthMethod::PrivateKeyJwt)
+                    .then_some(c.signing_alg),
+                key_id: c.key_id.clone(),
+                scope: (c.scope != validate::DEFAULT_CIBA_SCOPE).then(|| c.scope.clone()),
+                acr_values: c.acr_values.clone(),
+                requested_expiry: c.requested_expiry,
+                login_hint_kind: c.login_hint_kind,
+                login_hint_prefix: (!c.login_hint_prefix.is_empty())
+                    .then(|| c.login_hint_prefix.clone()),
+                country: c.country.clone(),
             }),
             templates: self
                 .templates
@@ -158,6 +192,10 @@ impl Profile {
     /// `None` when the profile has no `[sbid]` section (Swedish BankID unavailable).
     pub fn sbid(&self) -> Option<&SbidSettings> {
         self.sbid.as_ref()
+    }
+    /// `None` when the profile has no `[ciba]` section (CIBA unavailable).
+    pub fn ciba(&self) -> Option<&CibaSettings> {
+        self.ciba.as_ref()
     }
     pub fn templates(&self) -> &[Template] {
         &self.templates
@@ -197,6 +235,7 @@ fn preset(name: &str, issuer: &str, allow_test_identities: bool) -> ProfileConfi
             ..OidcConfig::default()
         }),
         sbid: None,
+        ciba: None,
         templates: default_templates(),
     }
 }

@@ -344,3 +344,66 @@ mod store {
         assert!(e.to_string().contains("missing.toml"));
     }
 }
+
+const CIBA_EXAMPLE: &str = r#"
+name = "ciba-branch"
+[ciba]
+issuer = "https://op.example"
+client_id = "id-desk"
+client_auth = "private_key_jwt"
+signing_alg = "ES256"
+key_id = "desk-1"
+login_hint_kind = "nin_no"
+login_hint_prefix = "nin:"
+acr_values = "urn:grn:authn:no:bankid"
+requested_expiry = 180
+country = "no"
+"#;
+
+#[test]
+fn a_ciba_only_profile_validates_and_round_trips() {
+    let c: ProfileConfig = toml::from_str(CIBA_EXAMPLE).unwrap();
+    let p = Profile::validate(&c).unwrap();
+    assert!(p.rest().is_none() && p.oidc().is_none());
+    let ciba = p.ciba().unwrap();
+    assert_eq!(ciba.client_auth, ClientAuthMethod::PrivateKeyJwt);
+    assert_eq!(ciba.signing_alg, SigningAlg::ES256);
+    assert_eq!(ciba.scope, "openid profile");
+    assert_eq!(ciba.login_hint_kind, HintKind::NinNo);
+    assert_eq!(ciba.login_hint_prefix, "nin:");
+    assert_eq!(ciba.country.as_deref(), Some("NO"));
+    let again: ProfileConfig = toml::from_str(&toml::to_string(&p.to_config()).unwrap()).unwrap();
+    assert_eq!(Profile::validate(&again).unwrap(), p);
+}
+
+#[test]
+fn ciba_settings_are_checked_by_field() {
+    let base: ProfileConfig = toml::from_str(CIBA_EXAMPLE).unwrap();
+    let with = |f: &dyn Fn(&mut CibaConfig)| {
+        let mut c = base.clone();
+        f(c.ciba.as_mut().unwrap());
+        config_error(&c).0
+    };
+    assert_eq!(
+        with(&|c| c.issuer = "http://op.example".into()),
+        "ciba.issuer"
+    );
+    assert_eq!(with(&|c| c.client_id = " ".into()), "ciba.client_id");
+    assert_eq!(with(&|c| c.scope = Some("profile".into())), "ciba.scope");
+    assert_eq!(
+        with(&|c| c.requested_expiry = Some(0)),
+        "ciba.requested_expiry"
+    );
+    assert_eq!(with(&|c| c.country = Some("DK".into())), "ciba.country");
+    assert_eq!(
+        with(&|c| c.login_hint_prefix = Some("a b".into())),
+        "ciba.login_hint_prefix"
+    );
+    assert_eq!(
+        with(&|c| c.client_auth = ClientAuthMethod::ClientSecretBasic),
+        "ciba.signing_alg"
+    );
+    // A secret pasted into the section is refused like anywhere else in the file.
+    let pasted = CIBA_EXAMPLE.replace("[ciba]\n", "[ciba]\nclient_secret = \"s3cr3t\"\n");
+    assert!(toml::from_str::<ProfileConfig>(&pasted).is_err());
+}

@@ -5,21 +5,23 @@ use std::net::IpAddr;
 use url::{Host, Url};
 
 use super::{
-    OidcConfig, OidcSettings, Profile, ProfileConfig, RestConfig, RestSettings, SbidSettings,
-    Template, TRAINING,
+    CibaConfig, CibaSettings, OidcConfig, OidcSettings, Profile, ProfileConfig, RestConfig,
+    RestSettings, SbidSettings, Template, TRAINING,
 };
+use crate::ciba::ClientAuthMethod;
 use crate::{Error, Result};
 
 pub(super) fn profile(c: &ProfileConfig) -> Result<Profile> {
     name(&c.name)?;
-    if c.rest.is_none() && c.oidc.is_none() {
+    if c.rest.is_none() && c.oidc.is_none() && c.ciba.is_none() {
         return Err(Error::invalid_config(
             "rest",
-            "the profile needs a [rest] or an [oidc] section",
+            "the profile needs a [rest], an [oidc] or a [ciba] section",
         ));
     }
     let rest = c.rest.as_ref().map(rest).transpose()?;
     let oidc = c.oidc.as_ref().map(oidc).transpose()?;
+    let ciba = c.ciba.as_ref().map(ciba).transpose()?;
     let sbid = c
         .sbid
         .as_ref()
@@ -66,6 +68,7 @@ pub(super) fn profile(c: &ProfileConfig) -> Result<Profile> {
         rest,
         oidc,
         sbid,
+        ciba,
         templates,
     })
 }
@@ -129,6 +132,82 @@ fn oidc(c: &OidcConfig) -> Result<OidcSettings> {
         client_id: id("oidc.client_id", &c.client_id)?,
         sign_client_id,
         redirect_uri: url("oidc.redirect_uri", &c.redirect_uri)?,
+    })
+}
+
+pub(super) const DEFAULT_CIBA_SCOPE: &str = "openid profile";
+
+fn ciba(c: &CibaConfig) -> Result<CibaSettings> {
+    let issuer = c.issuer.trim();
+    url("ciba.issuer", issuer)?;
+    let scope = match c.scope.as_deref().map(str::trim) {
+        Some(s) if !s.is_empty() => s.to_string(),
+        _ => DEFAULT_CIBA_SCOPE.to_string(),
+    };
+    if !scope.split_whitespace().any(|s| s == "openid") {
+        return Err(Error::invalid_config(
+            "ciba.scope",
+            "must include openid (the desk needs an ID token)",
+        ));
+    }
+    if let Some(secs) = c.requested_expiry {
+        if !(1..=3600).contains(&secs) {
+            return Err(Error::invalid_config(
+                "ciba.requested_expiry",
+                "must be 1–3600 seconds",
+            ));
+        }
+    }
+    if c.client_auth != ClientAuthMethod::PrivateKeyJwt
+        && (c.signing_alg.is_some() || c.key_id.is_some())
+    {
+        return Err(Error::invalid_config(
+            "ciba.signing_alg",
+            "signing_alg and key_id are for client_auth = \"private_key_jwt\"",
+        ));
+    }
+    let prefix = c.login_hint_prefix.clone().unwrap_or_default();
+    if prefix.chars().count() > 32
+        || prefix
+            .chars()
+            .any(|ch| ch.is_control() || ch.is_whitespace())
+    {
+        return Err(Error::invalid_config(
+            "ciba.login_hint_prefix",
+            "must be at most 32 characters without spaces",
+        ));
+    }
+    let country = match c.country.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(cc) if cc.eq_ignore_ascii_case("NO") || cc.eq_ignore_ascii_case("SE") => {
+            Some(cc.to_ascii_uppercase())
+        }
+        Some(_) => {
+            return Err(Error::invalid_config("ciba.country", "must be NO or SE"));
+        }
+    };
+    Ok(CibaSettings {
+        issuer: issuer.to_string(),
+        client_id: id("ciba.client_id", &c.client_id)?,
+        client_auth: c.client_auth,
+        signing_alg: c.signing_alg.unwrap_or_default(),
+        key_id: c
+            .key_id
+            .as_deref()
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .map(str::to_string),
+        scope,
+        acr_values: c
+            .acr_values
+            .as_deref()
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .map(str::to_string),
+        requested_expiry: c.requested_expiry,
+        login_hint_kind: c.login_hint_kind,
+        login_hint_prefix: prefix,
+        country,
     })
 }
 
