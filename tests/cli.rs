@@ -433,12 +433,17 @@ fn profiles_list_and_check() {
         .iter()
         .map(|l| l["step"].as_str().unwrap())
         .collect();
-    assert_eq!(steps, ["rest_token", "oidc_discovery", "oidc_jwks"]);
+    assert_eq!(steps, ["rest_token", "oidc_discovery", "oidc_jwks", "ciba"]);
     assert!(check
         .lines
         .iter()
         .all(|l| l["type"] == "check" && l["ok"] == true));
     assert!(sim.requests("Token").unwrap() >= 1);
+    assert_eq!(
+        sim.requests("Backchannel").unwrap(),
+        0,
+        "test connection sent a CIBA request"
+    );
     assert_eq!(
         sim.requests("Create").unwrap(),
         0,
@@ -467,7 +472,7 @@ fn profiles_list_and_check() {
     )
     .unwrap();
     assert_eq!(named.code, Some(0), "{named:?}");
-    assert_eq!(named.lines.len(), 3);
+    assert_eq!(named.lines.len(), 4);
     let missing = run(
         &[
             "--profile",

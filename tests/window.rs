@@ -305,3 +305,58 @@ async fn a_secret_stored_in_settings_cannot_be_read_back_from_the_window() {
         .unwrap();
     desk.close().await;
 }
+
+#[tokio::test]
+#[ignore = "needs the built app, tauri-driver and a display: run `make e2e`"]
+async fn ciba_in_training_carries_the_agents_binding_message_to_the_customers_phone() {
+    let desk = Desk::open().await.unwrap();
+    desk.click("input[value='ciba']").await.unwrap();
+    let label = desk
+        .wait_text("label.field span", WAIT, |t| !t.is_empty())
+        .await
+        .unwrap();
+    assert!(
+        label.contains("fødselsnummer"),
+        "the hint is a number here: {label:?}"
+    );
+
+    // A mistyped number is refused in its field before anything is sent.
+    desk.fill("#auth-login_hint", "17029012345").await.unwrap();
+    desk.click("#identify-start").await.unwrap();
+    let error = desk
+        .wait_text("[data-error-for='login_hint']", WAIT, |t| !t.is_empty())
+        .await
+        .unwrap();
+    assert!(!error.is_empty());
+    let cards = desk
+        .js("return document.querySelectorAll('.flow-card').length")
+        .await
+        .unwrap();
+    assert_eq!(cards, json!(0), "no flow for a refused number");
+
+    desk.fill("#auth-login_hint", INTERACTIVE_NIN)
+        .await
+        .unwrap();
+    desk.fill("#auth-binding_message", "Blåbær på kø 7")
+        .await
+        .unwrap();
+    desk.click("#identify-start").await.unwrap();
+    let words = desk
+        .wait_text(".flow-card .binding-text", WAIT, |t| !t.trim().is_empty())
+        .await
+        .unwrap();
+    assert_eq!(words.trim(), "Blåbær på kø 7");
+
+    // The customer's phone offers the agent's words among others; the customer picks them.
+    let pick = ".phone-session .sim-pick[data-text=\"Blåbær på kø 7\"]";
+    desk.wait_for_css(pick, WAIT).await.unwrap();
+    desk.screenshot("identify-ciba").await.unwrap();
+    desk.click(pick).await.unwrap();
+    wait_state(&desk, "succeeded").await;
+    let masked = desk
+        .wait_text(".flow-card .result dl", WAIT, |t| t.contains("*****"))
+        .await
+        .unwrap();
+    assert!(!masked.contains(INTERACTIVE_NIN), "{masked:?}");
+    desk.close().await;
+}

@@ -90,6 +90,8 @@ export function mountForm({ kind, form, methodsBox, fieldsBox, errorBox, getText
     ev.preventDefault();
     errorBox.hidden = true;
     form.querySelectorAll('[data-error-for]').forEach((n) => { n.hidden = true; });
+    // A field corrected right before another was typed in (one shared debounce) must not stay red.
+    form.querySelectorAll('[aria-invalid]').forEach((n) => n.removeAttribute('aria-invalid'));
     const raw = rawInput();
     const errors = await call('validate_input', { input: raw });
     if (errors.length) {

@@ -5,7 +5,10 @@
 
 use std::time::Duration;
 
-use id_desk_core::profile::{OidcConfig, Profile, ProfileConfig, RestConfig, SbidConfig, TRAINING};
+use id_desk_core::ciba::HintKind;
+use id_desk_core::profile::{
+    CibaConfig, OidcConfig, Profile, ProfileConfig, RestConfig, SbidConfig, TRAINING,
+};
 use id_desk_core::secrets::{SecretName, Secrets};
 use id_desk_core::{Error, Result};
 use id_desk_simulator::{Simulator, SimulatorConfig};
@@ -86,8 +89,15 @@ fn adopt_keyring_secrets(profile: &str, config: &mut SimulatorConfig) -> Result<
             SecretName::RestClientSecret => &mut config.rest_client.client_secret,
             SecretName::OidcClientSecret => &mut config.oidc_client.client_secret,
             SecretName::SignClientSecret => &mut config.sign_client.client_secret,
-            // The simulator speaks no CIBA.
-            SecretName::CibaClientSecret | SecretName::CibaPrivateKey => continue,
+            // The simulator's CIBA client is its authentication client (settled just before).
+            SecretName::CibaClientSecret => {
+                let same = id_desk_core::secrets::SecretString::new(
+                    config.oidc_client.client_secret.clone(),
+                );
+                keyring.set(profile, name, &same)?;
+                continue;
+            }
+            SecretName::CibaPrivateKey => continue,
         };
         match keyring.get(profile, name) {
             Ok(stored) => *slot = stored.expose().to_string(),
@@ -125,7 +135,12 @@ fn profile_toml(name: &str, sim: &Simulator) -> Result<String> {
         sbid: Some(SbidConfig {
             end_user_ip: "127.0.0.1".to_string(),
         }),
-        ciba: None,
+        ciba: Some(CibaConfig {
+            issuer: sim.issuer(),
+            client_id: cfg.oidc_client.client_id.clone(),
+            login_hint_kind: HintKind::NinNo,
+            ..CibaConfig::default()
+        }),
         ..ProfileConfig::default()
     };
     Profile::validate(&config)?;

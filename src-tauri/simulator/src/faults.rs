@@ -34,6 +34,8 @@ pub enum Endpoint {
     Complete,
     /// OIDC `token`.
     OidcToken,
+    /// OIDC CIBA `backchannel`.
+    Backchannel,
     /// OIDC `userinfo`.
     Userinfo,
     /// OIDC `signature` (SDO).

@@ -80,6 +80,9 @@ pub struct OrderSpec {
     pub lifetime: Duration,
     /// Consent Signature: the text the customer signs.
     pub sign_text: Option<String>,
+    /// CIBA: the binding message the client sent (Safe Conversation words are generated when
+    /// `None`).
+    pub binding_message: Option<String>,
 }
 
 /// The order's state, family-neutral.
@@ -339,10 +342,13 @@ impl Phone {
         let id = uuid::Uuid::new_v4().to_string();
         let mut rng = rand::thread_rng();
         let (binding_message, binding_choices) = if spec.method == Method::NbidSafeConversation {
-            let picks: Vec<String> = WORD_PAIRS
+            let mut picks: Vec<String> = WORD_PAIRS
                 .choose_multiple(&mut rng, 3)
                 .map(|s| (*s).to_owned())
                 .collect();
+            if let (Some(given), Some(first)) = (&spec.binding_message, picks.first_mut()) {
+                first.clone_from(given);
+            }
             let right = picks.first().cloned();
             let mut choices = picks;
             choices.shuffle(&mut rng);
@@ -542,6 +548,7 @@ mod tests {
                 identity,
                 lifetime,
                 sign_text: None,
+                binding_message: None,
             })
             .unwrap()
             .id

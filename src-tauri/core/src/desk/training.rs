@@ -56,6 +56,10 @@ pub fn describe(sim: &Simulator) -> Result<Training> {
                 SecretName::SignClientSecret,
                 SecretString::new(cfg.sign_client.client_secret.clone()),
             ),
+            (
+                SecretName::CibaClientSecret,
+                SecretString::new(cfg.oidc_client.client_secret.clone()),
+            ),
         ],
     })
 }

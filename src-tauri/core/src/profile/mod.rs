@@ -118,7 +118,14 @@ impl Profile {
             sbid: Some(SbidConfig {
                 end_user_ip: "127.0.0.1".to_string(),
             }),
-            ciba: None,
+            // The simulator's CIBA speaks to its authentication client; Norwegian personas.
+            ciba: Some(CibaConfig {
+                issuer: issuer.to_string(),
+                client_id: ids.oidc_client_id.clone(),
+                login_hint_kind: HintKind::NinNo,
+                country: Some("NO".to_string()),
+                ..CibaConfig::default()
+            }),
             templates: default_templates(),
         })
     }

@@ -86,6 +86,7 @@ async fn authorize(
             .session_lifetime_override
             .unwrap_or(config.oidc_order_lifetime),
         sign_text: request.sign_text.clone(),
+        binding_message: None,
     };
     let Some(order) = state.phone().create(spec) else {
         return OidcError::invalid_request("login_hint does not name a person BankID knows")

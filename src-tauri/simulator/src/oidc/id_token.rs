@@ -72,7 +72,10 @@ pub(crate) fn mint(
     claims.insert("iat".into(), Value::from(iat));
     claims.insert("auth_time".into(), Value::from(iat));
     claims.insert("exp".into(), Value::from(exp));
-    claims.insert("nonce".into(), Value::from(nonce));
+    // CIBA sends no nonce: the token then carries none.
+    if !nonce.is_empty() {
+        claims.insert("nonce".into(), Value::from(nonce));
+    }
     claims.insert("acr".into(), Value::from(input.acr));
     let which = match spoil {
         IdTokenSpoil::UnknownKid => SigKey::Rogue,

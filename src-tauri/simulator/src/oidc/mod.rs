@@ -17,6 +17,7 @@
 //!   published, so even after a refetch verification must fail.
 
 mod authorize;
+mod ciba;
 mod complete;
 mod discovery;
 mod error;
@@ -118,6 +119,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/authorize/resume/{order}", get(complete::resume))
         .route("/authorize/callback/{order}", get(complete::callback))
         .route("/token", axum::routing::post(token::token))
+        .route("/backchannel", axum::routing::post(ciba::backchannel))
         .route("/userinfo", get(resources::userinfo))
         .route("/signature", get(resources::signature))
         .with_state(state)

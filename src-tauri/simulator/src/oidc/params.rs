@@ -129,6 +129,11 @@ impl RawParams {
         Ok(raw)
     }
 
+    /// Every `login_hint` value, in order.
+    pub(crate) fn login_hints(&self) -> &[String] {
+        &self.login_hint
+    }
+
     pub(crate) fn has(&self, name: &str) -> bool {
         self.single.iter().any(|(k, _)| k == name)
             || (name == "login_hint" && !self.login_hint.is_empty())

@@ -19,6 +19,8 @@ pub(crate) struct Inner {
     pub(crate) txns: HashMap<String, Txn>,
     pub(crate) codes: HashMap<String, CodeGrant>,
     pub(crate) tokens: HashMap<String, AccessGrant>,
+    /// CIBA requests by `auth_req_id`.
+    pub(crate) ciba: HashMap<String, super::ciba::CibaRequest>,
     /// The rotation key is published (and signs) from the first `IdTokenRotatedKey` fault on.
     pub(crate) rotated: bool,
 }

@@ -59,11 +59,17 @@ fn exchange(
             "client_secret in the body is not accepted; authenticate with HTTP Basic",
         ));
     }
-    if raw.get("grant_type")? != Some("authorization_code") {
-        return Err(OidcError::bad_request(
-            "unsupported_grant_type",
-            "grant_type must be authorization_code",
-        ));
+    match raw.get("grant_type")? {
+        Some("authorization_code") => {}
+        Some(super::ciba::GRANT_TYPE) => {
+            return super::ciba::grant(state, keys, &client_id, &raw, spoil_of(fault))
+        }
+        _ => {
+            return Err(OidcError::bad_request(
+                "unsupported_grant_type",
+                "grant_type must be authorization_code or urn:openid:params:grant-type:ciba",
+            ))
+        }
     }
     let code = required(&raw, "code")?;
     let redirect_uri = required(&raw, "redirect_uri")?;
@@ -91,16 +97,7 @@ fn exchange(
             "PKCE verification failed: code_verifier does not match code_challenge (S256)",
         ));
     }
-    let spoil = match fault {
-        Some(FaultKind::IdTokenBadSignature) => IdTokenSpoil::BadSignature,
-        Some(FaultKind::IdTokenWrongAudience) => IdTokenSpoil::WrongAudience,
-        Some(FaultKind::IdTokenWrongNonce) => IdTokenSpoil::WrongNonce,
-        Some(FaultKind::IdTokenExpired) => IdTokenSpoil::Expired,
-        Some(FaultKind::IdTokenWrongIssuer) => IdTokenSpoil::WrongIssuer,
-        Some(FaultKind::IdTokenUnknownKid) => IdTokenSpoil::UnknownKid,
-        Some(FaultKind::IdTokenRotatedKey) => IdTokenSpoil::RotatedKey,
-        _ => IdTokenSpoil::None,
-    };
+    let spoil = spoil_of(fault);
     if spoil == IdTokenSpoil::RotatedKey {
         store.rotated = true;
     }
@@ -149,8 +146,22 @@ fn exchange(
         .into_response())
 }
 
+/// How a fault spoils the next ID token.
+fn spoil_of(fault: Option<&FaultKind>) -> IdTokenSpoil {
+    match fault {
+        Some(FaultKind::IdTokenBadSignature) => IdTokenSpoil::BadSignature,
+        Some(FaultKind::IdTokenWrongAudience) => IdTokenSpoil::WrongAudience,
+        Some(FaultKind::IdTokenWrongNonce) => IdTokenSpoil::WrongNonce,
+        Some(FaultKind::IdTokenExpired) => IdTokenSpoil::Expired,
+        Some(FaultKind::IdTokenWrongIssuer) => IdTokenSpoil::WrongIssuer,
+        Some(FaultKind::IdTokenUnknownKid) => IdTokenSpoil::UnknownKid,
+        Some(FaultKind::IdTokenRotatedKey) => IdTokenSpoil::RotatedKey,
+        _ => IdTokenSpoil::None,
+    }
+}
+
 /// HTTP Basic only; either OIDC client.
-fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<String, OidcError> {
+pub(crate) fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<String, OidcError> {
     let (id, secret) = basic_credentials(headers).ok_or_else(|| {
         OidcError::new(
             StatusCode::UNAUTHORIZED,

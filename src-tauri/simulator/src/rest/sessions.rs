@@ -117,6 +117,7 @@ pub(crate) async fn create(
         identity: request.identity.clone(),
         lifetime,
         sign_text: None,
+        binding_message: None,
     }) else {
         return Problem::invalid_params(vec![InvalidParam::new(
             "prefilledInput",

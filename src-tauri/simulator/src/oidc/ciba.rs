@@ -1,0 +1,280 @@
+//! OpenID Connect CIBA, poll mode, for Training and tests: `POST {issuer}/backchannel` and the
+//! CIBA grant at `{issuer}/token`. The acceptance tests of the desk's CIBA client run against
+//! node `oidc-provider`; this is the same protocol on the simulator's personas, so staff can
+//! practise it.
+//!
+//! * The authentication client (HTTP Basic) may use CIBA.
+//! * `login_hint` is a Norwegian fødselsnummer (the Safe Conversation personas: the customer's
+//!   BankID shows the client's binding message among other word pairs) or a Swedish personnummer
+//!   (the Swedish personas), optionally after `nin:`. Anyone else is `unknown_user_id`.
+//! * The answer advertises `interval: 2` (the desk's own REST cadence).
+//! * Outcomes: pending → `authorization_pending`; the customer's cancel (and staff's) →
+//!   `access_denied`; expiry → `expired_token`; a BankID failure → `transaction_failed` with
+//!   BankID's text.
+
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+use super::error::OidcError;
+use super::http::form_pairs;
+use super::id_token::{self, IdTokenInput, IdTokenSpoil};
+use super::keys::OidcKeys;
+use super::params::RawParams;
+use super::store::{random_token, AccessGrant};
+use crate::faults::{Endpoint, Intercept};
+use crate::phone::{Family, Identity, Method as PhoneMethod, OrderSpec, OrderStatus};
+use crate::server::ConnHandle;
+use crate::state::AppState;
+
+pub(crate) const GRANT_TYPE: &str = "urn:openid:params:grant-type:ciba";
+const INTERVAL_SECS: u64 = 2;
+const MAX_BINDING_CHARS: usize = 20;
+const ACR: &str = "urn:signicat:oidc:method:ciba:loa:high";
+
+/// A backchannel authentication request and its phone order.
+pub(crate) struct CibaRequest {
+    pub(crate) order_id: String,
+    pub(crate) client_id: String,
+    pub(crate) scope: String,
+    pub(crate) expires: Instant,
+}
+
+pub(crate) async fn backchannel(
+    State(state): State<AppState>,
+    conn: ConnHandle,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Intercept::Respond(r) = state.begin(&conn, Endpoint::Backchannel, None).await {
+        return r;
+    }
+    match start(&state, &headers, &body) {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::info!(error = %e.error, "ciba request refused");
+            e.into_response()
+        }
+    }
+}
+
+fn start(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Response, OidcError> {
+    let client_id = super::token::authenticate(state, headers)?;
+    let raw = RawParams::from_pairs(form_pairs(body));
+    let scope = raw.get("scope")?.unwrap_or_default().to_owned();
+    if !scope.split_whitespace().any(|s| s == "openid") {
+        return Err(OidcError::bad_request(
+            "invalid_scope",
+            "scope must include openid",
+        ));
+    }
+    if raw.has("login_hint_token") || raw.has("id_token_hint") {
+        return Err(OidcError::invalid_request(
+            "this simulator identifies customers by login_hint only",
+        ));
+    }
+    // CIBA's login_hint is one value (the legacy authorize repeats it).
+    let hint = match raw.login_hints() {
+        [one] if !one.is_empty() => one.as_str(),
+        [] => {
+            return Err(OidcError::invalid_request(
+                "missing required parameter login_hint",
+            ))
+        }
+        _ => return Err(OidcError::invalid_request("login_hint must be given once")),
+    };
+    let (method, identity) = person_of(hint)?;
+    let binding_message = match raw.get("binding_message")? {
+        None => None,
+        Some(m) if valid_binding_message(m) => Some(m.to_owned()),
+        Some(_) => {
+            return Err(OidcError::bad_request(
+                "invalid_binding_message",
+                "binding_message must be 1-20 letters, digits, spaces or . , - ! ? # + / _",
+            ))
+        }
+    };
+    let config = state.config();
+    let lifetime = match raw.get("requested_expiry")? {
+        None => config.oidc_order_lifetime,
+        Some(v) => match v.parse::<u64>() {
+            Ok(secs @ 1..=600) => Duration::from_secs(secs),
+            _ => {
+                return Err(OidcError::invalid_request(
+                    "requested_expiry must be 1-600 seconds",
+                ))
+            }
+        },
+    };
+    let lifetime = config.session_lifetime_override.unwrap_or(lifetime);
+    let order = state
+        .phone()
+        .create(OrderSpec {
+            family: Family::Oidc,
+            method,
+            identity,
+            lifetime,
+            sign_text: None,
+            binding_message,
+        })
+        .ok_or_else(|| OidcError::bad_request("unknown_user_id", "no such customer"))?;
+    tracing::info!(order = %order.id, customer = %order.identity.masked(), "ciba order created");
+    let auth_req_id = random_token();
+    state.oidc().store.lock().ciba.insert(
+        auth_req_id.clone(),
+        CibaRequest {
+            order_id: order.id,
+            client_id,
+            scope,
+            expires: Instant::now() + lifetime,
+        },
+    );
+    Ok(Json(json!({
+        "auth_req_id": auth_req_id,
+        "expires_in": lifetime.as_secs(),
+        "interval": INTERVAL_SECS,
+    }))
+    .into_response())
+}
+
+/// The persona or interactive customer a hint names.
+fn person_of(hint: &str) -> Result<(PhoneMethod, Identity), OidcError> {
+    let number = hint.strip_prefix("nin:").unwrap_or(hint);
+    if crate::identity::norwegian_birth_date(number).is_some() {
+        return Ok((
+            PhoneMethod::NbidSafeConversation,
+            Identity::NorwegianNin(number.to_owned()),
+        ));
+    }
+    if number.len() == 12 && crate::identity::swedish_birth_date(number).is_some() {
+        return Ok((
+            PhoneMethod::SbidAppLaunch,
+            Identity::SwedishNin(Some(number.to_owned())),
+        ));
+    }
+    Err(OidcError::bad_request(
+        "unknown_user_id",
+        "login_hint must be a fødselsnummer or a 12-digit personnummer",
+    ))
+}
+
+fn valid_binding_message(m: &str) -> bool {
+    let n = m.chars().count();
+    (1..=MAX_BINDING_CHARS).contains(&n)
+        && m.chars()
+            .all(|c| c.is_alphanumeric() || c == ' ' || ".,-!?#+/_".contains(c))
+}
+
+/// The CIBA grant at the token endpoint (the client is already authenticated).
+pub(crate) fn grant(
+    state: &AppState,
+    keys: &OidcKeys,
+    client_id: &str,
+    raw: &RawParams,
+    spoil: IdTokenSpoil,
+) -> Result<Response, OidcError> {
+    let id = raw
+        .get("auth_req_id")?
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| OidcError::invalid_request("missing required parameter auth_req_id"))?;
+    let oidc = state.oidc();
+    let mut store = oidc.store.lock();
+    let request = store
+        .ciba
+        .get(id)
+        .ok_or_else(|| OidcError::bad_request("invalid_grant", "unknown auth_req_id"))?;
+    if request.client_id != client_id {
+        return Err(OidcError::bad_request(
+            "invalid_grant",
+            "auth_req_id was issued to another client",
+        ));
+    }
+    let order_id = request.order_id.clone();
+    let scope = request.scope.clone();
+    let past_expiry = request.expires <= Instant::now();
+    let status = state.phone().get(&order_id).map(|o| (o.status, o.person));
+    let (status, person) = match status {
+        Some(s) => s,
+        None => {
+            return Err(OidcError::bad_request(
+                "expired_token",
+                "the request expired",
+            ))
+        }
+    };
+    let refuse = |error: &str, description: &str| Err(OidcError::bad_request(error, description));
+    match status {
+        OrderStatus::Success => {}
+        OrderStatus::Created | OrderStatus::WaitingForUser if past_expiry => {
+            return refuse("expired_token", "the request expired")
+        }
+        OrderStatus::Created | OrderStatus::WaitingForUser => {
+            return refuse("authorization_pending", "the customer has not answered yet")
+        }
+        OrderStatus::Aborted | OrderStatus::Cancelled => {
+            store.ciba.remove(id);
+            return refuse("access_denied", "the customer declined");
+        }
+        OrderStatus::Expired => {
+            store.ciba.remove(id);
+            return refuse("expired_token", "the request expired");
+        }
+        OrderStatus::Failed(code) => {
+            store.ciba.remove(id);
+            return refuse("transaction_failed", code.title());
+        }
+    }
+    // Single use, like an authorization code.
+    store.ciba.remove(id);
+    let identity = super::complete::identity_claims(&person);
+    let issuer = state.issuer();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let id_token = id_token::mint(
+        keys,
+        &IdTokenInput {
+            issuer: &issuer,
+            client_id,
+            nonce: "",
+            acr: ACR,
+            now,
+            lifetime_secs: secs(oidc.settings.id_token_ttl),
+            identity: &identity,
+            rotated: store.rotated,
+        },
+        spoil,
+    )
+    .map_err(|e| OidcError::server_error(&e.to_string()))?;
+    let access_token = random_token();
+    let ttl = oidc.settings.access_token_ttl;
+    store.tokens.insert(
+        access_token.clone(),
+        AccessGrant {
+            order_id,
+            identity,
+            expires: Instant::now() + ttl,
+            sdo: None,
+        },
+    );
+    drop(store);
+    Ok((
+        StatusCode::OK,
+        [(header::CACHE_CONTROL, "no-store")],
+        Json(json!({
+            "access_token": access_token,
+            "token_type": "Bearer",
+            "expires_in": secs(ttl),
+            "id_token": id_token,
+            "scope": scope,
+        })),
+    )
+        .into_response())
+}
+
+fn secs(d: Duration) -> i64 {
+    i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
+}
