@@ -80,6 +80,30 @@ e2e: deps-test
 test: deps-test lint unit e2e
 	@echo "make test: all tiers passed"
 
+# Installable packages (issue 16): the release app and CLI, bundled by Tauri's bundler
+# (`cargo tauri`, installed into TOOLS_DIR on first use: about 13 minutes once). The .deb carries
+# id-desk-cli too; its path is given at build time so tauri.conf.json names no machine path.
+# AppImage needs linuxdeploy, which Tauri's bundler downloads from outside the package registries:
+# `make package BUNDLES=deb,appimage` on a machine with internet access.
+BUNDLES ?= deb
+BUNDLE_DIR := $(CARGO_TARGET_DIR)/release/bundle
+.PHONY: package package-test package-deps
+package-deps: deps
+	@command -v cargo-tauri >/dev/null || cargo install tauri-cli --version "^2" --locked --root $(TOOLS_DIR) --quiet
+
+package: package-deps
+	cargo build --release -p id-desk-cli
+	rm -rf $(BUNDLE_DIR)/deb $(BUNDLE_DIR)/appimage
+	cd src-tauri && cargo tauri build --ci --bundles $(BUNDLES) \
+	  --config '{"bundle":{"linux":{"deb":{"files":{"/usr/bin/id-desk-cli":"$(CARGO_TARGET_DIR)/release/id-desk-cli"}}}}}'
+	@ls -l $(BUNDLE_DIR)/*/* | grep -E '\.(deb|AppImage)$$'
+
+# Installs the .deb for real (dpkg -i), starts it under Xvfb to `window ready`, purges it.
+package-test: package
+	@$(call apt_install,xvfb xauth)
+	EXPECT_VERSION=$$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1) \
+	  tests/package/install-test "$$(ls $(BUNDLE_DIR)/deb/*.deb | head -n 1)"
+
 # Benchmarks of issue 9 (several minutes: a release build, then 2 × BENCH_SECONDS (60) of load
 # and the start-up runs). Prints one Markdown table, also written to $(BENCH_DIR)/bench.md.
 # A smoke run: `make bench BENCH_SECONDS=10`.

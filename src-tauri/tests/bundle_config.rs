@@ -1,0 +1,78 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! The bundle configuration `make package` builds from (issue 16), checked on every `make test`
+//! without building a package: tauri-build already refuses a malformed file at compile time; this
+//! holds what a malformed-but-valid file could still get wrong.
+
+use serde_json::Value;
+use std::path::Path;
+
+fn config() -> Value {
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tauri.conf.json"))
+            .unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+#[test]
+fn the_package_is_named_versioned_and_described() {
+    let c = config();
+    assert_eq!(c["productName"], "ID Desk");
+    // The binary staff (and the desktop entry) start: /usr/bin/id-desk, not "/usr/bin/ID Desk".
+    assert_eq!(c["mainBinaryName"], "id-desk");
+    assert_eq!(
+        c["version"],
+        env!("CARGO_PKG_VERSION"),
+        "one version for the app and its package"
+    );
+    let b = &c["bundle"];
+    assert_eq!(b["active"], true);
+    // Every format the platform can make: .deb/.rpm/AppImage on Linux, .msi/NSIS on Windows,
+    // .app/.dmg on macOS.
+    assert_eq!(b["targets"], "all");
+    for key in [
+        "publisher",
+        "category",
+        "shortDescription",
+        "longDescription",
+    ] {
+        assert!(
+            b[key].as_str().is_some_and(|s| !s.is_empty()),
+            "bundle.{key}"
+        );
+    }
+    let langs = b["windows"]["wix"]["language"].as_array().unwrap();
+    for lang in ["en-US", "nb-NO", "sv-SE"] {
+        assert!(
+            langs.iter().any(|l| l == lang),
+            "the installer speaks {lang}"
+        );
+    }
+}
+
+#[test]
+fn every_icon_exists_and_pngs_have_alpha() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let icons = config()["bundle"]["icon"].as_array().unwrap().clone();
+    assert!(icons.len() >= 5);
+    for icon in icons {
+        let path = dir.join(icon.as_str().unwrap());
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        if path.extension().is_some_and(|e| e == "png") {
+            // PNG IHDR: colour type at byte 25; 6 = RGBA (Tauri refuses other PNG icons).
+            assert_eq!(&bytes[1..4], b"PNG", "{}", path.display());
+            assert_eq!(bytes[25], 6, "{} is not RGBA", path.display());
+        }
+    }
+}
+
+#[test]
+fn the_file_names_no_path_of_a_build_machine() {
+    // The CLI's path inside the .deb is given at build time (`make package`), so the committed
+    // configuration holds no absolute or home path that would only exist on one machine.
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tauri.conf.json"))
+            .unwrap();
+    for bad in ["\"/root", "\"/home", "\"/tmp", ".cache/"] {
+        assert!(!text.contains(bad), "tauri.conf.json mentions {bad}");
+    }
+}
