@@ -81,11 +81,13 @@ async fn serve(args: &SimulatorArgs) -> Result<()> {
 /// missing ones. A keyring that cannot be reached is an error: the flows could not read them.
 fn adopt_keyring_secrets(profile: &str, config: &mut SimulatorConfig) -> Result<()> {
     let keyring = Secrets::new();
-    for name in SecretName::ALL {
+    for name in SecretName::SIGNICAT {
         let slot = match name {
             SecretName::RestClientSecret => &mut config.rest_client.client_secret,
             SecretName::OidcClientSecret => &mut config.oidc_client.client_secret,
             SecretName::SignClientSecret => &mut config.sign_client.client_secret,
+            // Not a Signicat secret: the simulator has no archive.
+            SecretName::ArchivePassword => continue,
         };
         match keyring.get(profile, name) {
             Ok(stored) => *slot = stored.expose().to_string(),

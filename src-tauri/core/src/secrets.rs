@@ -54,10 +54,20 @@ pub enum SecretName {
     OidcClientSecret,
     /// The legacy OIDC Consent Signature client.
     SignClientSecret,
+    /// The password of the central archive's database user (`[archive]`).
+    ArchivePassword,
 }
 
 impl SecretName {
-    pub const ALL: [SecretName; 3] = [
+    pub const ALL: [SecretName; 4] = [
+        SecretName::RestClientSecret,
+        SecretName::OidcClientSecret,
+        SecretName::SignClientSecret,
+        SecretName::ArchivePassword,
+    ];
+
+    /// The client secrets Signicat (or the simulator) knows about.
+    pub const SIGNICAT: [SecretName; 3] = [
         SecretName::RestClientSecret,
         SecretName::OidcClientSecret,
         SecretName::SignClientSecret,
@@ -68,6 +78,7 @@ impl SecretName {
             SecretName::RestClientSecret => "rest-client-secret",
             SecretName::OidcClientSecret => "oidc-client-secret",
             SecretName::SignClientSecret => "sign-client-secret",
+            SecretName::ArchivePassword => "archive-password",
         }
     }
 }
@@ -87,7 +98,7 @@ impl FromStr for SecretName {
             .ok_or_else(|| {
                 Error::invalid_input(
                     "name",
-                    "must be rest-client-secret, oidc-client-secret or sign-client-secret",
+                    "must be rest-client-secret, oidc-client-secret, sign-client-secret or archive-password",
                 )
             })
     }

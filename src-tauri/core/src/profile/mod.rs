@@ -3,6 +3,7 @@
 //! ids present, IP parses), with errors naming the field (`rest.base_url`). Secrets are never part
 //! of a profile: they live in the OS keyring under the profile's name (`secrets`).
 
+mod archive;
 mod config;
 mod store;
 mod template;
@@ -15,6 +16,7 @@ use url::Url;
 use crate::messages::Lang;
 use crate::Result;
 
+pub use archive::{ArchiveConfig, ArchiveSettings, ArchiveTls};
 pub use config::{OidcConfig, ProfileConfig, RestConfig, SbidConfig, TemplateConfig};
 pub use store::ProfileStore;
 pub use template::Template;
@@ -37,6 +39,7 @@ pub struct Profile {
     oidc: Option<OidcSettings>,
     sbid: Option<SbidSettings>,
     templates: Vec<Template>,
+    archive: Option<ArchiveSettings>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -101,6 +104,7 @@ impl Profile {
                 end_user_ip: "127.0.0.1".to_string(),
             }),
             templates: default_templates(),
+            archive: None,
         })
     }
 
@@ -135,6 +139,7 @@ impl Profile {
                     text: t.text.clone(),
                 })
                 .collect(),
+            archive: self.archive.as_ref().map(ArchiveSettings::to_config),
         }
     }
 
@@ -158,6 +163,10 @@ impl Profile {
     /// `None` when the profile has no `[sbid]` section (Swedish BankID unavailable).
     pub fn sbid(&self) -> Option<&SbidSettings> {
         self.sbid.as_ref()
+    }
+    /// `None` when the profile has no `[archive]` section (transactions stay in the local vault).
+    pub fn archive(&self) -> Option<&ArchiveSettings> {
+        self.archive.as_ref()
     }
     pub fn templates(&self) -> &[Template] {
         &self.templates
@@ -198,6 +207,7 @@ fn preset(name: &str, issuer: &str, allow_test_identities: bool) -> ProfileConfi
         }),
         sbid: None,
         templates: default_templates(),
+        archive: None,
     }
 }
 
