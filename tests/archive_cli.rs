@@ -18,7 +18,11 @@ const SE_APPROVES: &str = "198304062717";
 fn archive_profile(sim: &Sim, pg: &PgCluster, dir: &Path) -> PathBuf {
     let file = dir.join("with-archive.toml");
     let base = std::fs::read_to_string(&sim.profile_file).unwrap();
-    std::fs::write(&file, format!("{base}\n[archive]\nurl = \"{}\"\n", pg.url())).unwrap();
+    std::fs::write(
+        &file,
+        format!("{base}\n[archive]\nurl = \"{}\"\n", pg.url()),
+    )
+    .unwrap();
     file
 }
 
@@ -105,13 +109,20 @@ fn a_desk_killed_between_the_archive_commit_and_its_own_mark_delivers_again_harm
     }
     flush.signal("KILL").unwrap();
     let status = flush.wait(RUN_LIMIT).unwrap();
-    assert_eq!(status.code(), None, "killed by the signal, not exited: {status:?}");
+    assert_eq!(
+        status.code(),
+        None,
+        "killed by the signal, not exited: {status:?}"
+    );
     vault.execute_batch("ROLLBACK").unwrap();
     drop(vault);
 
     // The archive has both, the desk's marks never happened.
     let before = desk.status();
-    assert_eq!((before["waiting"].as_u64(), before["archived"].as_u64()), (Some(2), Some(0)));
+    assert_eq!(
+        (before["waiting"].as_u64(), before["archived"].as_u64()),
+        (Some(2), Some(0))
+    );
 
     // Delivering again is harmless: nothing inserted, nothing duplicated, both marked sent.
     let again = desk.run(&["archive", "flush"], None);
@@ -119,13 +130,23 @@ fn a_desk_killed_between_the_archive_commit_and_its_own_mark_delivers_again_harm
     let report = again.last();
     assert_eq!(report["type"], "archive_flushed");
     assert_eq!(
-        (report["inserted"].as_u64(), report["already_archived"].as_u64(), report["waiting"].as_u64()),
+        (
+            report["inserted"].as_u64(),
+            report["already_archived"].as_u64(),
+            report["waiting"].as_u64()
+        ),
         (Some(0), Some(2), Some(0)),
         "{report}"
     );
-    assert_eq!(count(&pg, "SELECT count(*) FROM id_desk_transactions"), Some(2));
     assert_eq!(
-        count(&pg, "SELECT count(DISTINCT (desk_id, tx_id)) FROM id_desk_transactions"),
+        count(&pg, "SELECT count(*) FROM id_desk_transactions"),
+        Some(2)
+    );
+    assert_eq!(
+        count(
+            &pg,
+            "SELECT count(DISTINCT (desk_id, tx_id)) FROM id_desk_transactions"
+        ),
         Some(2)
     );
     // The archived SDO's hash is the one the desk reported when it signed.
@@ -168,8 +189,20 @@ fn a_wrong_archive_password_is_a_typed_error_and_flows_still_run() {
     assert!(!flush.stdout.contains(&wrong) && !flush.stderr.contains(&wrong));
     let status = desk.status();
     assert_eq!(status["waiting"], 1);
-    assert!(status["last_error"].as_str().unwrap().contains("credentials"), "{status}");
-    assert_eq!(count(&pg, "SELECT count(*) FROM pg_tables WHERE tablename = 'id_desk_transactions'"), Some(0));
+    assert!(
+        status["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("credentials"),
+        "{status}"
+    );
+    assert_eq!(
+        count(
+            &pg,
+            "SELECT count(*) FROM pg_tables WHERE tablename = 'id_desk_transactions'"
+        ),
+        Some(0)
+    );
 
     let check = desk.run(&["profiles", "check"], None);
     let step = check.lines.iter().find(|l| l["step"] == "archive").unwrap();
@@ -180,7 +213,10 @@ fn a_wrong_archive_password_is_a_typed_error_and_flows_still_run() {
     let flush = desk.run(&["archive", "flush"], None);
     assert_eq!(flush.code, Some(0), "{flush:?}");
     assert_eq!(flush.last()["inserted"], 1);
-    assert_eq!(count(&pg, "SELECT count(*) FROM id_desk_transactions"), Some(1));
+    assert_eq!(
+        count(&pg, "SELECT count(*) FROM id_desk_transactions"),
+        Some(1)
+    );
     let check = desk.run(&["profiles", "check"], None);
     let step = check.lines.iter().find(|l| l["step"] == "archive").unwrap();
     assert_eq!(step["ok"], true, "{check:?}");

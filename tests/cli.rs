@@ -357,7 +357,7 @@ fn secrets_are_set_from_stdin_listed_and_deleted() {
             .unwrap();
         assert_eq!(rest["type"], "secret");
         assert_eq!(rest["stored"], want, "{r:?}");
-        assert_eq!(r.lines.len(), 3);
+        assert_eq!(r.lines.len(), 4);
     };
     status(false);
     let set = run(

@@ -95,7 +95,16 @@ impl PgCluster {
     /// Runs `sql` with `psql` as the superuser over TCP; the result rows, unaligned, `|`-separated.
     pub fn sql(&self, sql: &str) -> Result<String, BoxError> {
         let out = Command::new(self.bin.join("psql"))
-            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", USER, "-d", DATABASE])
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                USER,
+                "-d",
+                DATABASE,
+            ])
             .args(["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql])
             .env("PGPASSWORD", &self.password)
             .env("PGCONNECT_TIMEOUT", "10")
@@ -193,9 +202,12 @@ fn server_bin_dir() -> Result<PathBuf, BoxError> {
     }
     let root = Path::new("/usr/lib/postgresql");
     let mut best: Option<(u32, PathBuf)> = None;
-    for entry in std::fs::read_dir(root)
-        .map_err(|e| format!("{}: {e} (install Debian's postgresql package)", root.display()))?
-    {
+    for entry in std::fs::read_dir(root).map_err(|e| {
+        format!(
+            "{}: {e} (install Debian's postgresql package)",
+            root.display()
+        )
+    })? {
         let entry = entry?;
         let version = entry.file_name().to_string_lossy().parse::<u32>().ok();
         let bin = entry.path().join("bin");

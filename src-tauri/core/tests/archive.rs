@@ -328,7 +328,10 @@ async fn a_wrong_password_is_a_typed_error_and_the_desk_keeps_working() {
     none.source = SecretSource::memory([]);
     f.archiver.set_target(Some(none));
     let err = f.archiver.flush().await.unwrap_err();
-    assert!(matches!(&err, Error::SecretMissing(n) if n == "archive-password"), "{err:?}");
+    assert!(
+        matches!(&err, Error::SecretMissing(n) if n == "archive-password"),
+        "{err:?}"
+    );
 
     // The right password: everything waiting goes.
     f.archiver.set_target(Some(target(&f.pg, f.pg.password())));
@@ -336,7 +339,9 @@ async fn a_wrong_password_is_a_typed_error_and_the_desk_keeps_working() {
     let want: HashSet<String> = [first.to_string(), second.to_string()].into();
     assert_eq!(f.archived_ids().await, want);
     assert_eq!(
-        Archiver::check(&target(&f.pg, f.pg.password())).await.unwrap(),
+        Archiver::check(&target(&f.pg, f.pg.password()))
+            .await
+            .unwrap(),
         id_desk_core::archive::SCHEMA_VERSION
     );
     f.archiver.stop();

@@ -47,7 +47,8 @@ pub(crate) async fn connect(settings: &ArchiveSettings, password: &SecretString)
             Ok(client)
         }
         ArchiveTls::Required { ca_file } => {
-            let tls = tokio_postgres_rustls::MakeRustlsConnect::new(tls_config(ca_file.as_deref())?);
+            let tls =
+                tokio_postgres_rustls::MakeRustlsConnect::new(tls_config(ca_file.as_deref())?);
             let (client, conn) = cfg.connect(tls).await.map_err(pg_error)?;
             tokio::spawn(drive(conn));
             Ok(client)
@@ -132,7 +133,10 @@ mod tests {
     #[test]
     fn a_remote_archive_is_reached_only_over_tls() {
         let pw = SecretString::new("pw");
-        let cfg = config(&settings("postgresql://desk@archive.bank.example/evidence"), &pw);
+        let cfg = config(
+            &settings("postgresql://desk@archive.bank.example/evidence"),
+            &pw,
+        );
         assert_eq!(cfg.get_ssl_mode(), SslMode::Require);
         let cfg = config(&settings("postgresql://desk@10.0.0.9:6432/evidence"), &pw);
         assert_eq!(cfg.get_ssl_mode(), SslMode::Require);

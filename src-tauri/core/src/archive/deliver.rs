@@ -85,8 +85,22 @@ pub(crate) async fn send(client: &mut Client, desk_id: &str, rows: &[Row]) -> Re
         .execute(
             INSERT,
             &[
-                &desk_id, &ids, &kinds, &methods, &statuses, &masked, &names, &codes, &messages,
-                &references, &profiles, &texts, &created, &updated, &sdos, &hashes,
+                &desk_id,
+                &ids,
+                &kinds,
+                &methods,
+                &statuses,
+                &masked,
+                &names,
+                &codes,
+                &messages,
+                &references,
+                &profiles,
+                &texts,
+                &created,
+                &updated,
+                &sdos,
+                &hashes,
             ],
         )
         .await

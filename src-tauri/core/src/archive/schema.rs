@@ -50,7 +50,10 @@ pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
 /// The archive's schema version (0: no ID Desk table yet).
 pub async fn version(client: &Client) -> Result<i64> {
     match client
-        .query_one("SELECT COALESCE(MAX(version), 0)::bigint FROM id_desk_schema", &[])
+        .query_one(
+            "SELECT COALESCE(MAX(version), 0)::bigint FROM id_desk_schema",
+            &[],
+        )
         .await
     {
         Ok(row) => row.try_get(0).map_err(pg_error),
@@ -78,7 +81,10 @@ pub async fn ensure(client: &mut Client) -> Result<()> {
     .await
     .map_err(pg_error)?;
     let current: i64 = tx
-        .query_one("SELECT COALESCE(MAX(version), 0)::bigint FROM id_desk_schema", &[])
+        .query_one(
+            "SELECT COALESCE(MAX(version), 0)::bigint FROM id_desk_schema",
+            &[],
+        )
         .await
         .and_then(|r| r.try_get(0))
         .map_err(pg_error)?;

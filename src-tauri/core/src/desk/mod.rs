@@ -509,8 +509,7 @@ impl Desk {
             .write()
             .map_err(|_| Error::Vault("desk state poisoned".into()))?;
         self.retire_engine(&mut cur);
-        self.archiver
-            .set_target(archive_target(&profile, &source));
+        self.archiver.set_target(archive_target(&profile, &source));
         *cur = Current {
             profile,
             source,

@@ -55,9 +55,8 @@ impl ArchiveSettings {
         if raw.is_empty() {
             return Err(bad("is empty"));
         }
-        let u = Url::parse(raw).map_err(|e| {
-            Error::invalid_config(field, format!("is not a valid URL ({e})"))
-        })?;
+        let u = Url::parse(raw)
+            .map_err(|e| Error::invalid_config(field, format!("is not a valid URL ({e})")))?;
         if !matches!(u.scheme(), "postgresql" | "postgres") {
             return Err(bad("must be a postgresql://USER@HOST[:PORT]/DATABASE URL"));
         }
@@ -304,7 +303,10 @@ mod tests {
     #[test]
     fn the_display_url_has_the_default_port() {
         let s = check("postgres://desk@archive.bank.example/evidence").unwrap();
-        assert_eq!(s.url(), "postgresql://desk@archive.bank.example:5432/evidence");
+        assert_eq!(
+            s.url(),
+            "postgresql://desk@archive.bank.example:5432/evidence"
+        );
         assert_eq!(s.port(), DEFAULT_PORT);
         assert_eq!(s.user(), "desk");
         assert_eq!(s.database(), "evidence");

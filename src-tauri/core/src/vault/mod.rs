@@ -381,25 +381,26 @@ impl Vault {
         let subject_masked = subject.and_then(|s| s.nin_masked.as_deref());
         // A final status and its archive outbox row commit in one SQLite transaction.
         let tx = conn.unchecked_transaction().map_err(db_err)?;
-        let changed = tx.execute(
-            "UPDATE transactions SET status = ?2,
+        let changed = tx
+            .execute(
+                "UPDATE transactions SET status = ?2,
                 error_code = COALESCE(?3, error_code),
                 message = COALESCE(?4, message),
                 subject_name = COALESCE(?5, subject_name),
                 identity_masked = COALESCE(?6, identity_masked),
                 updated_at = ?7
              WHERE id = ?1 AND status = 'running'",
-            params![
-                id.as_str(),
-                new_status.as_str(),
-                code,
-                message,
-                subject_name,
-                subject_masked.filter(|m| !looks_unmasked(m)),
-                at
-            ],
-        )
-        .map_err(db_err)?;
+                params![
+                    id.as_str(),
+                    new_status.as_str(),
+                    code,
+                    message,
+                    subject_name,
+                    subject_masked.filter(|m| !looks_unmasked(m)),
+                    at
+                ],
+            )
+            .map_err(db_err)?;
         let queued = changed > 0 && new_status.is_final();
         if queued {
             outbox::enqueue(&tx, id.as_str(), &at)?;

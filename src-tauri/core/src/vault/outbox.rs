@@ -95,9 +95,7 @@ impl Vault {
             limit.min(i64::MAX as usize)
         );
         let mut st = conn.prepare(&sql).map_err(db_err)?;
-        let rows = st
-            .query_map([], |r| self.row_to_tx(r))
-            .map_err(db_err)?;
+        let rows = st.query_map([], |r| self.row_to_tx(r)).map_err(db_err)?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_err)
     }
 
