@@ -414,3 +414,40 @@ fn flows_left_running_by_a_crash_are_queued_when_marked_interrupted() {
         Some(ArchiveMark::Waiting { .. })
     ));
 }
+
+#[test]
+fn a_vault_from_before_the_archive_queues_its_whole_history() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        // Schema 1 as ID Desk wrote it before issue 17: one finished row, one left running.
+        let db = rusqlite::Connection::open(dir.path().join("vault.sqlite3")).unwrap();
+        db.execute_batch(
+            "CREATE TABLE transactions (
+                id TEXT PRIMARY KEY NOT NULL, kind TEXT NOT NULL CHECK (kind IN ('auth', 'sign')),
+                method TEXT NOT NULL, identity_masked TEXT, subject_name TEXT, status TEXT NOT NULL,
+                error_code TEXT, message TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+                reference TEXT, profile TEXT, sign_text TEXT, sdo_path TEXT, sdo_sha256 TEXT,
+                sdo_bytes INTEGER, instance TEXT);
+            CREATE TABLE transaction_events (
+                tx_id TEXT NOT NULL REFERENCES transactions(id), seq INTEGER NOT NULL,
+                at TEXT NOT NULL, event_type TEXT NOT NULL, status TEXT, message TEXT,
+                PRIMARY KEY (tx_id, seq));
+            INSERT INTO transactions (id, kind, method, status, created_at, updated_at)
+                VALUES ('old-done', 'auth', 'nbid_safe_conversation', 'succeeded',
+                        '2026-01-02T10:00:00Z', '2026-01-02T10:00:05Z'),
+                       ('old-running', 'auth', 'sbid_qr', 'running',
+                        '2026-01-02T11:00:00Z', '2026-01-02T11:00:00Z');
+            PRAGMA user_version = 1;",
+        )
+        .unwrap();
+    }
+    let vault = Vault::open(dir.path()).unwrap();
+    let waiting: Vec<String> = vault
+        .outbox_waiting(10)
+        .unwrap()
+        .into_iter()
+        .map(|t| t.id.to_string())
+        .collect();
+    // The finished one from the migration, the running one once marked interrupted.
+    assert_eq!(waiting, ["old-done", "old-running"]);
+}
