@@ -230,7 +230,7 @@ impl Archiver {
                     // The server has committed: only now are the rows marked sent.
                     self.blocking(move |v| v.outbox_mark_sent(&ids)).await?;
                     report.inserted += inserted;
-                    report.already_archived += rows.len() as u64 - inserted;
+                    report.already_archived += (rows.len() as u64).saturating_sub(inserted);
                 }
                 Err(e) => {
                     *session = None;
