@@ -23,6 +23,8 @@ impl AppState {
             (None, None)
         };
         let desk = Arc::new(Desk::open(paths, choice, training)?);
+        // Runs on Tauri's runtime for the app's life; never in a flow's way.
+        desk.start_archive_delivery();
         Ok(AppState { desk, simulator })
     }
 

@@ -8,6 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub mod cli;
+pub mod pg;
 pub mod webdriver;
 
 use webdriver::WebDriver;

@@ -1,5 +1,6 @@
 //! The ID Desk flow engine. Knows nothing of Tauri: the app, the CLI and the tests drive it the same way.
 
+pub mod archive;
 pub mod ciba;
 pub mod desk;
 pub mod error;
