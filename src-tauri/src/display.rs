@@ -14,8 +14,8 @@ use id_desk_core::display::{Frame, MonitorArea, Placement};
 use id_desk_core::flow::{FlowId, FlowUpdate};
 use id_desk_core::{Error, Result};
 use tauri::{
-    AppHandle, Emitter, Manager, PhysicalPosition, PhysicalSize, Runtime, WebviewUrl,
-    WebviewWindow, WebviewWindowBuilder, WindowEvent,
+    AppHandle, Emitter, Manager, Monitor, Runtime, WebviewUrl, WebviewWindow, WebviewWindowBuilder,
+    WindowEvent,
 };
 
 use crate::state::AppState;
@@ -25,7 +25,8 @@ pub const LABEL: &str = "customer-display";
 /// another flow.
 pub const STATUS_EVENT: &str = "display://status";
 const PAGE: &str = "display.html";
-const TITLE: &str = "ID Desk — customer display";
+// ASCII: ImageMagick's `import -window NAME` (the e2e screenshots) matches the X11 WM_NAME.
+const TITLE: &str = "ID Desk - customer display";
 
 pub use id_desk_core::display::DisplayStatus;
 
@@ -49,18 +50,21 @@ pub fn open<R: Runtime>(app: &AppHandle<R>) -> Result<DisplayStatus> {
         let _ = window.set_focus();
         return Ok(status(app));
     }
-    let window = WebviewWindowBuilder::new(app, LABEL, WebviewUrl::App(PAGE.into()))
+    let mut builder = WebviewWindowBuilder::new(app, LABEL, WebviewUrl::App(PAGE.into()))
         .title(TITLE)
         .inner_size(960.0, 640.0)
         .min_inner_size(320.0, 240.0)
         // Our own page only: a link or a script can never take this window elsewhere.
-        .on_navigation(|url| is_own_page(url.scheme(), url.host_str(), url.path()))
+        .on_navigation(|url| is_own_page(url.scheme(), url.host_str(), url.path()));
+    // Placed by the builder, before the window exists: moving or resizing a just-created webview
+    // made WebKit's automation drop the WebDriver session ("page crash or hang") under Xvfb.
+    if let Some((x, y, width, height)) = restored_place(app) {
+        builder = builder.position(x, y).inner_size(width, height);
+    }
+    let window = builder
         .build()
         .map_err(|e| Error::Io(format!("the customer display could not open: {e}")))?;
-    // Built visible: a webview created hidden and then tuned hung the WebDriver session under
-    // Xvfb (WebKitWebDriver: "page crash or hang"). Placing it right after costs a frame.
     crate::webview::tune(&window);
-    place(app, &window);
     track_placement(app, &window);
     announce(app);
     Ok(status(app))
@@ -154,29 +158,42 @@ fn monitors<R: Runtime>(window: &WebviewWindow<R>) -> Vec<MonitorArea> {
     window
         .available_monitors()
         .unwrap_or_default()
-        .into_iter()
-        .map(|m| MonitorArea {
-            name: m.name().cloned(),
-            x: m.position().x,
-            y: m.position().y,
-            width: m.size().width,
-            height: m.size().height,
-        })
+        .iter()
+        .map(area)
         .collect()
 }
 
-fn place<R: Runtime>(app: &AppHandle<R>, window: &WebviewWindow<R>) {
-    let state = app.state::<AppState>();
-    let Some(saved) = state.display.placement() else {
-        return;
-    };
-    match saved.restore(&monitors(window)) {
-        Some(p) => {
-            let _ = window.set_size(PhysicalSize::new(p.width, p.height));
-            let _ = window.set_position(PhysicalPosition::new(p.x, p.y));
-        }
-        None => tracing::info!("the customer display's monitor is gone; opening it anew"),
+fn area(m: &Monitor) -> MonitorArea {
+    MonitorArea {
+        name: m.name().cloned(),
+        x: m.position().x,
+        y: m.position().y,
+        width: m.size().width,
+        height: m.size().height,
     }
+}
+
+/// The saved place in logical units for the window builder, when its monitor is still there.
+/// Monitors are listed through the staff window (the display does not exist yet).
+fn restored_place<R: Runtime>(app: &AppHandle<R>) -> Option<(f64, f64, f64, f64)> {
+    let saved = app.state::<AppState>().display.placement()?;
+    let main = app.get_webview_window("main")?;
+    let list = main.available_monitors().unwrap_or_default();
+    let areas = list.iter().map(area).collect::<Vec<_>>();
+    let Some(p) = saved.restore(&areas) else {
+        tracing::info!("the customer display's monitor is gone; opening it anew");
+        return None;
+    };
+    let scale = list
+        .iter()
+        .find(|m| m.name() == p.monitor.as_ref())
+        .map_or(1.0, |m| m.scale_factor());
+    Some((
+        f64::from(p.x) / scale,
+        f64::from(p.y) / scale,
+        f64::from(p.width) / scale,
+        f64::from(p.height) / scale,
+    ))
 }
 
 /// Follows moves and resizes in memory and saves the last place when the window goes.

@@ -204,11 +204,15 @@ impl Desk {
     pub async fn screenshot_of(&self, title: &str, name: &str) -> Result<PathBuf, BoxError> {
         tokio::time::sleep(Duration::from_millis(400)).await;
         let path = artifacts_dir().join(format!("{name}.png"));
-        let out = tokio::process::Command::new("import")
+        // `import` waits for a mouse click when no window has that name: bounded.
+        let run = tokio::process::Command::new("import")
             .args(["-window", title])
             .arg(&path)
-            .output()
+            .kill_on_drop(true)
+            .output();
+        let out = tokio::time::timeout(Duration::from_secs(20), run)
             .await
+            .map_err(|_| format!("import -window {title:?}: no such window"))?
             .map_err(|e| format!("import (ImageMagick): {e}"))?;
         if !out.status.success() {
             return Err(format!(

@@ -212,12 +212,6 @@ impl WebDriver {
             .await
     }
 
-    /// Closes the current window as its own close button would (W3C `DELETE /window`).
-    pub async fn close_window(&self) -> Result<(), BoxError> {
-        self.cmd(reqwest::Method::DELETE, "/window", None).await?;
-        Ok(())
-    }
-
     pub async fn close(&self) {
         let _ = self.http.delete(&self.session).send().await;
     }
