@@ -139,7 +139,11 @@ fn push<R: Runtime>(app: &AppHandle<R>, frame: &Frame) {
 }
 
 fn announce<R: Runtime>(app: &AppHandle<R>) {
-    if let Err(e) = app.emit_to("main", STATUS_EVENT, status(app)) {
+    announce_status(app, status(app));
+}
+
+fn announce_status<R: Runtime>(app: &AppHandle<R>, status: DisplayStatus) {
+    if let Err(e) = app.emit_to("main", STATUS_EVENT, status) {
         tracing::debug!(error = %e, "display status not delivered");
     }
 }
@@ -221,7 +225,14 @@ fn track_placement<R: Runtime>(app: &AppHandle<R>, window: &WebviewWindow<R>) {
                         tracing::warn!(error = %e, "customer display position not saved");
                     }
                 }
-                announce(&app);
+                // The window may still be listed while its handlers run: it is closed, say so.
+                announce_status(
+                    &app,
+                    DisplayStatus {
+                        open: false,
+                        ..status(&app)
+                    },
+                );
             }
             _ => {}
         }
