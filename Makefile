@@ -138,7 +138,8 @@ icons:
 	  && png2icns icon.icns /tmp/iddesk-icon512.png 32x32.png 128x128.png >/dev/null
 
 # Refreshes the screenshots the README shows from the last e2e run (scaled to 75%).
-README_SHOTS := identify-binding identify-qr identify-result sign-result history settings identify-invalid identify-ciba
+README_SHOTS := identify-binding identify-qr identify-result sign-result history settings identify-invalid \
+  identify-ciba display-qr display-thank-you
 screenshots:
 	mkdir -p tests/screenshots
 	for f in $(README_SHOTS); do convert tests/artifacts/$$f.png -resize 75% -strip tests/screenshots/$$f.png; done

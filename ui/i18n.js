@@ -47,6 +47,10 @@ const STRINGS = {
     'secret.rest-client-secret': 'REST API client secret', 'secret.oidc-client-secret': 'OIDC client secret', 'secret.sign-client-secret': 'Sign client secret', 'secret.ciba-client-secret': 'CIBA client secret', 'secret.ciba-private-key': 'CIBA private key (PEM)',
     'secret.archive-password': 'Archive database password',
     'phone.title': "Customer's phone (training)", 'phone.hint': "Acts as the customer's BankID app in Training mode.",
+    'display.title': 'Customer display', 'display.hint': 'A second window for a screen facing the customer: the binding words or the QR code, your name, and "Thank you" at the end. Never the identity number.',
+    'display.merchant': 'Name shown to customers', 'display.open': 'Open customer display', 'display.close': 'Close customer display',
+    'display.is_open': 'Open: it shows the flow marked "On customer display".', 'display.is_closed': 'Closed.',
+    'flow.show_on_display': 'Show on customer display', 'flow.on_display': 'On customer display',
     'phone.approve': 'Approve', 'phone.reject': 'Reject', 'phone.scan': 'Scan QR', 'phone.pick': 'Pick the words:', 'phone.none': 'No requests on the phone.',
   },
   nb: {
@@ -94,6 +98,10 @@ const STRINGS = {
     'secret.rest-client-secret': 'Klienthemmelighet REST API', 'secret.oidc-client-secret': 'Klienthemmelighet OIDC', 'secret.sign-client-secret': 'Klienthemmelighet signering', 'secret.ciba-client-secret': 'Klienthemmelighet CIBA', 'secret.ciba-private-key': 'Privat nøkkel CIBA (PEM)',
     'secret.archive-password': 'Passord til arkivdatabasen',
     'phone.title': 'Kundens telefon (øving)', 'phone.hint': 'Spiller kundens BankID-app i øvingsmodus.',
+    'display.title': 'Kundeskjerm', 'display.hint': 'Et eget vindu for en skjerm som vender mot kunden: kontrollordene eller QR-koden, navnet deres og «Takk» til slutt. Aldri fødselsnummeret.',
+    'display.merchant': 'Navn kunden ser', 'display.open': 'Åpne kundeskjerm', 'display.close': 'Lukk kundeskjerm',
+    'display.is_open': 'Åpen: viser kunden merket «På kundeskjermen».', 'display.is_closed': 'Lukket.',
+    'flow.show_on_display': 'Vis på kundeskjermen', 'flow.on_display': 'På kundeskjermen',
     'phone.approve': 'Godkjenn', 'phone.reject': 'Avvis', 'phone.scan': 'Skann QR', 'phone.pick': 'Velg ordene:', 'phone.none': 'Ingen forespørsler på telefonen.',
   },
   sv: {
@@ -141,6 +149,10 @@ const STRINGS = {
     'secret.rest-client-secret': 'Klienthemlighet REST API', 'secret.oidc-client-secret': 'Klienthemlighet OIDC', 'secret.sign-client-secret': 'Klienthemlighet underskrift', 'secret.ciba-client-secret': 'Klienthemlighet CIBA', 'secret.ciba-private-key': 'Privat nyckel CIBA (PEM)',
     'secret.archive-password': 'Lösenord till arkivdatabasen',
     'phone.title': 'Kundens telefon (övning)', 'phone.hint': 'Spelar kundens BankID-app i övningsläget.',
+    'display.title': 'Kundskärm', 'display.hint': 'Ett eget fönster för en skärm som vänds mot kunden: kontrollorden eller QR-koden, ert namn och ”Tack” till sist. Aldrig personnumret.',
+    'display.merchant': 'Namn som kunden ser', 'display.open': 'Öppna kundskärm', 'display.close': 'Stäng kundskärm',
+    'display.is_open': 'Öppen: visar kunden märkt ”På kundskärmen”.', 'display.is_closed': 'Stängd.',
+    'flow.show_on_display': 'Visa på kundskärmen', 'flow.on_display': 'På kundskärmen',
     'phone.approve': 'Godkänn', 'phone.reject': 'Avvisa', 'phone.scan': 'Skanna QR', 'phone.pick': 'Välj orden:', 'phone.none': 'Inga förfrågningar på telefonen.',
   },
 };

@@ -3,6 +3,7 @@
 pub mod archive;
 pub mod ciba;
 pub mod desk;
+pub mod display;
 pub mod error;
 pub mod flow;
 pub mod identity;
