@@ -13,7 +13,8 @@ export CARGO_TERM_COLOR ?= never
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BUILD_PKGS := libwebkit2gtk-4.1-dev build-essential curl wget file libssl-dev libxdo-dev \
   libayatana-appindicator3-dev librsvg2-dev pkg-config libdbus-1-dev
-TEST_PKGS  := xvfb xauth dbus-x11 webkit2gtk-driver gnome-keyring keyutils imagemagick
+# postgresql: the archive tests start a throw-away cluster (initdb in a temp dir, 127.0.0.1 only).
+TEST_PKGS  := xvfb xauth dbus-x11 webkit2gtk-driver gnome-keyring keyutils imagemagick postgresql
 APP := $(CARGO_TARGET_DIR)/debug/id-desk
 CLI := $(CARGO_TARGET_DIR)/debug/id-desk-cli
 # Runs a command inside a fresh kernel session keyring and a private D-Bus session with an unlocked
@@ -104,7 +105,7 @@ package-test: package
 	EXPECT_VERSION=$$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1) \
 	  tests/package/install-test "$$(ls $(BUNDLE_DIR)/deb/*.deb | head -n 1)"
 
-# Benchmarks of issue 9 (several minutes: a release build, then 2 × BENCH_SECONDS (60) of load
+# Benchmarks of issues 9 and 17 (several minutes: a release build, then 2 × BENCH_SECONDS (60) of load
 # and the start-up runs). Prints one Markdown table, also written to $(BENCH_DIR)/bench.md.
 # A smoke run: `make bench BENCH_SECONDS=10`.
 BENCH_DIR  := $(CARGO_TARGET_DIR)/bench
@@ -115,6 +116,7 @@ bench: deps-test bench-deps
 	BENCH_OUT=$(BENCH_DIR) BENCH_PYTHON=$(BENCH_VENV)/bin/python \
 	  BENCH_BASELINE=src-tauri/bench/baseline/safe_conversation.py \
 	  $(if $(BENCH_SECONDS),BENCH_SECONDS=$(BENCH_SECONDS)) \
+	  $(if $(BENCH_ARCHIVE_ROWS),BENCH_ARCHIVE_ROWS=$(BENCH_ARCHIVE_ROWS)) \
 	  $(WITH_KEYRING) xvfb-run -a -s "-screen 0 1280x800x24" $(CARGO_TARGET_DIR)/release/id-desk-bench
 
 # The baseline's Python with `requests` in its own venv; `time` and `xwininfo` for measuring.
@@ -136,7 +138,8 @@ icons:
 	  && png2icns icon.icns /tmp/iddesk-icon512.png 32x32.png 128x128.png >/dev/null
 
 # Refreshes the screenshots the README shows from the last e2e run (scaled to 75%).
-README_SHOTS := identify-binding identify-qr identify-result sign-result history settings identify-invalid identify-ciba
+README_SHOTS := identify-binding identify-qr identify-result sign-result history settings identify-invalid \
+  identify-ciba display-qr display-thank-you
 screenshots:
 	mkdir -p tests/screenshots
 	for f in $(README_SHOTS); do convert tests/artifacts/$$f.png -resize 75% -strip tests/screenshots/$$f.png; done

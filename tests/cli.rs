@@ -357,8 +357,9 @@ fn secrets_are_set_from_stdin_listed_and_deleted() {
             .unwrap();
         assert_eq!(rest["type"], "secret");
         assert_eq!(rest["stored"], want, "{r:?}");
-        // One line per secret name the desk knows (REST, OIDC, sign, CIBA secret, CIBA key).
-        assert_eq!(r.lines.len(), 5);
+        // One line per secret name the desk knows (REST, OIDC, sign, CIBA secret, CIBA key,
+        // archive password).
+        assert_eq!(r.lines.len(), 6);
     };
     status(false);
     let set = run(

@@ -1,4 +1,5 @@
-// History: transactions from the evidence vault, interrupted ones highlighted, SDO verify/export.
+// History: transactions from the evidence vault, interrupted ones highlighted, SDO verify/export,
+// and each row's copy in the central archive ("Archived ✓ / waiting (n)") when there is one.
 import { call } from './ipc.js';
 import { $, el, formatTime } from './dom.js';
 import { t } from './i18n.js';
@@ -20,10 +21,11 @@ export async function refresh() {
       kind: $('#history-kind').value || null, status: $('#history-status').value || null, limit: 200,
     });
   } catch (e) {
-    body.replaceChildren(el('tr', {}, el('td', { colspan: 6, class: 'form-error', text: e.message })));
+    body.replaceChildren(el('tr', {}, el('td', { colspan: 7, class: 'form-error', text: e.message })));
     return;
   }
   $('#history-empty').hidden = rows.length > 0;
+  $('#history-table').classList.toggle('no-archive', !rows.some((r) => r.archive));
   body.replaceChildren(...rows.map(row));
 }
 
@@ -41,7 +43,20 @@ function row(r) {
     el('td', { text: [r.subject_name, r.identity_masked].filter(Boolean).join(' · ') }),
     el('td', {}, el('span', { class: `badge ${OUTCOME_CLASS[r.status] ?? ''}`, text: t(`status.${r.status}`) }),
       r.message ? el('div', { class: 'hint', text: r.message }) : ''),
-    el('td', {}, evidence));
+    el('td', {}, evidence),
+    el('td', { class: 'archive-col' }, archiveMark(r.archive)));
+}
+
+// `{state: 'archived', at}` or `{state: 'waiting', attempts, last_error?}` from the vault's outbox.
+function archiveMark(mark) {
+  if (!mark) return '';
+  if (mark.state === 'archived') {
+    return el('span', { class: 'badge ok archive', title: formatTime(mark.at), text: t('history.archived') });
+  }
+  return el('span', {
+    class: `badge ${mark.last_error ? 'warn' : ''} archive`, title: mark.last_error ?? '',
+    text: `${t('history.waiting')} (${mark.attempts})`,
+  });
 }
 
 async function verify(id, button) {

@@ -7,6 +7,7 @@ import { mountFlows, track } from './flows.js';
 import { mountHistory } from './history.js';
 import { mountSettings } from './settings.js';
 import { mountPhone } from './phone.js';
+import { mountCustomerDisplay, refreshCustomerDisplay } from './customer-display.js';
 
 let app = await call('app_info');
 let forms = [];
@@ -17,6 +18,7 @@ function applyPreferences({ lang, theme }) {
   setLang(lang);
   $('#training-banner').textContent = t('training.banner');
   forms.forEach((f) => f.refresh());
+  refreshCustomerDisplay();
 }
 
 function showScreen(name) {
@@ -82,6 +84,7 @@ settings.refresh().catch(() => {});
 showProfile();
 applyPreferences({ lang: app.lang, theme: app.theme });
 if (app.training) mountPhone();
+await mountCustomerDisplay();
 showScreen('identify');
 document.body.dataset.ready = 'true';
 call('window_ready').catch(() => {});

@@ -3,7 +3,7 @@ import { call } from './ipc.js';
 import { $, el } from './dom.js';
 import { t } from './i18n.js';
 
-const SECRET_NAMES = ['rest-client-secret', 'oidc-client-secret', 'sign-client-secret'];
+const SECRET_NAMES = ['rest-client-secret', 'oidc-client-secret', 'sign-client-secret', 'archive-password'];
 
 export function mountSettings(app, { onPreferences, onProfileChanged }) {
   const langSel = $('#settings-lang');

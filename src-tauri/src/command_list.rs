@@ -20,4 +20,9 @@ pub const COMMANDS: &[&str] = &[
     "sim_sessions",
     "sim_act",
     "window_ready",
+    "customer_display_status",
+    "open_customer_display",
+    "close_customer_display",
+    "show_on_customer_display",
+    "set_display_merchant",
 ];

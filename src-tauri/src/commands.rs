@@ -9,6 +9,7 @@ use id_desk_core::vault::Transaction;
 use id_desk_core::Error;
 use tauri::{AppHandle, Runtime, State};
 
+use crate::display::{self, DisplayStatus};
 use crate::events;
 use crate::state::AppState;
 
@@ -117,8 +118,15 @@ pub fn delete_secret(
 }
 
 #[tauri::command]
-pub fn set_preferences(state: State<'_, AppState>, prefs: Preferences) -> Result<()> {
-    state.desk.set_preferences(prefs)
+pub fn set_preferences<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    prefs: Preferences,
+) -> Result<()> {
+    state.desk.set_preferences(prefs)?;
+    // The customer display speaks the desk's language.
+    display::refresh(&app);
+    Ok(())
 }
 
 /// Training mode's customer phone: requests waiting on it.
@@ -150,4 +158,40 @@ fn training_sim<'a>(state: &'a State<'_, AppState>) -> Result<&'a id_desk_simula
 #[tauri::command]
 pub fn window_ready(state: State<'_, AppState>) {
     state.window_ready();
+}
+
+#[tauri::command]
+pub fn customer_display_status<R: Runtime>(app: AppHandle<R>) -> DisplayStatus {
+    display::status(&app)
+}
+
+/// Async: a window is created, which must not block the main thread's event loop.
+#[tauri::command]
+pub async fn open_customer_display<R: Runtime>(app: AppHandle<R>) -> Result<DisplayStatus> {
+    display::open(&app)
+}
+
+#[tauri::command]
+pub fn close_customer_display<R: Runtime>(app: AppHandle<R>) -> DisplayStatus {
+    display::close(&app)
+}
+
+/// The agent picked a flow in the running-flows list.
+#[tauri::command]
+pub fn show_on_customer_display<R: Runtime>(
+    app: AppHandle<R>,
+    flow_id: String,
+) -> Result<DisplayStatus> {
+    display::show(&app, &FlowId::from(flow_id))
+}
+
+#[tauri::command]
+pub fn set_display_merchant<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    merchant: String,
+) -> Result<()> {
+    state.display.set_merchant(&merchant)?;
+    display::refresh(&app);
+    Ok(())
 }

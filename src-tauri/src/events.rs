@@ -45,6 +45,8 @@ impl From<FlowUpdate> for WindowFlowEvent {
 pub fn sink<R: Runtime>(app: AppHandle<R>, lang: Lang) -> EventSink {
     Arc::new(move |update: FlowUpdate| {
         let notice = finished_notice(&update.event, lang);
+        // The customer display first: it only ever gets the customer's view of the update.
+        crate::display::follow(&app, &update);
         if let Err(e) = app.emit(FLOW_EVENT, WindowFlowEvent::from(update)) {
             tracing::warn!(error = %e, "could not send a flow event to the window");
         }

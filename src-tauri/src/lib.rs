@@ -5,6 +5,7 @@
 #[cfg_attr(not(test), allow(dead_code))]
 mod command_list;
 mod commands;
+mod display;
 mod events;
 mod startup;
 mod state;
@@ -14,7 +15,7 @@ mod webview;
 
 use id_desk_core::desk::DeskPaths;
 use tauri::webview::PageLoadEvent;
-use tauri::{Builder, Manager, RunEvent, Runtime};
+use tauri::{Builder, Manager, RunEvent, Runtime, WindowEvent};
 
 pub use state::AppState;
 
@@ -22,9 +23,19 @@ pub use state::AppState;
 pub fn setup<R: Runtime>(builder: Builder<R>) -> Builder<R> {
     builder
         .plugin(tauri_plugin_notification::init())
-        .on_page_load(|_, payload| {
+        .on_page_load(|webview, payload| {
             if payload.event() == PageLoadEvent::Finished {
-                startup::page_loaded();
+                if webview.label() == display::LABEL {
+                    display::page_loaded(webview.app_handle());
+                } else {
+                    startup::page_loaded();
+                }
+            }
+        })
+        .on_window_event(|window, event| {
+            // The display must not keep the app running once staff have closed the desk.
+            if window.label() == "main" && matches!(event, WindowEvent::Destroyed) {
+                display::close(window.app_handle());
             }
         })
         .invoke_handler(tauri::generate_handler![
@@ -46,6 +57,11 @@ pub fn setup<R: Runtime>(builder: Builder<R>) -> Builder<R> {
             commands::sim_sessions,
             commands::sim_act,
             commands::window_ready,
+            commands::customer_display_status,
+            commands::open_customer_display,
+            commands::close_customer_display,
+            commands::show_on_customer_display,
+            commands::set_display_merchant,
         ])
 }
 

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use id_desk_core::desk::{self, Desk, DeskPaths, ProfileChoice};
+use id_desk_core::display::CustomerDisplay;
 use id_desk_core::Result;
 use id_desk_simulator::Simulator;
 
@@ -11,6 +12,8 @@ pub struct AppState {
     pub desk: Arc<Desk>,
     /// Kept alive while the app runs; `None` outside Training mode.
     pub simulator: Option<Simulator>,
+    /// What the customer display shows (see `crate::display`).
+    pub display: CustomerDisplay,
 }
 
 impl AppState {
@@ -22,8 +25,15 @@ impl AppState {
         } else {
             (None, None)
         };
+        let display = CustomerDisplay::open(paths.config_dir.clone());
         let desk = Arc::new(Desk::open(paths, choice, training)?);
-        Ok(AppState { desk, simulator })
+        // Runs on Tauri's runtime for the app's life; never in a flow's way.
+        desk.start_archive_delivery();
+        Ok(AppState {
+            desk,
+            simulator,
+            display,
+        })
     }
 
     /// The page has booted: log the start-up time, then let Training's simulator make its RSA

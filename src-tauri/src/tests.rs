@@ -32,6 +32,16 @@ fn app() -> (
     (app, window, dir)
 }
 
+/// A window of the app other than `main`, built the way the mock runtime builds any window.
+fn window_labelled(
+    app: &tauri::App<tauri::test::MockRuntime>,
+    label: &str,
+) -> WebviewWindow<tauri::test::MockRuntime> {
+    WebviewWindowBuilder::new(app, label, Default::default())
+        .build()
+        .unwrap()
+}
+
 fn invoke(
     window: &WebviewWindow<tauri::test::MockRuntime>,
     cmd: &str,
@@ -154,4 +164,79 @@ fn no_command_result_carries_a_training_secret() {
     )
     .unwrap_err();
     assert_eq!(err["field"], "profile");
+}
+
+#[test]
+fn the_customer_display_can_call_no_command_and_cannot_even_listen() {
+    let (desk, _main, _dir) = app();
+    let display = window_labelled(&desk, crate::display::LABEL);
+    for cmd in COMMANDS {
+        let refused = invoke(&display, cmd, json!({}));
+        let text = refused
+            .as_ref()
+            .map_err(ToString::to_string)
+            .expect_err(&format!("{cmd} must be refused to the customer display"));
+        assert!(text.contains("not allowed"), "{cmd}: {text}");
+    }
+    // Listening is refused too: the staff events (`flow://event` carries the full identity
+    // number on success) cannot be subscribed to from the display's page.
+    for event in ["flow://event", "display://status"] {
+        let refused = invoke(
+            &display,
+            "plugin:event|listen",
+            json!({"event": event, "target": {"kind": "Any"}, "handler": 7}),
+        );
+        let text = refused.map(|v| v.to_string()).unwrap_err().to_string();
+        assert!(text.contains("not allowed"), "listen {event}: {text}");
+    }
+    // The main window may listen (proves the call above is well formed, not just rejected).
+    let (_app2, main, _dir2) = app();
+    invoke(
+        &main,
+        "plugin:event|listen",
+        json!({"event": "flow://event", "target": {"kind": "Any"}, "handler": 7}),
+    )
+    .unwrap();
+}
+
+#[test]
+fn the_customer_display_opens_follows_the_agents_choice_and_keeps_its_merchant_name() {
+    let (app, window, dir) = app();
+    let closed = invoke(&window, "customer_display_status", json!({})).unwrap();
+    assert_eq!(closed["open"], false);
+    let opened = invoke(&window, "open_customer_display", json!({})).unwrap();
+    assert_eq!(opened["open"], true);
+    assert!(app.get_webview_window(crate::display::LABEL).is_some());
+
+    // A flow the display has never seen cannot be shown.
+    let err = invoke(
+        &window,
+        "show_on_customer_display",
+        json!({"flowId": "no-such-flow"}),
+    )
+    .unwrap_err();
+    assert_eq!(err["code"], "not_found");
+
+    // The merchant name is checked (naming the field), saved and reported.
+    let err = invoke(
+        &window,
+        "set_display_merchant",
+        json!({"merchant": "Acme\nTelecom"}),
+    )
+    .unwrap_err();
+    assert_eq!(err["field"], "merchant");
+    invoke(
+        &window,
+        "set_display_merchant",
+        json!({"merchant": " Acme Telecom "}),
+    )
+    .unwrap();
+    let status = invoke(&window, "customer_display_status", json!({})).unwrap();
+    assert_eq!(status["merchant"], "Acme Telecom");
+    let saved =
+        std::fs::read_to_string(dir.path().join("config").join("customer-display.toml")).unwrap();
+    assert!(saved.contains("Acme Telecom"), "{saved}");
+
+    let closed = invoke(&window, "close_customer_display", json!({})).unwrap();
+    assert_eq!(closed["open"], false);
 }

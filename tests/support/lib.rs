@@ -8,6 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub mod cli;
+pub mod pg;
 pub mod webdriver;
 
 use webdriver::WebDriver;
@@ -197,17 +198,26 @@ impl Desk {
     /// WebDriver's own screenshot never returns when WebKit's GPU compositing is off, as the desk
     /// runs it. Waits a moment first so the last DOM change has been painted.
     pub async fn screenshot(&self, name: &str) -> Result<PathBuf, BoxError> {
+        self.screenshot_of(WINDOW_TITLE, name).await
+    }
+
+    /// As [`Desk::screenshot`], of the app window titled `title` (e.g. the customer display).
+    pub async fn screenshot_of(&self, title: &str, name: &str) -> Result<PathBuf, BoxError> {
         tokio::time::sleep(Duration::from_millis(400)).await;
         let path = artifacts_dir().join(format!("{name}.png"));
-        let out = tokio::process::Command::new("import")
-            .args(["-window", WINDOW_TITLE])
+        // `import` waits for a mouse click when no window has that name: bounded.
+        let run = tokio::process::Command::new("import")
+            .args(["-window", title])
             .arg(&path)
-            .output()
+            .kill_on_drop(true)
+            .output();
+        let out = tokio::time::timeout(Duration::from_secs(20), run)
             .await
+            .map_err(|_| format!("import -window {title:?}: no such window"))?
             .map_err(|e| format!("import (ImageMagick): {e}"))?;
         if !out.status.success() {
             return Err(format!(
-                "import -window {WINDOW_TITLE:?}: {}",
+                "import -window {title:?}: {}",
                 String::from_utf8_lossy(&out.stderr).trim()
             )
             .into());

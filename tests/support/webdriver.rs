@@ -171,6 +171,47 @@ impl WebDriver {
         .await
     }
 
+    /// The handle of the window commands go to now (W3C `GET /window`).
+    pub async fn window_handle(&self) -> Result<String, BoxError> {
+        let v = self.cmd(reqwest::Method::GET, "/window", None).await?;
+        Ok(v.as_str().unwrap_or_default().to_string())
+    }
+
+    /// Every top-level browsing context of the session (W3C `GET /window/handles`).
+    pub async fn window_handles(&self) -> Result<Vec<String>, BoxError> {
+        let v = self
+            .cmd(reqwest::Method::GET, "/window/handles", None)
+            .await?;
+        Ok(v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|h| h.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    /// Sends the following commands to `handle`'s window (W3C `POST /window`).
+    pub async fn switch_to_window(&self, handle: &str) -> Result<(), BoxError> {
+        self.cmd(
+            reqwest::Method::POST,
+            "/window",
+            Some(json!({ "handle": handle })),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// The current window's position and size (W3C `GET /window/rect`).
+    pub async fn window_rect(&self) -> Result<Value, BoxError> {
+        self.cmd(reqwest::Method::GET, "/window/rect", None).await
+    }
+
+    pub async fn set_window_rect(&self, rect: &Value) -> Result<Value, BoxError> {
+        self.cmd(reqwest::Method::POST, "/window/rect", Some(rect.clone()))
+            .await
+    }
+
     pub async fn close(&self) {
         let _ = self.http.delete(&self.session).send().await;
     }

@@ -3,9 +3,11 @@
 //!
 //! Environment (all optional): `BENCH_SECONDS` (60; shorten for a smoke run), `BENCH_FLOWS`
 //! (1000), `BENCH_LAG_FLOWS` (200), `BENCH_WINDOW_FLOWS` (30), `BENCH_STARTUP_RUNS` (21), `BENCH_MEMORY_RUNS` (5),
-//! `BENCH_ONLY` (comma list of `lag`, `window`, `concurrency`, `startup`), `BENCH_PYTHON` + `BENCH_BASELINE` (interpreter and script of
+//! `BENCH_ARCHIVE_ROWS` (10000),
+//! `BENCH_ONLY` (comma list of `lag`, `window`, `concurrency`, `startup`, `archive`), `BENCH_PYTHON` + `BENCH_BASELINE` (interpreter and script of
 //! the baseline), `BENCH_APP` + `BENCH_HELLO` (release binaries), `BENCH_OUT` (output dir).
 
+mod archive;
 mod concurrency;
 mod lag;
 mod report;
@@ -150,6 +152,15 @@ async fn main() -> ExitCode {
         match startup::measure(&apps, timing_runs, memory_runs, &scratch) {
             Ok((timing, memory)) => report.startup(&timing, &memory),
             Err(e) => report.not_measured("Start-up and idle memory", &e),
+        }
+    }
+
+    if wanted("archive") {
+        let rows = env_num("BENCH_ARCHIVE_ROWS", 10_000);
+        eprintln!("[bench] archive: {rows} queued transactions delivered to PostgreSQL");
+        match archive::run(rows).await {
+            Ok(figures) => report.archive(&figures),
+            Err(e) => report.not_measured("Archive delivery", &e),
         }
     }
 

@@ -4,6 +4,7 @@ use std::path::Path;
 
 use id_desk_bench::numbers::{median, summary};
 
+use crate::archive::ArchiveFigures;
 use crate::concurrency::{SideFigures, LATE_AFTER};
 use crate::lag::LagFigures;
 use crate::startup::Sample;
@@ -20,6 +21,18 @@ fn ms(v: f64) -> String {
 
 fn mib(kib: f64) -> String {
     format!("{:.1} MiB", kib / 1024.0)
+}
+
+fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn met(ok: bool) -> String {
@@ -212,6 +225,22 @@ impl Report {
             "0",
             &met(flows_ok(&e, "terminal_before_end") == 0 && flows_ok(&e, "start_errors") == 0),
         ]);
+    }
+
+    pub fn archive(&mut self, f: &ArchiveFigures) {
+        let secs = f.elapsed.as_secs_f64();
+        let what = format!(
+            "Archive: {} queued transactions delivered to PostgreSQL on loopback ({} with a {} KiB SDO), time / rows per second",
+            thousands(f.rows),
+            thousands(f.signatures),
+            f.sdo_bytes / 1024
+        );
+        let figure = format!(
+            "{secs:.2} s / {} rows/s ({} archived)",
+            thousands((f.rows as f64 / secs.max(1e-9)) as u64),
+            thousands(f.archived)
+        );
+        self.row([&what, &figure, "", "", "reported", "—"]);
     }
 
     pub fn binary_sizes(&mut self, app: &Path, hello: &Path) {

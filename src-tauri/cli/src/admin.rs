@@ -11,7 +11,7 @@ use id_desk_core::secrets::{SecretName, SecretString};
 use id_desk_core::Error;
 use serde_json::json;
 
-use crate::args::{Cli, ProfilesCommand, SecretsCommand};
+use crate::args::{ArchiveCommand, Cli, ProfilesCommand, SecretsCommand};
 use crate::output::{self, exit};
 use crate::session;
 
@@ -142,5 +142,30 @@ pub fn export(desk: &Desk, id: &str, dest: &Path) -> i32 {
             exit::OK
         }
         Err(e) => output::failed(&e),
+    }
+}
+
+/// `archive status` prints `archive_status`; `archive flush` prints `archive_flushed` and exits 0
+/// only when nothing is left waiting (1 otherwise, or on an unreachable archive or refused login).
+pub async fn archive(desk: &Desk, cmd: &ArchiveCommand) -> i32 {
+    match cmd {
+        ArchiveCommand::Status => match desk.archive_status() {
+            Ok(status) => {
+                output::line(&output::typed("archive_status", &status));
+                exit::OK
+            }
+            Err(e) => output::failed(&e),
+        },
+        ArchiveCommand::Flush => match desk.archive_flush().await {
+            Ok(report) => {
+                output::line(&output::typed("archive_flushed", &report));
+                if report.waiting == 0 {
+                    exit::OK
+                } else {
+                    exit::OTHER
+                }
+            }
+            Err(e) => output::failed(&e),
+        },
     }
 }

@@ -74,6 +74,17 @@ pub enum Command {
     },
     /// Run the local Signicat simulator until SIGINT/SIGTERM.
     Simulator(SimulatorArgs),
+    /// The central archive: what waits in this desk's outbox, and delivering it now.
+    #[command(subcommand)]
+    Archive(ArchiveCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ArchiveCommand {
+    /// The outbox: waiting and archived transactions, the last delivery error (no network).
+    Status,
+    /// Deliver every waiting transaction now; exit 0 when none is left waiting.
+    Flush,
 }
 
 #[derive(Debug, Subcommand)]

@@ -82,6 +82,10 @@ async fn run(cli: Cli) -> i32 {
                 Ok(s) => s,
                 Err(e) => return output::failed(&e),
             };
+            if matches!(command, Command::Auth(_) | Command::Sign(_)) {
+                // A desk that runs flows from a terminal ships them too.
+                session.desk.start_archive_delivery();
+            }
             let status = match command {
                 Command::Auth(a) => flow_cmd::run(&session.desk, flow_cmd::auth_input(a)).await,
                 Command::Sign(s) => flow_cmd::run(&session.desk, flow_cmd::sign_input(s)).await,
@@ -91,6 +95,7 @@ async fn run(cli: Cli) -> i32 {
                     transaction_id,
                     path,
                 } => admin::export(&session.desk, transaction_id, path),
+                Command::Archive(a) => admin::archive(&session.desk, a).await,
                 Command::Simulator(_) | Command::Secrets(_) => exit::OTHER,
             };
             session.close().await;

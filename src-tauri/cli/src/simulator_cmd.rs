@@ -84,7 +84,7 @@ async fn serve(args: &SimulatorArgs) -> Result<()> {
 /// missing ones. A keyring that cannot be reached is an error: the flows could not read them.
 fn adopt_keyring_secrets(profile: &str, config: &mut SimulatorConfig) -> Result<()> {
     let keyring = Secrets::new();
-    for name in SecretName::ALL {
+    for name in SecretName::SIGNICAT {
         let slot = match name {
             SecretName::RestClientSecret => &mut config.rest_client.client_secret,
             SecretName::OidcClientSecret => &mut config.oidc_client.client_secret,
@@ -97,7 +97,8 @@ fn adopt_keyring_secrets(profile: &str, config: &mut SimulatorConfig) -> Result<
                 keyring.set(profile, name, &same)?;
                 continue;
             }
-            SecretName::CibaPrivateKey => continue,
+            // Not in SIGNICAT: the simulator has no key-based client and no archive.
+            SecretName::CibaPrivateKey | SecretName::ArchivePassword => continue,
         };
         match keyring.get(profile, name) {
             Ok(stored) => *slot = stored.expose().to_string(),

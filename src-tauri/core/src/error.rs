@@ -84,6 +84,15 @@ pub enum Error {
     /// Local file I/O failed.
     #[error("file error: {0}")]
     Io(String),
+
+    /// The central archive (PostgreSQL) could not be reached or refused a delivery. The desk keeps
+    /// working; the outbox keeps the transactions until the archive takes them.
+    #[error("archive: {0}")]
+    Archive(String),
+
+    /// The archive refused our user name or `archive-password`.
+    #[error("the archive refused our credentials: {0}")]
+    ArchiveUnauthorized(String),
 }
 
 impl Error {
@@ -108,6 +117,8 @@ impl Error {
             Error::EvidenceMismatch(_) => "evidence_mismatch",
             Error::NotFound(_) => "not_found",
             Error::Io(_) => "io",
+            Error::Archive(_) => "archive",
+            Error::ArchiveUnauthorized(_) => "archive_unauthorized",
         }
     }
 

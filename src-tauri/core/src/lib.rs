@@ -1,7 +1,9 @@
 //! The ID Desk flow engine. Knows nothing of Tauri: the app, the CLI and the tests drive it the same way.
 
+pub mod archive;
 pub mod ciba;
 pub mod desk;
+pub mod display;
 pub mod error;
 pub mod flow;
 pub mod identity;

@@ -58,15 +58,26 @@ pub enum SecretName {
     CibaClientSecret,
     /// The CIBA client's PEM private key, `client_auth = "private_key_jwt"`.
     CibaPrivateKey,
+    /// The password of the central archive's database user (`[archive]`).
+    ArchivePassword,
 }
 
 impl SecretName {
-    pub const ALL: [SecretName; 5] = [
+    pub const ALL: [SecretName; 6] = [
         SecretName::RestClientSecret,
         SecretName::OidcClientSecret,
         SecretName::SignClientSecret,
         SecretName::CibaClientSecret,
         SecretName::CibaPrivateKey,
+        SecretName::ArchivePassword,
+    ];
+
+    /// The client secrets Signicat (or the simulator) knows about.
+    pub const SIGNICAT: [SecretName; 4] = [
+        SecretName::RestClientSecret,
+        SecretName::OidcClientSecret,
+        SecretName::SignClientSecret,
+        SecretName::CibaClientSecret,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -76,6 +87,7 @@ impl SecretName {
             SecretName::SignClientSecret => "sign-client-secret",
             SecretName::CibaClientSecret => "ciba-client-secret",
             SecretName::CibaPrivateKey => "ciba-private-key",
+            SecretName::ArchivePassword => "archive-password",
         }
     }
 }
@@ -95,7 +107,7 @@ impl FromStr for SecretName {
             .ok_or_else(|| {
                 Error::invalid_input(
                     "name",
-                    "must be rest-client-secret, oidc-client-secret, sign-client-secret, ciba-client-secret or ciba-private-key",
+                    "must be rest-client-secret, oidc-client-secret, sign-client-secret, ciba-client-secret, ciba-private-key or archive-password",
                 )
             })
     }

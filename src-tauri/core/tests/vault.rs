@@ -296,7 +296,7 @@ fn schema_version_is_recorded_and_reopen_keeps_rows() {
     let v: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(v, 1);
+    assert_eq!(v, 2);
     let mode: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
@@ -306,7 +306,7 @@ fn schema_version_is_recorded_and_reopen_keeps_rows() {
     drop(conn);
     assert_eq!(Vault::open(dir.path()).unwrap_err().code(), "vault");
     let conn = rusqlite::Connection::open(dir.path().join("vault.sqlite3")).unwrap();
-    conn.pragma_update(None, "user_version", 1).unwrap();
+    conn.pragma_update(None, "user_version", 2).unwrap();
     drop(conn);
     let vault = Vault::open(dir.path()).unwrap();
     assert_eq!(vault.get(&id).unwrap().status, TxStatus::Succeeded);

@@ -11,7 +11,7 @@ use crate::secrets::{SecretName, SecretSource};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct CheckStep {
-    /// `rest_token`, `oidc_discovery`, `oidc_jwks`, `ciba`.
+    /// `rest_token`, `oidc_discovery`, `oidc_jwks`, `ciba`, `archive`.
     pub step: &'static str,
     pub ok: bool,
     pub ms: Option<u64>,
@@ -131,6 +131,17 @@ pub(super) async fn run(profile: &Profile, source: &SecretSource) -> Vec<CheckSt
         let started = Instant::now();
         let result = ciba_check(profile, c, source).await;
         steps.push(CheckStep::done("ciba", started, result));
+    }
+    if let Some(settings) = profile.archive() {
+        // Logs in and reads the schema version; creates nothing, sends nothing.
+        let started = Instant::now();
+        let target = crate::archive::Target {
+            settings: settings.clone(),
+            profile: profile.name().to_string(),
+            source: source.clone(),
+        };
+        let result = crate::archive::Archiver::check(&target).await.map(|_| ());
+        steps.push(CheckStep::done("archive", started, result));
     }
     steps
 }

@@ -20,6 +20,7 @@ pub use check::CheckStep;
 pub use paths::DeskPaths;
 pub use prefs::{Preferences, Theme};
 
+use crate::archive::{ArchiveStatus, Archiver, FlushReport, Target, Tuning};
 use crate::ciba::{CibaConfig, ClientAuth, ClientAuthMethod, HintKind};
 use crate::flow::{
     Engine, EventSink, FlowEvent, FlowId, FlowRequest, FlowSettings, Method, RawFlowInput,
@@ -96,6 +97,8 @@ pub struct ProfileSummary {
     pub ciba_hint_kind: Option<HintKind>,
     /// The keyring entry the CIBA client needs (`ciba-client-secret` or `ciba-private-key`).
     pub ciba_secret: Option<SecretName>,
+    /// The central archive (`[archive] url`, never a password).
+    pub archive_url: Option<String>,
 }
 
 impl ProfileSummary {
@@ -117,6 +120,7 @@ impl ProfileSummary {
             ciba_client_id: p.ciba().map(|c| c.client_id.clone()),
             ciba_hint_kind: p.ciba().map(|c| c.login_hint_kind),
             ciba_secret: p.ciba().map(|c| ciba_secret(c.client_auth)),
+            archive_url: p.archive().map(|a| a.url()),
         }
     }
 }
@@ -159,6 +163,8 @@ pub struct Desk {
     /// Engines of profiles switched away from: their flows run on and are cancelled at shutdown.
     retired: Mutex<Vec<Engine>>,
     prefs: Mutex<Preferences>,
+    /// Ships finished transactions to the active profile's `[archive]` in the background.
+    archiver: Archiver,
 }
 
 impl Desk {
@@ -173,7 +179,10 @@ impl Desk {
         let vault = Vault::open(&paths.data_dir)?;
         let prefs = Preferences::load(&paths.config_dir).unwrap_or_default();
         let source = Self::source_for(&profile, training.as_ref());
+        let archiver = Archiver::new(vault.clone(), Tuning::default());
+        archiver.set_target(archive_target(&profile, &source));
         let desk = Desk {
+            archiver,
             store,
             keyring: Secrets::new(),
             vault,
@@ -421,6 +430,7 @@ impl Desk {
 
     /// Quitting: cancels every running flow at Signicat, bounded by [`SHUTDOWN_GRACE`].
     pub async fn shutdown(&self) {
+        self.archiver.stop();
         let engines = self.engines();
         let all = engines.iter().map(|e| e.cancel_all(SHUTDOWN_GRACE));
         let _ = tokio::time::timeout(SHUTDOWN_GRACE, futures::future::join_all(all)).await;
@@ -450,7 +460,14 @@ impl Desk {
             },
             ..ListFilter::default()
         };
-        self.vault.list(&filter, limit.clamp(1, 10_000))
+        let mut rows = self.vault.list(&filter, limit.clamp(1, 10_000))?;
+        // "waiting" would mislead where nothing is shipped: the marks show only with an archive.
+        if self.read_current(|c| c.profile.archive().is_none()) {
+            for row in &mut rows {
+                row.archive = None;
+            }
+        }
+        Ok(rows)
     }
 
     pub fn verify(&self, id: &FlowId) -> Result<bool> {
@@ -517,6 +534,7 @@ impl Desk {
             .write()
             .map_err(|_| Error::Vault("desk state poisoned".into()))?;
         self.retire_engine(&mut cur);
+        self.archiver.set_target(archive_target(&profile, &source));
         *cur = Current {
             profile,
             source,
@@ -550,6 +568,10 @@ impl Desk {
         }
         self.keyring.set(profile, name, &value)?;
         self.forget_engine_of(profile);
+        if name == SecretName::ArchivePassword {
+            // A corrected password is tried at once, not after the retry backoff.
+            self.archiver.set_target(self.current_archive_target());
+        }
         Ok(())
     }
 
@@ -595,6 +617,29 @@ impl Desk {
         Ok(check::run(&profile, &source).await)
     }
 
+    // ---- central archive ------------------------------------------------------------------
+
+    fn current_archive_target(&self) -> Option<Target> {
+        self.read_current(|c| archive_target(&c.profile, &c.source))
+    }
+
+    /// Starts delivering to the archive in the background, on the caller's tokio runtime, for the
+    /// desk's life (the app at start; the CLI while a flow runs). Without an `[archive]` section
+    /// the task only waits for one.
+    pub fn start_archive_delivery(&self) {
+        self.archiver.start();
+    }
+
+    /// The outbox and the active profile's archive (no network).
+    pub fn archive_status(&self) -> Result<ArchiveStatus> {
+        self.archiver.status()
+    }
+
+    /// Delivers everything waiting now (`id-desk-cli archive flush`).
+    pub async fn archive_flush(&self) -> Result<FlushReport> {
+        self.archiver.flush().await
+    }
+
     pub fn preferences(&self) -> Preferences {
         self.prefs.lock().map(|p| p.clone()).unwrap_or_default()
     }
@@ -620,6 +665,20 @@ impl Desk {
         }
         Ok(())
     }
+}
+
+impl Drop for Desk {
+    fn drop(&mut self) {
+        self.archiver.stop();
+    }
+}
+
+fn archive_target(profile: &Profile, source: &SecretSource) -> Option<Target> {
+    profile.archive().map(|settings| Target {
+        settings: settings.clone(),
+        profile: profile.name().to_string(),
+        source: source.clone(),
+    })
 }
 
 /// What an OS notification says when a flow ends while staff look elsewhere (`None` for events

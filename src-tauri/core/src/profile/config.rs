@@ -27,6 +27,9 @@ pub struct ProfileConfig {
     pub ciba: Option<CibaConfig>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub templates: Vec<TemplateConfig>,
+    /// `[archive]`: the central archive this desk ships its transactions to (optional).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archive: Option<super::ArchiveConfig>,
 }
 
 /// `[rest]`: the Authentication REST API.

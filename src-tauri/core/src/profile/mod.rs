@@ -3,6 +3,7 @@
 //! ids present, IP parses), with errors naming the field (`rest.base_url`). Secrets are never part
 //! of a profile: they live in the OS keyring under the profile's name (`secrets`).
 
+mod archive;
 mod config;
 mod store;
 mod template;
@@ -16,6 +17,7 @@ use crate::ciba::{ClientAuthMethod, HintKind, SigningAlg};
 use crate::messages::Lang;
 use crate::Result;
 
+pub use archive::{ArchiveConfig, ArchiveSettings, ArchiveTls};
 pub use config::{CibaConfig, OidcConfig, ProfileConfig, RestConfig, SbidConfig, TemplateConfig};
 pub use store::ProfileStore;
 pub use template::Template;
@@ -39,6 +41,7 @@ pub struct Profile {
     sbid: Option<SbidSettings>,
     ciba: Option<CibaSettings>,
     templates: Vec<Template>,
+    archive: Option<ArchiveSettings>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -127,6 +130,7 @@ impl Profile {
                 ..CibaConfig::default()
             }),
             templates: default_templates(),
+            archive: None,
         })
     }
 
@@ -176,6 +180,7 @@ impl Profile {
                     text: t.text.clone(),
                 })
                 .collect(),
+            archive: self.archive.as_ref().map(ArchiveSettings::to_config),
         }
     }
 
@@ -203,6 +208,10 @@ impl Profile {
     /// `None` when the profile has no `[ciba]` section (CIBA unavailable).
     pub fn ciba(&self) -> Option<&CibaSettings> {
         self.ciba.as_ref()
+    }
+    /// `None` when the profile has no `[archive]` section (transactions stay in the local vault).
+    pub fn archive(&self) -> Option<&ArchiveSettings> {
+        self.archive.as_ref()
     }
     pub fn templates(&self) -> &[Template] {
         &self.templates
@@ -244,6 +253,7 @@ fn preset(name: &str, issuer: &str, allow_test_identities: bool) -> ProfileConfi
         sbid: None,
         ciba: None,
         templates: default_templates(),
+        archive: None,
     }
 }
 

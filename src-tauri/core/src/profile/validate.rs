@@ -61,7 +61,13 @@ pub(super) fn profile(c: &ProfileConfig) -> Result<Profile> {
             text: t.text.clone(),
         });
     }
+    let archive = c
+        .archive
+        .as_ref()
+        .map(super::ArchiveSettings::validate)
+        .transpose()?;
     Ok(Profile {
+        archive,
         name: c.name.clone(),
         allow_test_identities: c.allow_test_identities,
         language: c.language,

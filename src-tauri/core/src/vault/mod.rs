@@ -11,9 +11,11 @@
 mod durable_file;
 mod instance_lock;
 mod model;
+mod outbox;
 mod schema;
 
 pub use model::{ListFilter, NewTransaction, Transaction, TxEvent, TxKind, TxStatus};
+pub use outbox::{ArchiveMark, OutboxSummary};
 
 use crate::flow::{FlowEvent, FlowId, Method, SdoRef, Subject};
 use crate::{Error, Result};
@@ -30,6 +32,11 @@ const DB_FILE: &str = "vault.sqlite3";
 const SDO_DIR: &str = "sdo";
 const INSTANCES_DIR: &str = "instances";
 
+/// Every read of a transaction: the row with its archive outbox state (see `outbox::mark_of`).
+const SELECT_TX: &str = "SELECT t.*, o.tx_id AS outbox_tx, o.attempts AS outbox_attempts,
+        o.last_error AS outbox_error, o.sent_at AS outbox_sent_at
+    FROM transactions t LEFT JOIN archive_outbox o ON o.tx_id = t.id";
+
 /// A handle on the vault. Cheap to clone; all clones share one connection.
 #[derive(Clone)]
 pub struct Vault {
@@ -43,6 +50,7 @@ struct Inner {
     instances_dir: PathBuf,
     lock: InstanceLock,
     interrupted_on_open: usize,
+    outbox_signal: Arc<tokio::sync::Notify>,
 }
 
 impl std::fmt::Debug for Vault {
@@ -142,6 +150,7 @@ impl Vault {
                 instances_dir,
                 lock,
                 interrupted_on_open: 0,
+                outbox_signal: Arc::new(tokio::sync::Notify::new()),
             }),
         };
         let count = vault.mark_interrupted()?;
@@ -201,8 +210,10 @@ impl Vault {
                 rows.collect::<rusqlite::Result<_>>().map_err(db_err)?
             };
             for id in ids {
-                self.recover_orphan_sdo(&conn, &id)?;
-                count += conn
+                // The final status and its archive outbox row commit together.
+                let tx = conn.unchecked_transaction().map_err(db_err)?;
+                self.recover_orphan_sdo(&tx, &id)?;
+                let changed = tx
                     .execute(
                         "UPDATE transactions SET status = 'interrupted', error_code = 'interrupted',
                             message = 'ID Desk stopped while this flow was running; check the outcome with the customer',
@@ -211,7 +222,15 @@ impl Vault {
                         params![at, id],
                     )
                     .map_err(db_err)?;
+                if changed > 0 {
+                    outbox::enqueue(&tx, &id, &at)?;
+                }
+                tx.commit().map_err(db_err)?;
+                count += changed;
             }
+        }
+        if count > 0 {
+            self.inner.outbox_signal.notify_one();
         }
         Ok(count)
     }
@@ -360,26 +379,37 @@ impl Vault {
         let subject_name = subject.map(|s| s.name.as_str()).filter(|n| !n.is_empty());
         // Only the masked number; the full one never reaches the disk.
         let subject_masked = subject.and_then(|s| s.nin_masked.as_deref());
-        conn.execute(
-            "UPDATE transactions SET status = ?2,
+        // A final status and its archive outbox row commit in one SQLite transaction.
+        let tx = conn.unchecked_transaction().map_err(db_err)?;
+        let changed = tx
+            .execute(
+                "UPDATE transactions SET status = ?2,
                 error_code = COALESCE(?3, error_code),
                 message = COALESCE(?4, message),
                 subject_name = COALESCE(?5, subject_name),
                 identity_masked = COALESCE(?6, identity_masked),
                 updated_at = ?7
              WHERE id = ?1 AND status = 'running'",
-            params![
-                id.as_str(),
-                new_status.as_str(),
-                code,
-                message,
-                subject_name,
-                subject_masked.filter(|m| !looks_unmasked(m)),
-                at
-            ],
-        )
-        .map_err(db_err)?;
-        Self::append_event(&conn, id, &at, event_type(ev), Some(new_status), message)?;
+                params![
+                    id.as_str(),
+                    new_status.as_str(),
+                    code,
+                    message,
+                    subject_name,
+                    subject_masked.filter(|m| !looks_unmasked(m)),
+                    at
+                ],
+            )
+            .map_err(db_err)?;
+        let queued = changed > 0 && new_status.is_final();
+        if queued {
+            outbox::enqueue(&tx, id.as_str(), &at)?;
+        }
+        Self::append_event(&tx, id, &at, event_type(ev), Some(new_status), message)?;
+        tx.commit().map_err(db_err)?;
+        if queued {
+            self.inner.outbox_signal.notify_one();
+        }
         Ok(())
     }
 
@@ -492,12 +522,13 @@ impl Vault {
             profile: r.get("profile")?,
             sign_text: r.get("sign_text")?,
             sdo,
+            archive: outbox::mark_of(r)?,
         })
     }
 
     /// Rows matching `filter`, newest first, at most `limit`.
     pub fn list(&self, filter: &ListFilter, limit: usize) -> Result<Vec<Transaction>> {
-        let mut sql = String::from("SELECT * FROM transactions WHERE 1 = 1");
+        let mut sql = format!("{SELECT_TX} WHERE 1 = 1");
         let mut args: Vec<String> = Vec::new();
         if let Some(s) = filter.status {
             args.push(s.as_str().into());
@@ -512,7 +543,7 @@ impl Vault {
             sql.push_str(&format!(" AND method = ?{}", args.len()));
         }
         sql.push_str(&format!(
-            " ORDER BY created_at DESC, rowid DESC LIMIT {}",
+            " ORDER BY t.created_at DESC, t.rowid DESC LIMIT {}",
             limit.min(i64::MAX as usize)
         ));
         let conn = self.conn()?;
@@ -528,7 +559,7 @@ impl Vault {
     pub fn get(&self, id: &FlowId) -> Result<Transaction> {
         let conn = self.conn()?;
         conn.query_row(
-            "SELECT * FROM transactions WHERE id = ?1",
+            &format!("{SELECT_TX} WHERE t.id = ?1"),
             [id.as_str()],
             |r| self.row_to_tx(r),
         )

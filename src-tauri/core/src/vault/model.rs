@@ -120,6 +120,9 @@ pub struct Transaction {
     pub sign_text: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sdo: Option<SdoRef>,
+    /// The central archive's copy: queued once the status is final (`None` while running).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archive: Option<super::ArchiveMark>,
 }
 
 /// Which rows `Vault::list` returns (newest first). Empty filter = all.

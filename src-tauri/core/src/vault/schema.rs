@@ -37,6 +37,23 @@ const MIGRATIONS: &[&str] = &[
         message    TEXT,
         PRIMARY KEY (tx_id, seq)
     );",
+    // 1 → 2: the archive outbox (issue 17) and this desk's identity in the archive. Every row
+    // already final is queued, so a desk that gets an archive ships its whole history.
+    "CREATE TABLE archive_outbox (
+        tx_id      TEXT PRIMARY KEY NOT NULL REFERENCES transactions(id),
+        queued_at  TEXT NOT NULL,
+        attempts   INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        sent_at    TEXT
+    );
+    CREATE INDEX archive_outbox_waiting ON archive_outbox(attempts, queued_at) WHERE sent_at IS NULL;
+    INSERT INTO archive_outbox (tx_id, queued_at)
+        SELECT id, updated_at FROM transactions WHERE status <> 'running';
+    CREATE TABLE desk (
+        one     INTEGER PRIMARY KEY NOT NULL CHECK (one = 1),
+        desk_id TEXT NOT NULL
+    );
+    INSERT INTO desk (one, desk_id) VALUES (1, lower(hex(randomblob(16))));",
 ];
 
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -1,0 +1,106 @@
+//! The archive's tables, versioned: migration N is recorded as row N of `id_desk_schema` and runs
+//! once, in order, in one PostgreSQL transaction under an advisory lock, so hundreds of desks
+//! starting together migrate once. Migrations only ever add: a desk built before a migration keeps
+//! delivering into a newer schema during a gradual roll-out.
+//!
+//! A small ordered list instead of a migration crate: one table so far, the same pattern as the
+//! vault's `user_version`, and nothing to pull in beyond the driver.
+
+use tokio_postgres::error::SqlState;
+use tokio_postgres::Client;
+
+use super::connect::pg_error;
+use crate::Result;
+
+/// Any fixed number: the key of the advisory lock the migrating desk holds.
+const MIGRATION_LOCK: i64 = 0x1d_de5c_a4c1_0017;
+
+/// Migration N (1-based) is `MIGRATIONS[N - 1]`.
+const MIGRATIONS: &[&str] = &[
+    // 1: one row per transaction and desk. The server re-checks the SDO's hash, so evidence that
+    // does not match its recorded SHA-256 can never be archived.
+    "CREATE TABLE id_desk_transactions (
+        desk_id         TEXT NOT NULL,
+        tx_id           TEXT NOT NULL,
+        kind            TEXT NOT NULL,
+        method          TEXT NOT NULL,
+        status          TEXT NOT NULL,
+        identity_masked TEXT,
+        subject_name    TEXT,
+        error_code      TEXT,
+        message         TEXT,
+        reference       TEXT,
+        profile         TEXT,
+        sign_text       TEXT,
+        created_at      TIMESTAMPTZ NOT NULL,
+        updated_at      TIMESTAMPTZ NOT NULL,
+        sdo             BYTEA,
+        sdo_sha256      TEXT,
+        archived_at     TIMESTAMPTZ NOT NULL DEFAULT now(),
+        PRIMARY KEY (desk_id, tx_id),
+        CONSTRAINT sdo_has_hash CHECK ((sdo IS NULL) = (sdo_sha256 IS NULL)),
+        CONSTRAINT sdo_matches_hash CHECK (sdo IS NULL OR encode(sha256(sdo), 'hex') = sdo_sha256)
+    );
+    CREATE INDEX id_desk_transactions_created ON id_desk_transactions (created_at);",
+];
+
+/// The schema version this build writes.
+pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// The archive's schema version (0: no ID Desk table yet).
+pub async fn version(client: &Client) -> Result<i64> {
+    match client
+        .query_one(
+            "SELECT COALESCE(MAX(version), 0)::bigint FROM id_desk_schema",
+            &[],
+        )
+        .await
+    {
+        Ok(row) => row.try_get(0).map_err(pg_error),
+        Err(e) if e.code() == Some(&SqlState::UNDEFINED_TABLE) => Ok(0),
+        Err(e) => Err(pg_error(e)),
+    }
+}
+
+/// Brings the archive up to `CURRENT_VERSION`. When it is already there this is one read, so a
+/// desk whose database user may only insert works once the schema exists.
+pub async fn ensure(client: &mut Client) -> Result<()> {
+    if version(client).await? >= CURRENT_VERSION {
+        return Ok(());
+    }
+    let tx = client.transaction().await.map_err(pg_error)?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+        .await
+        .map_err(pg_error)?;
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS id_desk_schema (
+            version    INTEGER PRIMARY KEY,
+            applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        )",
+    )
+    .await
+    .map_err(pg_error)?;
+    let current: i64 = tx
+        .query_one(
+            "SELECT COALESCE(MAX(version), 0)::bigint FROM id_desk_schema",
+            &[],
+        )
+        .await
+        .and_then(|r| r.try_get(0))
+        .map_err(pg_error)?;
+    for (i, sql) in MIGRATIONS.iter().enumerate() {
+        let n = i as i64 + 1;
+        if n <= current {
+            continue;
+        }
+        tx.batch_execute(sql).await.map_err(pg_error)?;
+        tx.execute(
+            "INSERT INTO id_desk_schema (version) VALUES ($1)",
+            &[&(n as i32)],
+        )
+        .await
+        .map_err(pg_error)?;
+        tracing::info!(version = n, "archive schema migrated");
+    }
+    tx.commit().await.map_err(pg_error)
+}

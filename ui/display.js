@@ -1,0 +1,58 @@
+// The customer display. It has no IPC access at all (no command, no event): Rust hands it each
+// frame by calling `window.__iddeskDisplay.show(frame)` (src-tauri/src/display.rs). A frame is
+// `{merchant, lang, screen: {type, text?, data?, svg?}}` and never carries anything about the
+// customer. Texts are set with textContent; the only markup inserted is the QR SVG that our own
+// Rust code rendered.
+const TEXT = {
+  en: {
+    idle: 'Welcome', open_app: 'Open the BankID app on your phone', open_app_note: 'and follow the instructions there.',
+    words: 'In your BankID app, choose these words:', qr: 'Scan the code with your BankID app',
+    qr_note: 'Open BankID and tap the QR code button.', thank_you: 'Thank you', thank_you_note: 'All done.',
+    try_again: 'That did not go through', try_again_note: 'Nothing happened. We can try again.',
+  },
+  nb: {
+    idle: 'Velkommen', open_app: 'Åpne BankID-appen på telefonen din', open_app_note: 'og følg instruksjonene der.',
+    words: 'Velg disse ordene i BankID-appen:', qr: 'Skann koden med BankID-appen',
+    qr_note: 'Åpne BankID og trykk på QR-knappen.', thank_you: 'Takk', thank_you_note: 'Alt er i orden.',
+    try_again: 'Det gikk ikke denne gangen', try_again_note: 'Ingenting er gjort. Vi kan prøve igjen.',
+  },
+  sv: {
+    idle: 'Välkommen', open_app: 'Öppna BankID-appen i din telefon', open_app_note: 'och följ instruktionerna där.',
+    words: 'Välj de här orden i BankID-appen:', qr: 'Skanna koden med BankID-appen',
+    qr_note: 'Öppna BankID och tryck på QR-knappen.', thank_you: 'Tack', thank_you_note: 'Allt är klart.',
+    try_again: 'Det gick inte den här gången', try_again_note: 'Ingenting har hänt. Vi kan försöka igen.',
+  },
+};
+// "Thank you" / "Try again" stay this long, then the display greets the next customer.
+const FINAL_MS = 20000;
+
+const $ = (id) => document.getElementById(id);
+let idleTimer;
+
+function show(frame) {
+  const text = TEXT[frame.lang] ?? TEXT.en;
+  const screen = frame.screen ?? { type: 'idle' };
+  clearTimeout(idleTimer);
+  document.documentElement.lang = TEXT[frame.lang] ? frame.lang : 'en';
+  document.body.dataset.screen = screen.type;
+  $('merchant').textContent = frame.merchant ?? '';
+  $('lead').textContent = text[screen.type] ?? '';
+  $('note').textContent = text[`${screen.type}_note`] ?? '';
+  const words = $('words');
+  words.textContent = screen.type === 'words' ? screen.text : '';
+  words.hidden = screen.type !== 'words';
+  const qr = $('qr');
+  if (screen.type === 'qr') {
+    qr.innerHTML = screen.svg; // rendered by our Rust code from the payload, never from the network
+    qr.dataset.payload = screen.data;
+  } else {
+    qr.replaceChildren();
+    delete qr.dataset.payload;
+  }
+  qr.hidden = screen.type !== 'qr';
+  if (screen.type === 'thank_you' || screen.type === 'try_again') {
+    idleTimer = setTimeout(() => show({ ...frame, screen: { type: 'idle' } }), FINAL_MS);
+  }
+}
+
+window.__iddeskDisplay = Object.freeze({ show });
