@@ -16,17 +16,17 @@ use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
 use super::error::OidcError;
 use super::http::form_pairs;
-use super::id_token::{self, IdTokenInput, IdTokenSpoil};
+use super::id_token::IdTokenSpoil;
 use super::keys::OidcKeys;
 use super::params::RawParams;
-use super::store::{random_token, AccessGrant};
+use super::store::random_token;
 use crate::faults::{Endpoint, Intercept};
 use crate::phone::{Family, Identity, Method as PhoneMethod, OrderSpec, OrderStatus};
 use crate::server::ConnHandle;
@@ -231,50 +231,19 @@ pub(crate) fn grant(
     }
     // Single use, like an authorization code.
     store.ciba.remove(id);
-    let identity = super::complete::identity_claims(&person);
-    let issuer = state.issuer();
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let id_token = id_token::mint(
+    super::token::issue_tokens(
+        state,
         keys,
-        &IdTokenInput {
-            issuer: &issuer,
+        store,
+        super::token::Issue {
             client_id,
             nonce: "",
             acr: ACR,
-            now,
-            lifetime_secs: secs(oidc.settings.id_token_ttl),
-            identity: &identity,
-            rotated: store.rotated,
+            scope: &scope,
+            order_id,
+            identity: super::complete::identity_claims(&person),
+            sdo: None,
         },
         spoil,
     )
-    .map_err(|e| OidcError::server_error(&e.to_string()))?;
-    let access_token = random_token();
-    let ttl = oidc.settings.access_token_ttl;
-    store.tokens.insert(
-        access_token.clone(),
-        AccessGrant {
-            order_id,
-            identity,
-            expires: Instant::now() + ttl,
-            sdo: None,
-        },
-    );
-    drop(store);
-    Ok((
-        StatusCode::OK,
-        [(header::CACHE_CONTROL, "no-store")],
-        Json(json!({
-            "access_token": access_token,
-            "token_type": "Bearer",
-            "expires_in": secs(ttl),
-            "id_token": id_token,
-            "scope": scope,
-        })),
-    )
-        .into_response())
-}
-
-fn secs(d: Duration) -> i64 {
-    i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
 }

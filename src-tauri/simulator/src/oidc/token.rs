@@ -1,5 +1,6 @@
 //! `POST {issuer}/token`: authorization code grant with HTTP Basic client auth and PKCE S256.
 
+use std::sync::{Arc, MutexGuard};
 use std::time::Instant;
 
 use axum::body::Bytes;
@@ -9,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use serde_json::json;
+use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::error::OidcError;
@@ -17,7 +18,7 @@ use super::http::{basic_credentials, form_pairs, secret_eq};
 use super::id_token::{self, IdTokenInput, IdTokenSpoil};
 use super::keys::OidcKeys;
 use super::params::RawParams;
-use super::store::{random_token, AccessGrant};
+use super::store::{random_token, AccessGrant, Inner};
 use crate::faults::{Endpoint, FaultKind, Intercept};
 use crate::server::ConnHandle;
 use crate::state::AppState;
@@ -97,23 +98,61 @@ fn exchange(
             "PKCE verification failed: code_verifier does not match code_challenge (S256)",
         ));
     }
-    let spoil = spoil_of(fault);
+    let acr = grant.request.method.acr();
+    issue_tokens(
+        state,
+        keys,
+        store,
+        Issue {
+            client_id: &client_id,
+            nonce: &grant.request.nonce,
+            acr: &acr,
+            scope: &grant.request.scope,
+            order_id: grant.order_id.clone(),
+            identity: grant.identity.clone(),
+            sdo: grant.sdo.clone(),
+        },
+        spoil_of(fault),
+    )
+}
+
+/// What a grant (authorization code or CIBA) hands out.
+pub(super) struct Issue<'a> {
+    pub(super) client_id: &'a str,
+    /// Empty: the token carries no `nonce` (CIBA sends none).
+    pub(super) nonce: &'a str,
+    pub(super) acr: &'a str,
+    pub(super) scope: &'a str,
+    pub(super) order_id: String,
+    pub(super) identity: Map<String, Value>,
+    pub(super) sdo: Option<Arc<Vec<u8>>>,
+}
+
+/// Mints the ID token (spoiled as a fault asks), stores the access token for userinfo and the
+/// SDO, and answers. Takes the store's lock so the rotation flag and the token land together.
+pub(super) fn issue_tokens(
+    state: &AppState,
+    keys: &OidcKeys,
+    mut store: MutexGuard<'_, Inner>,
+    issue: Issue<'_>,
+    spoil: IdTokenSpoil,
+) -> Result<Response, OidcError> {
     if spoil == IdTokenSpoil::RotatedKey {
         store.rotated = true;
     }
+    let oidc = state.oidc();
     let issuer = state.issuer();
-    let acr = grant.request.method.acr();
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let id_token = id_token::mint(
         keys,
         &IdTokenInput {
             issuer: &issuer,
-            client_id: &client_id,
-            nonce: &grant.request.nonce,
-            acr: &acr,
+            client_id: issue.client_id,
+            nonce: issue.nonce,
+            acr: issue.acr,
             now,
             lifetime_secs: secs(oidc.settings.id_token_ttl),
-            identity: &grant.identity,
+            identity: &issue.identity,
             rotated: store.rotated,
         },
         spoil,
@@ -124,10 +163,10 @@ fn exchange(
     store.tokens.insert(
         access_token.clone(),
         AccessGrant {
-            order_id: grant.order_id.clone(),
-            identity: grant.identity.clone(),
+            order_id: issue.order_id,
+            identity: issue.identity,
             expires: Instant::now() + ttl,
-            sdo: grant.sdo.clone(),
+            sdo: issue.sdo,
         },
     );
     drop(store);
@@ -136,7 +175,7 @@ fn exchange(
         "token_type": "Bearer",
         "expires_in": secs(ttl),
         "id_token": id_token,
-        "scope": grant.request.scope,
+        "scope": issue.scope,
     });
     Ok((
         StatusCode::OK,
