@@ -37,7 +37,8 @@ impl Screen {
                 svg: crate::desk::qr::svg(data).ok()?,
                 data: data.clone(),
             },
-            FlowEvent::Progress { .. } => return None,
+            // The customer completes a redirect flow in its own window, not on this display.
+            FlowEvent::Progress { .. } | FlowEvent::Redirect { .. } => return None,
             FlowEvent::Succeeded { .. } | FlowEvent::Signed { .. } => Screen::ThankYou,
             FlowEvent::Failed { .. } | FlowEvent::Expired | FlowEvent::Cancelled => {
                 Screen::TryAgain
