@@ -11,6 +11,7 @@
 
 use id_desk_core::flow::redirect::{self, AllowedOrigins, Navigation};
 use id_desk_core::flow::FlowId;
+use tauri::webview::NewWindowResponse;
 use tauri::{AppHandle, Manager, Runtime, Url, WebviewUrl, WebviewWindowBuilder};
 
 use crate::state::AppState;
@@ -47,6 +48,9 @@ pub fn open<R: Runtime>(app: &AppHandle<R>, flow_id: &FlowId, raw_url: &str) {
         .title("ID Desk - identify on this screen")
         .inner_size(560.0, 760.0)
         .min_inner_size(360.0, 480.0)
+        // No pop-up and no file: the customer signs in, nothing else happens in this window.
+        .on_new_window(|_, _| NewWindowResponse::Deny)
+        .on_download(|_, _| false)
         .on_navigation(move |to| match redirect::navigation(to, &allowed) {
             Navigation::Load => true,
             Navigation::Finished(end) => {
