@@ -139,7 +139,7 @@ icons:
 
 # Refreshes the screenshots the README shows from the last e2e run (scaled to 75%).
 README_SHOTS := identify-binding identify-qr identify-result sign-result history settings identify-invalid \
-  identify-ciba display-qr display-thank-you
+  identify-ciba display-qr display-thank-you redirect-mitid redirect-result
 screenshots:
 	mkdir -p tests/screenshots
 	for f in $(README_SHOTS); do convert tests/artifacts/$$f.png -resize 75% -strip tests/screenshots/$$f.png; done

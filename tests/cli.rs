@@ -828,3 +828,70 @@ async fn ciba_runs_from_the_command_line_against_oidc_provider() {
     // Only the approved flow reached the provider: not the run without a secret, not the bad number.
     assert_eq!(peer.backchannel_requests().await, 1);
 }
+
+/// Presses a button of the simulator's provider page, as the customer would; returns the
+/// `Location` it answers (the profile's final URL), never following it.
+fn press(page: &str, choice: &str) -> String {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let answer = http
+            .post(page)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("choice={}", choice.replace(':', "%3A")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status().as_u16(), 303, "{page} {choice}");
+        answer.headers()["location"].to_str().unwrap().to_string()
+    })
+}
+
+#[test]
+#[ignore = "needs the built CLI and a keyring session: run make e2e"]
+fn auth_redirect_prints_the_page_and_ends_with_the_customers_answer() {
+    let sim = Sim::start(&unique_name("redirect"), &[]).unwrap();
+    let data = data_dir();
+    for (provider, choice, outcome, exit) in [
+        ("mitid", "approve:lars", "succeeded", 0),
+        ("ftn", "abort", "cancelled", 5),
+        ("mitid", "error", "failed", 1),
+    ] {
+        let mut cli = sim
+            .spawn_cli(data.path(), &["auth", "redirect", "--provider", provider])
+            .unwrap();
+        let mut seen = cli.lines.until_type("redirect", LINE).unwrap();
+        let page = seen.last().unwrap()["url"].as_str().unwrap().to_string();
+        assert!(page.starts_with(&sim.base_url), "{page}");
+        let back = press(&page, choice);
+        assert!(
+            back.starts_with("https://id-desk.invalid/redirect/"),
+            "{back}"
+        );
+        seen.extend(cli.lines.until_type(outcome, LINE).unwrap());
+        let status = cli.wait(Duration::from_secs(10)).unwrap();
+        assert_eq!(status.code(), Some(exit), "{provider} {choice}: {seen:?}");
+        assert_flow_lines(&seen);
+        assert_eq!(types(&seen)[..2], ["started", "redirect"], "{seen:?}");
+        if outcome == "succeeded" {
+            let subject = &seen.last().unwrap()["subject"];
+            assert_eq!(subject["name"], "Lars Jensen");
+            assert_eq!(subject["country"], "DK");
+        }
+    }
+    // A provider the profile does not offer: exit 2, nothing sent.
+    let creates = sim.requests("Create").unwrap();
+    let run = sim
+        .cli(data.path(), &["auth", "redirect", "--provider", "itsme"])
+        .unwrap();
+    assert_eq!(run.code, Some(2), "{:?}", run.lines);
+    assert_eq!(run.last()["field"], "provider");
+    assert_eq!(sim.requests("Create").unwrap(), creates);
+    sim.stop().unwrap();
+}

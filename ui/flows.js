@@ -2,6 +2,7 @@
 import { call, on } from './ipc.js';
 import { $, el } from './dom.js';
 import { t } from './i18n.js';
+import { methodLabel } from './methods.js';
 
 const cards = new Map(); // flow_id -> { node, expiresAt, method }
 let box;
@@ -16,7 +17,13 @@ export function mountFlows() {
 
 /** Creates the card as soon as the start command returns, before the first event. */
 export function track(flowId, method, text) {
-  ensureCard(flowId, method).text = text;
+  const card = ensureCard(flowId, method);
+  card.text = text;
+  // The engine's `started` may have made the card first: a redirect card names its provider.
+  if (method?.startsWith('redirect:')) {
+    card.method = method;
+    $('.flow-method', card.node).textContent = t(methodLabel(method)[0]);
+  }
 }
 
 function ensureCard(flowId, method) {
@@ -25,7 +32,7 @@ function ensureCard(flowId, method) {
   const node = $('#flow-card').content.firstElementChild.cloneNode(true);
   node.dataset.flowId = flowId;
   node.querySelectorAll('[data-i18n]').forEach((n) => { n.textContent = t(n.dataset.i18n); });
-  $('.flow-method', node).textContent = method ? t(`method.${method}`) : '';
+  $('.flow-method', node).textContent = method ? t(methodLabel(method)[0]) : '';
   $('.status', node).textContent = t('flow.starting');
   $('.cancel', node).addEventListener('click', async (ev) => {
     ev.target.disabled = true;
@@ -58,8 +65,11 @@ function handle(ev) {
   const { node } = card;
   switch (ev.type) {
     case 'started':
-      card.method = ev.method;
-      $('.flow-method', node).textContent = t(`method.${ev.method}`);
+      // A redirect card keeps its provider's name (`started` says only `redirect`).
+      if (ev.method !== 'redirect' || !card.method) {
+        card.method = ev.method;
+        $('.flow-method', node).textContent = t(methodLabel(ev.method)[0]);
+      }
       card.expiresAt = ev.expires_at ? new Date(ev.expires_at) : null;
       tickCountdowns();
       break;
@@ -89,7 +99,12 @@ function handle(ev) {
       p.hidden = false;
       break;
     }
+    case 'redirect':
+      setStatus(node, t('flow.redirect'));
+      break;
     case 'progress':
+      // The redirect flow's `CREATED` says nothing more than the line above.
+      if (card.method?.startsWith('redirect')) break;
       setStatus(node, ev.message);
       break;
     default:

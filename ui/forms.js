@@ -3,7 +3,7 @@
 import { call } from './ipc.js';
 import { $, el, debounce } from './dom.js';
 import { t } from './i18n.js';
-import { FIELDS, METHODS, fieldLabelKey, methodsFor } from './methods.js';
+import { FIELDS, fieldLabelKey, methodLabel, methodSpec, methodsFor, rawMethod } from './methods.js';
 
 /** Builds one form. `kind` is 'auth' or 'sign'; `app()` returns the current app info;
  * `onStarted(flowId, method)` is called on success. */
@@ -21,14 +21,28 @@ export function mountForm({ kind, form, methodsBox, fieldsBox, errorBox, getText
           type: 'radio', name: `${kind}-method`, value: id, checked: id === method,
           onchange: () => { method = id; renderFields(); },
         }),
-        el('span', {}, t(`method.${id}`), el('small', { text: t(`method.${id}.sub`) }))));
+        el('span', {}, t(methodLabel(id)[0]), el('small', { text: t(methodLabel(id)[1]) }))));
     }
     renderFields();
   }
 
+  // The redirect flow happens on this screen, not on the customer's phone: say so on the button.
+  function renderStartButton() {
+    if (kind !== 'auth') return;
+    const here = method.startsWith('redirect:');
+    const button = form.querySelector('button[type="submit"]');
+    const hint = form.querySelector('button[type="submit"] + .hint');
+    for (const [node, key] of [[button, here ? 'identify.start_redirect' : 'identify.start'], [hint, here ? 'identify.hint_redirect' : 'identify.hint']]) {
+      if (!node) continue;
+      node.dataset.i18n = key;
+      node.textContent = t(key);
+    }
+  }
+
   function renderFields() {
+    renderStartButton();
     fieldsBox.replaceChildren();
-    for (const f of METHODS[method].fields) {
+    for (const f of methodSpec(method).fields) {
       const spec = FIELDS[f];
       const input = el('input', {
         name: spec.key, id: `${kind}-${spec.key}`, inputmode: spec.inputmode, autocomplete: spec.autocomplete,
@@ -42,8 +56,8 @@ export function mountForm({ kind, form, methodsBox, fieldsBox, errorBox, getText
   }
 
   function rawInput() {
-    const raw = { method };
-    for (const f of METHODS[method].fields) {
+    const raw = rawMethod(method);
+    for (const f of methodSpec(method).fields) {
       const key = FIELDS[f].key;
       const v = (values[key] ?? '').trim();
       if (v !== '') raw[key] = v;

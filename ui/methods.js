@@ -11,6 +11,29 @@ export const METHODS = {
   ciba: { kind: 'auth', family: 'ciba', fields: ['login_hint', 'binding_message'] },
 };
 
+// The REST redirect flow: one choice per provider of the profile's `[redirect]`, as
+// `redirect:<provider>` (the customer types nothing here: they sign in on the provider's page).
+const REDIRECT = { kind: 'auth', family: 'rest', fields: [] };
+const REDIRECT_PREFIX = 'redirect:';
+
+/** The spec of a method id (a METHODS key or `redirect:<provider>`). */
+export function methodSpec(id) {
+  return id?.startsWith(REDIRECT_PREFIX) ? REDIRECT : METHODS[id];
+}
+
+/** `RawFlowInput`'s method (and provider) for a method id. */
+export function rawMethod(id) {
+  return id.startsWith(REDIRECT_PREFIX)
+    ? { method: 'redirect', provider: id.slice(REDIRECT_PREFIX.length) }
+    : { method: id };
+}
+
+/** The i18n keys of a method's label and subtitle. */
+export function methodLabel(id) {
+  if (id?.startsWith(REDIRECT_PREFIX)) return [`provider.${id.slice(REDIRECT_PREFIX.length)}`, 'method.redirect.sub'];
+  return [`method.${id}`, `method.${id}.sub`];
+}
+
 // UI field → RawFlowInput key, input hints.
 export const FIELDS = {
   nin: { key: 'nin', inputmode: 'numeric', autocomplete: 'off', placeholder: '11 digits' },
@@ -22,12 +45,15 @@ export const FIELDS = {
   binding_message: { key: 'binding_message', inputmode: 'text', autocomplete: 'off', placeholder: '', optional: true },
 };
 
-// The methods the active profile can run: REST always, legacy OIDC and CIBA when configured.
+// The methods the active profile can run: REST always, legacy OIDC and CIBA when configured, and
+// one redirect-flow choice per provider of the profile's `[redirect]`.
 export function methodsFor(kind, profile) {
   const available = { rest: true, oidc: profile.has_oidc, ciba: profile.has_ciba };
-  return Object.entries(METHODS)
+  const ids = Object.entries(METHODS)
     .filter(([, m]) => m.kind === kind && available[m.family])
     .map(([id]) => id);
+  if (kind === 'auth') ids.push(...(profile.redirect_providers ?? []).map((p) => REDIRECT_PREFIX + p));
+  return ids;
 }
 
 // The CIBA login hint's label follows what the profile's provider expects.

@@ -47,6 +47,12 @@ pub fn sink<R: Runtime>(app: AppHandle<R>, lang: Lang) -> EventSink {
         let notice = finished_notice(&update.event, lang);
         // The customer display first: it only ever gets the customer's view of the update.
         crate::display::follow(&app, &update);
+        // The redirect flow's sandboxed window opens with its page and goes with the flow.
+        match &update.event {
+            FlowEvent::Redirect { url } => crate::redirect::open(&app, &update.flow_id, url),
+            event if event.is_terminal() => crate::redirect::close(&app, &update.flow_id),
+            _ => {}
+        }
         if let Err(e) = app.emit(FLOW_EVENT, WindowFlowEvent::from(update)) {
             tracing::warn!(error = %e, "could not send a flow event to the window");
         }

@@ -7,6 +7,7 @@ mod command_list;
 mod commands;
 mod display;
 mod events;
+mod redirect;
 mod startup;
 mod state;
 #[cfg(test)]
@@ -27,7 +28,7 @@ pub fn setup<R: Runtime>(builder: Builder<R>) -> Builder<R> {
             if payload.event() == PageLoadEvent::Finished {
                 if webview.label() == display::LABEL {
                     display::page_loaded(webview.app_handle());
-                } else {
+                } else if webview.label() == "main" {
                     startup::page_loaded();
                 }
             }
@@ -36,6 +37,7 @@ pub fn setup<R: Runtime>(builder: Builder<R>) -> Builder<R> {
             // The display must not keep the app running once staff have closed the desk.
             if window.label() == "main" && matches!(event, WindowEvent::Destroyed) {
                 display::close(window.app_handle());
+                redirect::close_all(window.app_handle());
             }
         })
         .invoke_handler(tauri::generate_handler![

@@ -47,13 +47,23 @@ fn invoke(
     cmd: &str,
     args: Value,
 ) -> Result<Value, Value> {
+    invoke_from(window, "tauri://localhost", cmd, args)
+}
+
+/// As `invoke`, from a page at `origin` (a remote page in the redirect window).
+fn invoke_from(
+    window: &WebviewWindow<tauri::test::MockRuntime>,
+    origin: &str,
+    cmd: &str,
+    args: Value,
+) -> Result<Value, Value> {
     get_ipc_response(
         window,
         InvokeRequest {
             cmd: cmd.into(),
             callback: CallbackFn(0),
             error: CallbackFn(1),
-            url: "tauri://localhost".parse().unwrap(),
+            url: origin.parse().unwrap(),
             body: InvokeBody::Json(args),
             headers: Default::default(),
             invoke_key: INVOKE_KEY.to_string(),
@@ -239,4 +249,70 @@ fn the_customer_display_opens_follows_the_agents_choice_and_keeps_its_merchant_n
 
     let closed = invoke(&window, "close_customer_display", json!({})).unwrap();
     assert_eq!(closed["open"], false);
+}
+
+#[test]
+fn the_redirect_window_can_call_no_command_and_cannot_even_listen() {
+    let (desk, _main, _dir) = app();
+    let flow_id = id_desk_core::flow::FlowId::new();
+    let sandboxed = window_labelled(&desk, &crate::redirect::label(&flow_id));
+    // Whether the page claims the app's own origin or is the provider's remote page.
+    for origin in [
+        "tauri://localhost",
+        "http://127.0.0.1:4000/redirect/s1",
+        "https://acme.app.signicat.com/auth",
+    ] {
+        for cmd in COMMANDS {
+            let refused = invoke_from(&sandboxed, origin, cmd, json!({}));
+            let text = refused
+                .as_ref()
+                .map_err(ToString::to_string)
+                .expect_err(&format!("{cmd} must be refused to the redirect window"));
+            assert!(text.contains("not allowed"), "{origin} {cmd}: {text}");
+        }
+        for event in ["flow://event", "display://status"] {
+            let refused = invoke_from(
+                &sandboxed,
+                origin,
+                "plugin:event|listen",
+                json!({"event": event, "target": {"kind": "Any"}, "handler": 7}),
+            );
+            let text = refused.map(|v| v.to_string()).unwrap_err().to_string();
+            assert!(
+                text.contains("not allowed"),
+                "{origin} listen {event}: {text}"
+            );
+        }
+    }
+}
+
+#[test]
+fn training_offers_the_redirect_providers_and_checks_the_provider_field() {
+    let (app, window, _dir) = app();
+    let info = invoke(&window, "app_info", json!({})).unwrap();
+    assert_eq!(
+        info["profile"]["redirect_providers"],
+        json!(["mitid", "ftn"])
+    );
+    let errors = invoke(
+        &window,
+        "validate_input",
+        json!({"input": {"method": "redirect", "provider": "smartid"}}),
+    )
+    .unwrap();
+    assert_eq!(errors[0]["field"], "provider");
+    let started = invoke(
+        &window,
+        "start_flow",
+        json!({"input": {"method": "redirect"}}),
+    );
+    assert_eq!(started.unwrap_err()["field"], "provider");
+    let stats = app
+        .state::<AppState>()
+        .simulator
+        .as_ref()
+        .unwrap()
+        .control()
+        .stats();
+    assert_eq!(stats.creates(), 0, "no session for invalid input");
 }

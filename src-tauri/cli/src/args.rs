@@ -124,6 +124,14 @@ pub enum AuthCommand {
         #[arg(long)]
         binding_message: Option<String>,
     },
+    /// REST redirect flow for an eID without a headless flow (the profile's [redirect]
+    /// providers): prints `redirect {url}`, the page the customer completes in a browser, and
+    /// polls until the outcome.
+    Redirect {
+        /// Signicat's provider id: mitid, ftn, smartid, itsme, idin or freja.
+        #[arg(long)]
+        provider: String,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -57,6 +57,10 @@ pub fn auth_input(cmd: &AuthCommand) -> RawFlowInput {
             nin: Some(nin.clone()),
             ..RawFlowInput::new(Method::SbidInapp)
         },
+        AuthCommand::Redirect { provider } => RawFlowInput {
+            provider: Some(provider.clone()),
+            ..RawFlowInput::new(Method::Redirect)
+        },
     }
 }
 

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use id_desk_core::ciba::HintKind;
 use id_desk_core::profile::{
-    CibaConfig, OidcConfig, Profile, ProfileConfig, RestConfig, SbidConfig, TRAINING,
+    CibaConfig, OidcConfig, Profile, ProfileConfig, RedirectConfig, RestConfig, SbidConfig,
+    TRAINING,
 };
 use id_desk_core::secrets::{SecretName, Secrets};
 use id_desk_core::{Error, Result};
@@ -135,6 +136,9 @@ fn profile_toml(name: &str, sim: &Simulator) -> Result<String> {
         }),
         sbid: Some(SbidConfig {
             end_user_ip: "127.0.0.1".to_string(),
+        }),
+        redirect: Some(RedirectConfig {
+            providers: vec!["mitid".to_string(), "ftn".to_string()],
         }),
         ciba: Some(CibaConfig {
             issuer: sim.issuer(),

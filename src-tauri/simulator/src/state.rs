@@ -24,6 +24,7 @@ pub(crate) struct Shared {
     pub(crate) counters: Counters,
     pub(crate) rest_tokens: crate::rest::token::TokenStore,
     pub(crate) rest_sessions: crate::rest::RestSessions,
+    pub(crate) redirect_sessions: crate::rest::RedirectSessions,
     /// Legacy OIDC state (keys, codes, cookies), owned by the `oidc` module.
     pub(crate) oidc: crate::oidc::OidcState,
 }
@@ -38,6 +39,7 @@ impl AppState {
                 counters: Counters::default(),
                 rest_tokens: crate::rest::token::TokenStore::new(),
                 rest_sessions: crate::rest::RestSessions::default(),
+                redirect_sessions: crate::rest::RedirectSessions::default(),
                 oidc,
                 config,
                 base_url,
@@ -75,6 +77,10 @@ impl AppState {
 
     pub(crate) fn rest_sessions(&self) -> &crate::rest::RestSessions {
         &self.inner.rest_sessions
+    }
+
+    pub(crate) fn redirect_sessions(&self) -> &crate::rest::RedirectSessions {
+        &self.inner.redirect_sessions
     }
 
     pub(crate) fn oidc(&self) -> &crate::oidc::OidcState {

@@ -406,7 +406,21 @@ async fn invalid_bodies_are_400_with_invalid_params() {
             json!({"allowedProviders": ["nbid"], "flow": "redirect", "requestedAttributes": ["name"],
                    "additionalParameters": {"nbid_auth_type": "PHONE"},
                    "prefilledInput": {"nin": "29124815345"}}),
-            vec!["flow"],
+            vec!["allowedProviders", "redirectSettings"],
+        ),
+        (
+            json!({"allowedProviders": ["mitid"], "flow": "iframe", "requestedAttributes": ["name"]}),
+            vec!["flow", "allowedProviders"],
+        ),
+        // MitID has no headless flow; the redirect flow needs all three URLs, absolute.
+        (
+            json!({"allowedProviders": ["mitid"], "flow": "headless", "requestedAttributes": ["name"]}),
+            vec!["allowedProviders"],
+        ),
+        (
+            json!({"allowedProviders": ["mitid"], "flow": "redirect", "requestedAttributes": ["name"],
+                   "redirectSettings": {"successUrl": "/done", "abortUrl": "https://a.example/abort"}}),
+            vec!["redirectSettings.successUrl", "redirectSettings.errorUrl"],
         ),
         (
             {

@@ -24,7 +24,7 @@ use crate::archive::{ArchiveStatus, Archiver, FlushReport, Target, Tuning};
 use crate::ciba::{CibaConfig, ClientAuth, ClientAuthMethod, HintKind};
 use crate::flow::{
     Engine, EventSink, FlowEvent, FlowId, FlowRequest, FlowSettings, Method, RawFlowInput,
-    RunningFlow,
+    RedirectProvider, RunningFlow,
 };
 use crate::messages::Lang;
 use crate::profile::{CibaSettings, Profile, ProfileStore, TrainingIds, TRAINING};
@@ -99,6 +99,8 @@ pub struct ProfileSummary {
     pub ciba_secret: Option<SecretName>,
     /// The central archive (`[archive] url`, never a password).
     pub archive_url: Option<String>,
+    /// The eIDs offered through the redirect flow (`[redirect] providers`).
+    pub redirect_providers: Vec<RedirectProvider>,
 }
 
 impl ProfileSummary {
@@ -121,6 +123,7 @@ impl ProfileSummary {
             ciba_hint_kind: p.ciba().map(|c| c.login_hint_kind),
             ciba_secret: p.ciba().map(|c| ciba_secret(c.client_auth)),
             archive_url: p.archive().map(|a| a.url()),
+            redirect_providers: p.redirect_providers().to_vec(),
         }
     }
 }
@@ -314,6 +317,7 @@ impl Desk {
                 .ciba()
                 .map(|c| c.login_hint_prefix.clone())
                 .unwrap_or_default(),
+            redirect_providers: profile.redirect_providers().to_vec(),
             ..FlowSettings::default()
         }
     }
@@ -386,6 +390,10 @@ impl Desk {
                 return missing("oidc.sign_client_id")
             }
             Method::Ciba if profile.ciba().is_none() => return missing("ciba"),
+            Method::Redirect if profile.rest().is_none() => return missing("rest"),
+            Method::Redirect if profile.redirect_providers().is_empty() => {
+                return missing("redirect")
+            }
             _ => {}
         }
         for name in secrets_for(method) {
@@ -709,7 +717,8 @@ fn secrets_for(method: Method) -> &'static [SecretName] {
         Method::NbidSafeConversation
         | Method::NbidMobile
         | Method::SbidQr
-        | Method::SbidAppLaunch => &[SecretName::RestClientSecret],
+        | Method::SbidAppLaunch
+        | Method::Redirect => &[SecretName::RestClientSecret],
         Method::NbidInapp | Method::SbidInapp => &[SecretName::OidcClientSecret],
         Method::NbidSign | Method::SbidSign => &[SecretName::SignClientSecret],
         // Depends on the profile's client authentication: see `ciba_secret`.

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::flow::FlowEvent;
+use crate::flow::{FlowEvent, Method};
 
 /// One screen of the customer display, serialised with `"type"` as the tag.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -29,6 +29,12 @@ impl Screen {
     /// (progress texts are for staff).
     pub fn after(event: &FlowEvent) -> Option<Screen> {
         Some(match event {
+            // A redirect flow happens in its own window, with no BankID app: "open the BankID
+            // app" would mislead the customer, so the display stays calm until the outcome.
+            FlowEvent::Started {
+                method: Method::Redirect,
+                ..
+            } => Screen::Idle,
             FlowEvent::Started { .. } | FlowEvent::AppLaunch { .. } => Screen::OpenApp,
             FlowEvent::BindingMessage { text } => Screen::Words { text: text.clone() },
             // A payload our renderer refuses is left off the display rather than shown broken;
@@ -37,7 +43,8 @@ impl Screen {
                 svg: crate::desk::qr::svg(data).ok()?,
                 data: data.clone(),
             },
-            FlowEvent::Progress { .. } => return None,
+            // The customer completes a redirect flow in its own window, not on this display.
+            FlowEvent::Progress { .. } | FlowEvent::Redirect { .. } => return None,
             FlowEvent::Succeeded { .. } | FlowEvent::Signed { .. } => Screen::ThankYou,
             FlowEvent::Failed { .. } | FlowEvent::Expired | FlowEvent::Cancelled => {
                 Screen::TryAgain
@@ -64,6 +71,24 @@ mod tests {
             date_of_birth: Some("1948-12-29".into()),
             ..Subject::default()
         }
+    }
+
+    #[test]
+    fn a_redirect_flow_never_asks_for_the_bankid_app() {
+        let started = FlowEvent::Started {
+            flow_id: FlowId::new(),
+            method: Method::Redirect,
+            expires_at: None,
+        };
+        assert_eq!(Screen::after(&started), Some(Screen::Idle));
+        let page = FlowEvent::Redirect {
+            url: "https://acme.app.signicat.com/auth/x".into(),
+        };
+        assert_eq!(Screen::after(&page), None);
+        assert_eq!(
+            Screen::after(&FlowEvent::Succeeded { subject: subject() }),
+            Some(Screen::ThankYou)
+        );
     }
 
     #[test]

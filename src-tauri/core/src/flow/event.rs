@@ -59,6 +59,9 @@ pub enum Method {
     /// OpenID Connect CIBA, poll mode: any provider that offers it (BankID through Signicat,
     /// BankID Norge's OIDC, Criipto...); a login hint → binding message.
     Ciba,
+    /// REST redirect flow for an eID without a headless flow (MitID, FTN, ...): the customer
+    /// completes it in a sandboxed window on this desk.
+    Redirect,
 }
 
 impl Method {
@@ -76,6 +79,7 @@ impl Method {
             Method::NbidSign => "nbid_sign",
             Method::SbidSign => "sbid_sign",
             Method::Ciba => "ciba",
+            Method::Redirect => "redirect",
         }
     }
 }
@@ -133,6 +137,11 @@ pub enum FlowEvent {
     },
     /// Swedish BankID app launch: the link that opens BankID on this device.
     AppLaunch {
+        url: String,
+    },
+    /// Redirect flow: the provider's page (Signicat's `authenticationUrl`) to open in the sandboxed
+    /// window, where the customer completes it.
+    Redirect {
         url: String,
     },
     /// A non-terminal status with its staff-language message. `status` keeps the raw code.

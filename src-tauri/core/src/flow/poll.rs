@@ -58,6 +58,9 @@ pub(crate) enum RestKind {
     Nbid,
     Qr,
     AppLaunch,
+    /// Redirect flow: the provider's page is opened in the sandboxed window; an `ABORT` there is
+    /// the customer cancelling on this desk's screen, so it ends as `cancelled`.
+    Redirect,
 }
 
 /// When Signicat sends no readable `expiresAt`, assume its default lifetime (1200 s).
@@ -144,6 +147,20 @@ pub(crate) async fn run_rest_flow(
         }
     };
     let session_id = created.id.clone();
+    // The provider's page is checked before the flow says it started: without a usable one the
+    // customer could never finish, so the session is ended at once.
+    let redirect_url = if kind == RestKind::Redirect {
+        match super::redirect::authentication_url(created.authentication_url.as_deref()) {
+            Ok(url) => Some(url),
+            Err(e) => {
+                tracing::warn!(flow_id = %ctx.flow_id, code = e.code(), error = %e, "unusable redirect session");
+                let _ = tokio::time::timeout(CLEANUP_CANCEL_BOUND, rest.cancel(&session_id)).await;
+                return FlowEvent::failed(&e);
+            }
+        }
+    } else {
+        None
+    };
     let expires_at = created
         .expires_at
         .unwrap_or_else(|| OffsetDateTime::now_utc() + FALLBACK_LIFETIME);
@@ -154,6 +171,9 @@ pub(crate) async fn run_rest_flow(
         expires_at: expires_at.format(&Rfc3339).ok(),
     });
     tracing::info!(flow_id = %ctx.flow_id, session_id, "session created");
+    if let Some(url) = redirect_url {
+        ctx.emit(FlowEvent::Redirect { url: url.into() });
+    }
 
     let mut shown = Shown {
         ctx,
@@ -165,7 +185,7 @@ pub(crate) async fn run_rest_flow(
     };
     shown.observe(&created);
     if created.status.is_terminal() {
-        return terminal_event(ctx, created);
+        return terminal_event(ctx, created, kind);
     }
 
     let poll = ctx.settings.poll;
@@ -190,7 +210,7 @@ pub(crate) async fn run_rest_flow(
             Ok(s) => {
                 shown.observe(&s);
                 if s.status.is_terminal() {
-                    return terminal_event(ctx, s);
+                    return terminal_event(ctx, s, kind);
                 }
             }
             // Purged sessions answer 404; past expiresAt that simply means it expired.
@@ -240,11 +260,12 @@ async fn cancel_session(ctx: &FlowContext, rest: &RestClient, session_id: &str) 
 
 /// The terminal event for a terminal status. Documented mapping (the CLI's exit codes rely on it):
 /// * `SUCCESS`   → `succeeded {subject}`
-/// * `ABORT`     → `failed {code: "customer_aborted"}` (the customer said no in the app)
+/// * `ABORT`     → `failed {code: "customer_aborted"}` (the customer said no in the app); for the
+///   redirect flow `cancelled` (the customer pressed cancel on the provider's page at the desk)
 /// * `ERROR`     → `failed {code: error.code, or "provider_error"}`
 /// * `INVALID`   → `failed {code: "provider_error"}`
 /// * `CANCELLED` → `cancelled`, `EXPIRED` → `expired`
-fn terminal_event(ctx: &FlowContext, s: Session) -> FlowEvent {
+fn terminal_event(ctx: &FlowContext, s: Session, kind: RestKind) -> FlowEvent {
     let lang = ctx.lang;
     tracing::info!(flow_id = %ctx.flow_id, status = %s.status, "session finished");
     match s.status {
@@ -254,6 +275,7 @@ fn terminal_event(ctx: &FlowContext, s: Session) -> FlowEvent {
                 "the session succeeded but carries no subject".into(),
             )),
         },
+        RestStatus::Abort if kind == RestKind::Redirect => FlowEvent::Cancelled,
         RestStatus::Abort => FlowEvent::Failed {
             code: CUSTOMER_ABORTED.into(),
             message: status_message(lang, &s.status),

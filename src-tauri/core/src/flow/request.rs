@@ -3,11 +3,12 @@
 //! typo never reaches Signicat (or pushes a notification to the wrong phone).
 
 use super::event::Method;
+use super::redirect::{self, RedirectProvider};
 use super::runner::FlowSettings;
 use crate::ciba::{BindingMessage, CibaAuth, LoginHint};
 use crate::identity::{BirthDate, NorwegianMobile, NorwegianNin, SignText, SwedishPersonnummer};
 use crate::oidc::LegacyAuth;
-use crate::rest::CreateSession;
+use crate::rest::{CreateSession, RedirectSettings};
 use crate::{Error, Result};
 use serde::Deserialize;
 
@@ -45,6 +46,9 @@ pub enum FlowRequest {
     },
     /// OpenID Connect CIBA: the customer named by a login hint, and the binding message.
     Ciba(CibaAuth),
+    /// REST redirect flow with one of the profile's redirect providers; the customer says who
+    /// they are on the provider's page, so nothing about them is known in advance.
+    Redirect { provider: RedirectProvider },
 }
 
 /// Raw input from the window or the CLI. Only the fields the method needs are read.
@@ -68,6 +72,9 @@ pub struct RawFlowInput {
     /// CIBA: staff's own binding message; generated when absent.
     #[serde(default)]
     pub binding_message: Option<String>,
+    /// Redirect flow: the eID provider (`mitid`, `ftn`, ...), one of the profile's.
+    #[serde(default)]
+    pub provider: Option<String>,
 }
 
 impl RawFlowInput {
@@ -81,6 +88,7 @@ impl RawFlowInput {
             login_hint: None,
             login_hint_token: None,
             binding_message: None,
+            provider: None,
         }
     }
 }
@@ -166,6 +174,17 @@ impl FlowRequest {
                     binding_message: binding_message?.unwrap_or_else(BindingMessage::generate),
                 }))
             }
+            Method::Redirect => {
+                let provider =
+                    RedirectProvider::parse(required(&raw.provider, "provider")?, "provider")?;
+                if !settings.redirect_providers.contains(&provider) {
+                    return Err(Error::invalid_input(
+                        "provider",
+                        format!("this profile does not offer {}", provider.id()),
+                    ));
+                }
+                Ok(FlowRequest::Redirect { provider })
+            }
             Method::SbidInapp | Method::SbidSign => {
                 let nin = required(&raw.nin, "nin").and_then(SwedishPersonnummer::parse);
                 if method == Method::SbidInapp {
@@ -220,6 +239,7 @@ impl FlowRequest {
             FlowRequest::NbidSign { .. } => Method::NbidSign,
             FlowRequest::SbidSign { .. } => Method::SbidSign,
             FlowRequest::Ciba(_) => Method::Ciba,
+            FlowRequest::Redirect { .. } => Method::Redirect,
         }
     }
 
@@ -239,6 +259,7 @@ impl FlowRequest {
                 nin.as_ref().map(|n| format!("SE:{}", n.as_str()))
             }
             FlowRequest::Ciba(auth) => Some(auth.hint.key()),
+            FlowRequest::Redirect { .. } => None,
         }
     }
 
@@ -256,6 +277,7 @@ impl FlowRequest {
                 nin.as_ref().map(SwedishPersonnummer::masked)
             }
             FlowRequest::Ciba(auth) => Some(auth.hint.masked()),
+            FlowRequest::Redirect { .. } => None,
         }
     }
 
@@ -307,6 +329,15 @@ impl FlowRequest {
                 }
                 b
             }
+            FlowRequest::Redirect { provider } => CreateSession::redirect(
+                provider.id(),
+                &["name", "firstName", "lastName", "dateOfBirth", "nin"],
+                RedirectSettings {
+                    success_url: redirect::SUCCESS_URL.into(),
+                    abort_url: redirect::ABORT_URL.into(),
+                    error_url: redirect::ERROR_URL.into(),
+                },
+            ),
             FlowRequest::NbidInapp { .. }
             | FlowRequest::SbidInapp { .. }
             | FlowRequest::NbidSign { .. }

@@ -16,6 +16,7 @@
 
 use super::event::{FlowEvent, FlowId, FlowUpdate, Method};
 use super::poll::{run_rest_flow, PollConfig, RestKind, CUSTOMER_ABORTED};
+use super::redirect::RedirectProvider;
 use super::registry::{Entry, Lookup, Registry};
 use super::request::FlowRequest;
 use crate::ciba::{CibaAuth, CibaClient, CibaConfig, HintKind};
@@ -58,6 +59,8 @@ pub struct FlowSettings {
     /// CIBA: how staff input becomes the `login_hint` (profile `[ciba]`).
     pub ciba_hint_kind: HintKind,
     pub ciba_hint_prefix: String,
+    /// The eIDs this profile offers through the REST redirect flow (profile `[redirect]`).
+    pub redirect_providers: Vec<RedirectProvider>,
 }
 
 impl FlowSettings {
@@ -389,6 +392,7 @@ impl Engine {
             }
             FlowRequest::SbidQr { .. } => RestKind::Qr,
             FlowRequest::SbidAppLaunch { .. } => RestKind::AppLaunch,
+            FlowRequest::Redirect { .. } => RestKind::Redirect,
             FlowRequest::NbidInapp { .. }
             | FlowRequest::SbidInapp { .. }
             | FlowRequest::NbidSign { .. }

@@ -30,6 +30,18 @@ pub struct ProfileConfig {
     /// `[archive]`: the central archive this desk ships its transactions to (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub archive: Option<super::ArchiveConfig>,
+    /// `[redirect]`: eIDs offered through the REST redirect flow (optional; needs `[rest]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect: Option<RedirectConfig>,
+}
+
+/// `[redirect]`: the eIDs without a headless flow that the customer completes in a sandboxed
+/// window on this desk, by Signicat provider id (`mitid`, `ftn`, `smartid`, `itsme`, `idin`,
+/// `freja`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedirectConfig {
+    pub providers: Vec<String>,
 }
 
 /// `[rest]`: the Authentication REST API.

@@ -14,11 +14,14 @@ use std::net::IpAddr;
 use url::Url;
 
 use crate::ciba::{ClientAuthMethod, HintKind, SigningAlg};
+use crate::flow::RedirectProvider;
 use crate::messages::Lang;
 use crate::Result;
 
 pub use archive::{ArchiveConfig, ArchiveSettings, ArchiveTls};
-pub use config::{CibaConfig, OidcConfig, ProfileConfig, RestConfig, SbidConfig, TemplateConfig};
+pub use config::{
+    CibaConfig, OidcConfig, ProfileConfig, RedirectConfig, RestConfig, SbidConfig, TemplateConfig,
+};
 pub use store::ProfileStore;
 pub use template::Template;
 
@@ -42,6 +45,8 @@ pub struct Profile {
     ciba: Option<CibaSettings>,
     templates: Vec<Template>,
     archive: Option<ArchiveSettings>,
+    /// The redirect flow's providers, never empty when present.
+    redirect: Vec<RedirectProvider>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -131,6 +136,10 @@ impl Profile {
             }),
             templates: default_templates(),
             archive: None,
+            // The simulator's redirect page plays a MitID and an FTN customer.
+            redirect: Some(RedirectConfig {
+                providers: vec!["mitid".to_string(), "ftn".to_string()],
+            }),
         })
     }
 
@@ -181,6 +190,9 @@ impl Profile {
                 })
                 .collect(),
             archive: self.archive.as_ref().map(ArchiveSettings::to_config),
+            redirect: (!self.redirect.is_empty()).then(|| RedirectConfig {
+                providers: self.redirect.iter().map(|p| p.id().to_string()).collect(),
+            }),
         }
     }
 
@@ -212,6 +224,10 @@ impl Profile {
     /// `None` when the profile has no `[archive]` section (transactions stay in the local vault).
     pub fn archive(&self) -> Option<&ArchiveSettings> {
         self.archive.as_ref()
+    }
+    /// The eIDs offered through the redirect flow (empty without a `[redirect]` section).
+    pub fn redirect_providers(&self) -> &[RedirectProvider] {
+        &self.redirect
     }
     pub fn templates(&self) -> &[Template] {
         &self.templates
@@ -254,6 +270,7 @@ fn preset(name: &str, issuer: &str, allow_test_identities: bool) -> ProfileConfi
         ciba: None,
         templates: default_templates(),
         archive: None,
+        redirect: None,
     }
 }
 

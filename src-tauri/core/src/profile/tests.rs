@@ -407,3 +407,46 @@ fn ciba_settings_are_checked_by_field() {
     let pasted = CIBA_EXAMPLE.replace("[ciba]\n", "[ciba]\nclient_secret = \"s3cr3t\"\n");
     assert!(toml::from_str::<ProfileConfig>(&pasted).is_err());
 }
+
+#[test]
+fn redirect_providers_are_read_checked_by_field_and_written_back() {
+    let text = format!("{ISSUE_7_EXAMPLE}[redirect]\nproviders = [\"mitid\", \"ftn\"]\n");
+    let config: ProfileConfig = toml::from_str(&text).unwrap();
+    let p = Profile::validate(&config).unwrap();
+    assert_eq!(
+        p.redirect_providers(),
+        [RedirectProvider::Mitid, RedirectProvider::Ftn]
+    );
+    assert_eq!(
+        p.to_config().redirect,
+        config.redirect,
+        "written back as read"
+    );
+    assert!(Profile::validate(&example())
+        .unwrap()
+        .redirect_providers()
+        .is_empty());
+
+    let with = |providers: &[&str]| {
+        let mut c = example();
+        c.redirect = Some(RedirectConfig {
+            providers: providers.iter().map(|s| s.to_string()).collect(),
+        });
+        config_error(&c)
+    };
+    assert_eq!(with(&[]).0, "redirect.providers");
+    let (field, reason) = with(&["mitid", "bankid-dk"]);
+    assert_eq!(field, "redirect.providers[1]");
+    assert!(reason.contains("bankid-dk"), "{reason}");
+    assert_eq!(with(&["ftn", "ftn"]).0, "redirect.providers[1]");
+    // The redirect flow is a REST flow.
+    let mut no_rest = example();
+    no_rest.rest = None;
+    no_rest.redirect = Some(RedirectConfig {
+        providers: vec!["mitid".into()],
+    });
+    assert_eq!(config_error(&no_rest).0, "redirect");
+    // Only `providers`: the three return URLs are the desk's own, not configurable.
+    let extra = format!("{text}success_url = \"https://x.example\"\n");
+    assert!(toml::from_str::<ProfileConfig>(&extra).is_err());
+}

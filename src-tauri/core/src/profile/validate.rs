@@ -9,6 +9,7 @@ use super::{
     RestSettings, SbidSettings, Template, TRAINING,
 };
 use crate::ciba::ClientAuthMethod;
+use crate::flow::RedirectProvider;
 use crate::{Error, Result};
 
 pub(super) fn profile(c: &ProfileConfig) -> Result<Profile> {
@@ -66,8 +67,15 @@ pub(super) fn profile(c: &ProfileConfig) -> Result<Profile> {
         .as_ref()
         .map(super::ArchiveSettings::validate)
         .transpose()?;
+    let redirect = c
+        .redirect
+        .as_ref()
+        .map(|r| redirect(r, c.rest.is_some()))
+        .transpose()?
+        .unwrap_or_default();
     Ok(Profile {
         archive,
+        redirect,
         name: c.name.clone(),
         allow_test_identities: c.allow_test_identities,
         language: c.language,
@@ -77,6 +85,36 @@ pub(super) fn profile(c: &ProfileConfig) -> Result<Profile> {
         ciba,
         templates,
     })
+}
+
+/// `[redirect] providers`: known Signicat provider ids, at least one, no repeats; the flow is
+/// a REST one, so the profile needs `[rest]`.
+fn redirect(c: &super::RedirectConfig, has_rest: bool) -> Result<Vec<RedirectProvider>> {
+    if !has_rest {
+        return Err(Error::invalid_config(
+            "redirect",
+            "the redirect flow uses the Authentication REST API: add a [rest] section",
+        ));
+    }
+    if c.providers.is_empty() {
+        return Err(Error::invalid_config(
+            "redirect.providers",
+            "name at least one provider, e.g. [\"mitid\"]",
+        ));
+    }
+    let mut out: Vec<RedirectProvider> = Vec::new();
+    for (i, raw) in c.providers.iter().enumerate() {
+        let field = format!("redirect.providers[{i}]");
+        let p = RedirectProvider::parse(raw, &field).map_err(|e| match e {
+            Error::InvalidInput { field, reason } => Error::InvalidConfig { field, reason },
+            other => other,
+        })?;
+        if out.contains(&p) {
+            return Err(Error::invalid_config(field, "is listed twice"));
+        }
+        out.push(p);
+    }
+    Ok(out)
 }
 
 /// Profile names become file names and keyring user names: keep them plain.

@@ -8,7 +8,7 @@ pub mod token;
 
 pub use crate::messages::RestStatus;
 pub use client::{HttpTimeouts, RestClient};
-pub use model::{CreateSession, RestSubject, Session};
+pub use model::{CreateSession, RedirectSettings, RestSubject, Session};
 
 use crate::secrets::SecretString;
 use url::Url;

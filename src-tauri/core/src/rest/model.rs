@@ -32,6 +32,9 @@ pub struct Session {
     pub external_reference: Option<String>,
     #[serde(default)]
     pub provider: Option<String>,
+    /// Redirect flow: the provider's page the customer completes.
+    #[serde(default)]
+    pub authentication_url: Option<String>,
 }
 
 impl Session {
@@ -179,6 +182,17 @@ pub struct CreateSession {
     pub external_reference: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub session_lifetime: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redirect_settings: Option<RedirectSettings>,
+}
+
+/// `redirectSettings` of a redirect-flow session: where the browser goes at the end.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct RedirectSettings {
+    pub success_url: String,
+    pub abort_url: String,
+    pub error_url: String,
 }
 
 impl CreateSession {
@@ -193,6 +207,16 @@ impl CreateSession {
             language: None,
             external_reference: None,
             session_lifetime: None,
+            redirect_settings: None,
+        }
+    }
+
+    /// A redirect-flow session for one provider, ending at `urls`.
+    pub fn redirect(provider: &str, attributes: &[&str], urls: RedirectSettings) -> Self {
+        CreateSession {
+            flow: "redirect".into(),
+            redirect_settings: Some(urls),
+            ..Self::headless(provider, attributes)
         }
     }
 }

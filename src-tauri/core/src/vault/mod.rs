@@ -114,6 +114,7 @@ fn event_type(ev: &FlowEvent) -> &'static str {
         FlowEvent::BindingMessage { .. } => "binding_message",
         FlowEvent::Qr { .. } => "qr",
         FlowEvent::AppLaunch { .. } => "app_launch",
+        FlowEvent::Redirect { .. } => "redirect",
         FlowEvent::Progress { .. } => "progress",
         FlowEvent::Succeeded { .. } => "succeeded",
         FlowEvent::Signed { .. } => "signed",
@@ -352,7 +353,9 @@ impl Vault {
             FlowEvent::Started { .. } | FlowEvent::Qr { .. } => {
                 (TxStatus::Running, None, None, None)
             }
-            FlowEvent::AppLaunch { .. } => (TxStatus::Running, None, None, None),
+            FlowEvent::AppLaunch { .. } | FlowEvent::Redirect { .. } => {
+                (TxStatus::Running, None, None, None)
+            }
             FlowEvent::BindingMessage { text } => (TxStatus::Running, None, Some(text), None),
             FlowEvent::Progress { message, .. } => (TxStatus::Running, None, Some(message), None),
             FlowEvent::Succeeded { subject } => (TxStatus::Succeeded, None, None, Some(subject)),

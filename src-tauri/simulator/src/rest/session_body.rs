@@ -23,6 +23,23 @@ pub(crate) struct CreateRequest {
     pub(crate) additional_parameters: Map<String, Value>,
 }
 
+/// The fields every flow shares.
+#[derive(Clone, Debug)]
+pub(crate) struct Common {
+    pub(crate) requested_attributes: Vec<String>,
+    pub(crate) requested_lifetime: Option<u64>,
+    pub(crate) language: Option<String>,
+    pub(crate) external_reference: Option<String>,
+}
+
+/// A valid create body: a headless session (the phone plays it) or a redirect session (the
+/// redirect page plays it).
+#[derive(Clone, Debug)]
+pub(crate) enum Body {
+    Headless(CreateRequest),
+    Redirect(super::redirect::RedirectRequest),
+}
+
 const LANGUAGES: &[&str] = &["en", "nb", "nn", "no", "sv", "da", "fi"];
 
 /// Signicat's lifetime rules: default 1200 s, values below 300 raised to 300.
@@ -30,7 +47,7 @@ pub(crate) fn effective_lifetime(requested: Option<u64>, over: Option<Duration>)
     over.unwrap_or_else(|| Duration::from_secs(requested.unwrap_or(1200).max(300)))
 }
 
-pub(crate) fn parse(body: &[u8]) -> Result<CreateRequest, Vec<InvalidParam>> {
+pub(crate) fn parse(body: &[u8]) -> Result<Body, Vec<InvalidParam>> {
     let value: Value = serde_json::from_slice(body)
         .map_err(|e| vec![InvalidParam::new("body", format!("not valid JSON: {e}"))])?;
     let Value::Object(obj) = value else {
@@ -38,20 +55,41 @@ pub(crate) fn parse(body: &[u8]) -> Result<CreateRequest, Vec<InvalidParam>> {
     };
     let mut bad = Vec::new();
 
-    match obj.get("flow") {
-        Some(Value::String(f)) if f == "headless" => {}
-        Some(Value::String(_)) => bad.push(InvalidParam::new(
-            "flow",
-            "the simulator supports only the headless flow",
-        )),
-        Some(_) => bad.push(InvalidParam::new("flow", "must be a string")),
-        None => bad.push(InvalidParam::new("flow", "is required")),
+    let redirect = match obj.get("flow") {
+        Some(Value::String(f)) if f == "headless" => false,
+        Some(Value::String(f)) if f == "redirect" => true,
+        Some(Value::String(_)) => {
+            bad.push(InvalidParam::new(
+                "flow",
+                "the simulator supports the headless and redirect flows only",
+            ));
+            false
+        }
+        Some(_) => {
+            bad.push(InvalidParam::new("flow", "must be a string"));
+            false
+        }
+        None => {
+            bad.push(InvalidParam::new("flow", "is required"));
+            false
+        }
+    };
+    let common = common(&obj, &mut bad);
+    if redirect {
+        return super::redirect::parse(&obj, common, bad).map(Body::Redirect);
     }
 
     let provider = match obj.get("allowedProviders") {
         Some(Value::Array(a)) => match a.as_slice() {
             [Value::String(p)] if p == "nbid" => Some("nbid"),
             [Value::String(p)] if p == "sbid" => Some("sbid"),
+            [Value::String(p)] if super::redirect::PROVIDERS.contains(&p.as_str()) => {
+                bad.push(InvalidParam::new(
+                    "allowedProviders",
+                    format!("'{p}' has no headless flow: use the redirect flow"),
+                ));
+                None
+            }
             [Value::String(p)] => {
                 bad.push(InvalidParam::new(
                     "allowedProviders",
@@ -77,6 +115,47 @@ pub(crate) fn parse(body: &[u8]) -> Result<CreateRequest, Vec<InvalidParam>> {
         }
     };
 
+    let empty = Map::new();
+    let additional = object(&obj, "additionalParameters", &mut bad).unwrap_or(&empty);
+    for (k, v) in additional {
+        if !v.is_string() {
+            bad.push(InvalidParam::new(
+                format!("additionalParameters.{k}"),
+                "must be a string",
+            ));
+        }
+    }
+    let prefilled = object(&obj, "prefilledInput", &mut bad).unwrap_or(&empty);
+
+    let param = |name: &str| additional.get(name).and_then(Value::as_str);
+    let input = |name: &str| prefilled.get(name).and_then(Value::as_str);
+    let target = match provider {
+        Some("nbid") => nbid(param, input, &mut bad),
+        Some(_) => sbid(param, input, &mut bad),
+        None => None,
+    };
+
+    match (bad.is_empty(), provider, target, common) {
+        (true, Some(provider), Some((method, identity)), Some(common)) => {
+            Ok(Body::Headless(CreateRequest {
+                provider,
+                method,
+                identity,
+                requested_attributes: common.requested_attributes,
+                requested_lifetime: common.requested_lifetime,
+                language: common.language,
+                external_reference: common.external_reference,
+                additional_parameters: additional.clone(),
+            }))
+        }
+        _ => Err(bad),
+    }
+}
+
+/// `requestedAttributes`, `sessionLifetime`, `language` and `externalReference` (`None` when one
+/// of them is bad; the reason is in `bad`).
+fn common(obj: &Map<String, Value>, bad: &mut Vec<InvalidParam>) -> Option<Common> {
+    let before = bad.len();
     let requested_attributes = match obj.get("requestedAttributes") {
         Some(Value::Array(a)) if !a.is_empty() => {
             let names: Option<Vec<String>> =
@@ -102,18 +181,6 @@ pub(crate) fn parse(body: &[u8]) -> Result<CreateRequest, Vec<InvalidParam>> {
             Vec::new()
         }
     };
-
-    let empty = Map::new();
-    let additional = object(&obj, "additionalParameters", &mut bad).unwrap_or(&empty);
-    for (k, v) in additional {
-        if !v.is_string() {
-            bad.push(InvalidParam::new(
-                format!("additionalParameters.{k}"),
-                "must be a string",
-            ));
-        }
-    }
-    let prefilled = object(&obj, "prefilledInput", &mut bad).unwrap_or(&empty);
 
     let requested_lifetime = match obj.get("sessionLifetime") {
         None | Some(Value::Null) => None,
@@ -145,27 +212,12 @@ pub(crate) fn parse(body: &[u8]) -> Result<CreateRequest, Vec<InvalidParam>> {
         }
     };
 
-    let param = |name: &str| additional.get(name).and_then(Value::as_str);
-    let input = |name: &str| prefilled.get(name).and_then(Value::as_str);
-    let target = match provider {
-        Some("nbid") => nbid(param, input, &mut bad),
-        Some(_) => sbid(param, input, &mut bad),
-        None => None,
-    };
-
-    match (bad.is_empty(), provider, target) {
-        (true, Some(provider), Some((method, identity))) => Ok(CreateRequest {
-            provider,
-            method,
-            identity,
-            requested_attributes,
-            requested_lifetime,
-            language,
-            external_reference,
-            additional_parameters: additional.clone(),
-        }),
-        _ => Err(bad),
-    }
+    (bad.len() == before).then_some(Common {
+        requested_attributes,
+        requested_lifetime,
+        language,
+        external_reference,
+    })
 }
 
 fn object<'a>(

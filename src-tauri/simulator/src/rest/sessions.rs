@@ -11,7 +11,7 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use super::problem::{InvalidParam, Problem};
-use super::session_body::{self, CreateRequest};
+use super::session_body::{self, Body, CreateRequest};
 use crate::faults::{Endpoint, FaultKind, Intercept};
 use crate::phone::{Family, OrderSnapshot, OrderSpec, OrderStatus};
 use crate::server::ConnHandle;
@@ -104,7 +104,8 @@ pub(crate) async fn create(
         .into_response();
     }
     let request = match session_body::parse(&body) {
-        Ok(r) => r,
+        Ok(Body::Headless(r)) => r,
+        Ok(Body::Redirect(r)) => return super::redirect::create(&state, r),
         Err(bad) => return Problem::invalid_params(bad).into_response(),
     };
     let lifetime = session_body::effective_lifetime(
@@ -148,6 +149,9 @@ pub(crate) async fn get(
     if let Err(p) = authorize(&state, &headers, query.as_deref(), fault.as_ref()) {
         return p.into_response();
     }
+    if let Some(session) = super::redirect::get(&state, &id) {
+        return Json(session).into_response();
+    }
     let (Some(meta), Some(order)) = (state.rest_sessions().get(&id), state.phone().get(&id)) else {
         return Problem::not_found(&id).into_response();
     };
@@ -170,6 +174,9 @@ pub(crate) async fn cancel(
     };
     if let Err(p) = authorize(&state, &headers, query.as_deref(), fault.as_ref()) {
         return p.into_response();
+    }
+    if let Some(session) = super::redirect::cancel(&state, &id) {
+        return Json(session).into_response();
     }
     let Some(meta) = state.rest_sessions().get(&id) else {
         return Problem::not_found(&id).into_response();

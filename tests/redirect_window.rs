@@ -1,0 +1,154 @@
+//! The redirect flow (issue 14) on the real app under Xvfb, over WebDriver: Training's simulator
+//! serves the eID provider's page, the desk opens it in its sandboxed window, the test plays the
+//! customer there (switching to that window's W3C handle), and the staff window shows the outcome
+//! read from the session. The sandboxed window tries to call a command and must fail.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::{Duration, Instant};
+
+use id_desk_e2e::Desk;
+use serde_json::Value;
+
+const WAIT: Duration = Duration::from_secs(15);
+
+async fn handles(desk: &Desk, count: usize) -> Vec<String> {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let handles = desk.client.window_handles().await.unwrap();
+        if handles.len() == count {
+            return handles;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "expected {count} windows, WebDriver sees {handles:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Starts a redirect flow with `provider` and switches to its window once the provider's page
+/// has loaded; returns the main window's handle.
+async fn start_and_switch(desk: &Desk, provider: &str) -> String {
+    desk.click("#tab-identify").await.unwrap();
+    desk.click(&format!("input[value='redirect:{provider}']"))
+        .await
+        .unwrap();
+    // Nothing goes to a phone: the button says where it happens.
+    let button = desk.wait_for_css("#identify-start", WAIT).await.unwrap();
+    assert_eq!(button, "Open on this screen");
+    desk.click("#identify-start").await.unwrap();
+    let main = desk.client.window_handle().await.unwrap();
+    let sandboxed = handles(desk, 2)
+        .await
+        .into_iter()
+        .find(|h| *h != main)
+        .unwrap();
+    desk.client.switch_to_window(&sandboxed).await.unwrap();
+    desk.wait_for_css("#abort", WAIT).await.unwrap();
+    main
+}
+
+/// Presses a button of the provider's page. The press ends in the final redirect, which the
+/// desk stops and answers by destroying the window, so WebDriver may report the window gone.
+async fn press(desk: &Desk, main: &str, css: &str) {
+    let _ = desk.click(css).await;
+    handles(desk, 1).await;
+    desk.client.switch_to_window(main).await.unwrap();
+}
+
+/// No IPC object at all, or Tauri's ACL refusing the call (not a timeout or a script error,
+/// which would prove nothing).
+fn refused_by_the_acl(tried: &Value) -> bool {
+    tried.get("absent").is_some()
+        || tried["err"]
+            .as_str()
+            .is_some_and(|e| e.contains("not allowed on window \"redirect-"))
+}
+
+async fn outcome(desk: &Desk) -> String {
+    let css = ".flow-card:not([data-state='running'])";
+    desk.wait_for_css(css, WAIT).await.unwrap();
+    let v = desk
+        .js("return document.querySelector('.flow-card').dataset.state")
+        .await
+        .unwrap();
+    v.as_str().unwrap_or_default().to_string()
+}
+
+#[tokio::test]
+#[ignore = "needs the built app, tauri-driver and a display: run `make e2e`"]
+async fn a_mitid_persona_succeeds_through_the_sandboxed_window_which_can_call_no_command() {
+    let desk = Desk::open().await.unwrap();
+    let main = start_and_switch(&desk, "mitid").await;
+
+    // The provider's page, from Training's simulator on loopback.
+    let here = desk.js("return location.href").await.unwrap();
+    let here = here.as_str().unwrap_or_default();
+    assert!(here.starts_with("http://127.0.0.1:"), "{here}");
+    assert!(here.contains("/redirect/"), "{here}");
+
+    // The page tries the app's IPC: there is nothing to call, or the call is refused.
+    let script = "const done = arguments[arguments.length - 1];\
+        const ipc = window.__TAURI_INTERNALS__;\
+        if (!ipc || typeof ipc.invoke !== 'function') { done({ absent: true }); return; }\
+        try {\
+          ipc.invoke('app_info', {}).then((v) => done({ ok: v }), (e) => done({ err: String(e) }));\
+        } catch (e) { done({ err: String(e) }); }\
+        setTimeout(() => done({ err: 'no answer' }), 3000);";
+    let tried: Value = desk.client.execute_async(script, vec![]).await.unwrap();
+    eprintln!("app_info from the sandboxed window: {tried}");
+    assert!(
+        refused_by_the_acl(&tried),
+        "the sandboxed window called app_info: {tried}"
+    );
+    // Nor can it listen to the staff events.
+    let listen = "const done = arguments[arguments.length - 1];\
+        const ipc = window.__TAURI_INTERNALS__;\
+        if (!ipc || typeof ipc.invoke !== 'function') { done({ absent: true }); return; }\
+        try {\
+          ipc.invoke('plugin:event|listen', { event: 'flow://event', target: { kind: 'Any' }, handler: 1 })\
+            .then((v) => done({ ok: v }), (e) => done({ err: String(e) }));\
+        } catch (e) { done({ err: String(e) }); }\
+        setTimeout(() => done({ err: 'no answer' }), 3000);";
+    let tried: Value = desk.client.execute_async(listen, vec![]).await.unwrap();
+    eprintln!("listen from the sandboxed window: {tried}");
+    assert!(
+        refused_by_the_acl(&tried),
+        "the sandboxed window listened to flow://event: {tried}"
+    );
+    let _ = desk
+        .screenshot_of("ID Desk - identify on this screen", "redirect-mitid")
+        .await;
+
+    press(&desk, &main, "#approve-lars").await;
+    assert_eq!(outcome(&desk).await, "succeeded");
+    let name = desk
+        .wait_for_css(".flow-card .result .name", WAIT)
+        .await
+        .unwrap();
+    assert_eq!(name, "Lars Jensen");
+    let method = desk
+        .wait_for_css(".flow-card .flow-method", WAIT)
+        .await
+        .unwrap();
+    assert_eq!(method, "MitID (Denmark)");
+    let _ = desk.screenshot("redirect-result").await;
+    desk.close().await;
+}
+
+#[tokio::test]
+#[ignore = "needs the built app, tauri-driver and a display: run `make e2e`"]
+async fn abort_on_the_providers_page_is_cancelled_and_an_error_is_failed() {
+    let desk = Desk::open().await.unwrap();
+    let main = start_and_switch(&desk, "mitid").await;
+    press(&desk, &main, "#abort").await;
+    assert_eq!(outcome(&desk).await, "cancelled");
+    desk.click(".flow-card .dismiss").await.unwrap();
+
+    let main = start_and_switch(&desk, "ftn").await;
+    press(&desk, &main, "#error").await;
+    assert_eq!(outcome(&desk).await, "failed");
+    let status = desk.wait_for_css(".flow-card .status", WAIT).await.unwrap();
+    assert!(status.contains("identity provider"), "{status}");
+    desk.close().await;
+}
