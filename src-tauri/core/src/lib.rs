@@ -13,6 +13,7 @@ pub mod oidc;
 pub mod profile;
 pub mod rest;
 pub mod secrets;
+mod settings_file;
 pub mod vault;
 
 pub use error::{Error, Result};

@@ -5,7 +5,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::messages::Lang;
-use crate::{Error, Result};
+use crate::Result;
 
 const FILE: &str = "preferences.toml";
 
@@ -27,23 +27,11 @@ pub struct Preferences {
 impl Preferences {
     /// Missing file: defaults. A broken file is an error (the caller decides to fall back).
     pub fn load(config_dir: &Path) -> Result<Self> {
-        let path = config_dir.join(FILE);
-        match std::fs::read_to_string(&path) {
-            Ok(text) => toml::from_str(&text).map_err(|e| {
-                Error::invalid_config(path.display().to_string(), e.message().to_string())
-            }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Preferences::default()),
-            Err(e) => Err(e.into()),
-        }
+        crate::settings_file::load(config_dir, FILE)
     }
 
     pub fn save(&self, config_dir: &Path) -> Result<()> {
-        std::fs::create_dir_all(config_dir)?;
-        let text = toml::to_string(self).map_err(|e| Error::Io(e.to_string()))?;
-        let tmp = config_dir.join(format!("{FILE}.tmp"));
-        std::fs::write(&tmp, text)?;
-        std::fs::rename(&tmp, config_dir.join(FILE))?;
-        Ok(())
+        crate::settings_file::save(self, config_dir, FILE)
     }
 }
 
