@@ -94,8 +94,20 @@ async fn a_swedish_qr_flow_shows_the_same_code_on_the_display_and_never_the_iden
     desk.fill("#display-merchant", MERCHANT).await.unwrap();
     desk.click("#display-merchant-save").await.unwrap();
     let (main, display) = open_display(&desk).await;
-    let idle = wait_display(&desk, &display, &main, "idle").await;
-    assert!(idle.contains(MERCHANT), "the merchant's name is shown");
+    // The name was saved by a command the click started: the display may first draw without it
+    // and is redrawn when the save lands.
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let idle = wait_display(&desk, &display, &main, "idle").await;
+        if idle.contains(MERCHANT) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the merchant's name is never shown"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 
     desk.click("#tab-identify").await.unwrap();
     desk.click("input[value='sbid_qr']").await.unwrap();
