@@ -24,27 +24,14 @@ async fn open_display(desk: &Desk) -> (String, String) {
         .await
         .unwrap();
     let main = desk.client.window_handle().await.unwrap();
-    let display = wait_for_handles(desk, 2)
+    let display = desk
+        .wait_for_windows(2, WAIT)
         .await
+        .unwrap()
         .into_iter()
         .find(|h| *h != main)
         .unwrap();
     (main, display)
-}
-
-async fn wait_for_handles(desk: &Desk, count: usize) -> Vec<String> {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let handles = desk.client.window_handles().await.unwrap();
-        if handles.len() == count {
-            return handles;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "expected {count} windows, WebDriver sees {handles:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 /// Runs `script` in the window `handle`, then returns to `back`.
@@ -185,7 +172,10 @@ async fn a_swedish_qr_flow_shows_the_same_code_on_the_display_and_never_the_iden
     desk.wait_for_css("body[data-customer-display='closed']", WAIT)
         .await
         .unwrap();
-    assert_eq!(wait_for_handles(&desk, 1).await, vec![main.clone()]);
+    assert_eq!(
+        desk.wait_for_windows(1, WAIT).await.unwrap(),
+        vec![main.clone()]
+    );
     desk.click("#tab-identify").await.unwrap();
     desk.click("input[value='nbid_safe_conversation']")
         .await
@@ -271,7 +261,7 @@ async fn the_display_follows_the_flow_the_agent_picks_and_reopens_where_it_was()
     desk.wait_for_css("body[data-customer-display='closed']", WAIT)
         .await
         .unwrap();
-    wait_for_handles(&desk, 1).await;
+    desk.wait_for_windows(1, WAIT).await.unwrap();
     let saved = std::fs::read_to_string(
         desk.home
             .path()

@@ -4,27 +4,12 @@
 //! read from the session. The sandboxed window tries to call a command and must fail.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use id_desk_e2e::Desk;
 use serde_json::Value;
 
 const WAIT: Duration = Duration::from_secs(15);
-
-async fn handles(desk: &Desk, count: usize) -> Vec<String> {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let handles = desk.client.window_handles().await.unwrap();
-        if handles.len() == count {
-            return handles;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "expected {count} windows, WebDriver sees {handles:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 /// Starts a redirect flow with `provider` and switches to its window once the provider's page
 /// has loaded; returns the main window's handle.
@@ -38,8 +23,10 @@ async fn start_and_switch(desk: &Desk, provider: &str) -> String {
     assert_eq!(button, "Open on this screen");
     desk.click("#identify-start").await.unwrap();
     let main = desk.client.window_handle().await.unwrap();
-    let sandboxed = handles(desk, 2)
+    let sandboxed = desk
+        .wait_for_windows(2, WAIT)
         .await
+        .unwrap()
         .into_iter()
         .find(|h| *h != main)
         .unwrap();
@@ -52,7 +39,7 @@ async fn start_and_switch(desk: &Desk, provider: &str) -> String {
 /// desk stops and answers by destroying the window, so WebDriver may report the window gone.
 async fn press(desk: &Desk, main: &str, css: &str) {
     let _ = desk.click(css).await;
-    handles(desk, 1).await;
+    desk.wait_for_windows(1, WAIT).await.unwrap();
     desk.client.switch_to_window(main).await.unwrap();
 }
 

@@ -114,6 +114,26 @@ impl Desk {
         Ok(desk)
     }
 
+    /// Waits until WebDriver sees exactly `count` windows (a second window opens or closes
+    /// asynchronously) and returns their handles.
+    pub async fn wait_for_windows(
+        &self,
+        count: usize,
+        within: Duration,
+    ) -> Result<Vec<String>, BoxError> {
+        let deadline = Instant::now() + within;
+        loop {
+            let handles = self.client.window_handles().await?;
+            if handles.len() == count {
+                return Ok(handles);
+            }
+            if Instant::now() > deadline {
+                return Err(format!("expected {count} windows, WebDriver sees {handles:?}").into());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Waits until an element matching `css` exists and returns its text.
     pub async fn wait_for_css(&self, css: &str, within: Duration) -> Result<String, BoxError> {
         let deadline = Instant::now() + within;
