@@ -105,18 +105,20 @@ package-test: package
 	EXPECT_VERSION=$$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1) \
 	  tests/package/install-test "$$(ls $(BUNDLE_DIR)/deb/*.deb | head -n 1)"
 
-# Benchmarks of issues 9 and 17 (several minutes: a release build, then 2 × BENCH_SECONDS (60) of load
-# and the start-up runs). Prints one Markdown table, also written to $(BENCH_DIR)/bench.md.
-# A smoke run: `make bench BENCH_SECONDS=10`.
+# Benchmarks of issues 9, 13 and 17: a release build (LTO; long from cold), then 9 load runs of
+# BENCH_SECONDS (60) each (the engine's scale curve, plain HTTP/1.1, the Python baseline), the
+# start-up runs and the archive. Prints one Markdown table, also written to $(BENCH_DIR)/bench.md,
+# and the scale plot $(BENCH_DIR)/scale.svg. A smoke run: `make bench BENCH_SECONDS=10`.
 BENCH_DIR  := $(CARGO_TARGET_DIR)/bench
 BENCH_VENV := $(BENCH_DIR)/venv
 .PHONY: bench-deps
 bench: deps-test bench-deps
-	cargo build --release -p id-desk -p id-desk-bench-hello -p id-desk-bench
+	cargo build --release -p id-desk -p id-desk-cli -p id-desk-bench-hello -p id-desk-bench
 	BENCH_OUT=$(BENCH_DIR) BENCH_PYTHON=$(BENCH_VENV)/bin/python \
 	  BENCH_BASELINE=src-tauri/bench/baseline/safe_conversation.py \
 	  $(if $(BENCH_SECONDS),BENCH_SECONDS=$(BENCH_SECONDS)) \
 	  $(if $(BENCH_ARCHIVE_ROWS),BENCH_ARCHIVE_ROWS=$(BENCH_ARCHIVE_ROWS)) \
+	  $(if $(BENCH_SCALE),BENCH_SCALE=$(BENCH_SCALE)) $(if $(BENCH_ONLY),BENCH_ONLY=$(BENCH_ONLY)) \
 	  $(WITH_KEYRING) xvfb-run -a -s "-screen 0 1280x800x24" $(CARGO_TARGET_DIR)/release/id-desk-bench
 
 # The baseline's Python with `requests` in its own venv; `time` and `xwininfo` for measuring.

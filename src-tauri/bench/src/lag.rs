@@ -61,8 +61,11 @@ async fn wait_for(
 /// Runs `flows` Safe Conversation flows polling every `interval`; customers approve at moments
 /// spread evenly over two poll cycles, so every phase of the cycle is covered.
 pub async fn run(interval: Duration, flows: usize) -> Result<LagFigures, String> {
+    // Over HTTPS, so the engine multiplexes its polls on one HTTP/2 connection as it does with
+    // Signicat.
     let sim = Simulator::start(SimulatorConfig {
         time_scale: 1.0,
+        tls: true,
         ..SimulatorConfig::for_tests()
     })
     .await
@@ -73,13 +76,15 @@ pub async fn run(interval: Duration, flows: usize) -> Result<LagFigures, String>
         account_id: sim.config().account_id.clone(),
         client_id: sim.config().rest_client.client_id.clone(),
         client_secret: sim.config().rest_client.client_secret.clone(),
+        tls_root_pem: sim.tls_root_pem().map(str::to_owned),
     };
     let settings = FlowSettings {
         poll: PollConfig::new(interval, interval),
         ..FlowSettings::default()
     };
-    let engine = Engine::new(Some(info.rest_config()?), settings.clone())
-        .map_err(|e| format!("engine: {e}"))?;
+    let engine = Engine::new(None, settings.clone())
+        .map_err(|e| format!("engine: {e}"))?
+        .with_rest_client(info.rest_client()?);
     let log: Log = Arc::default();
     let sink: EventSink = {
         let log = log.clone();

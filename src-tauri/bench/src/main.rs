@@ -1,15 +1,16 @@
-//! `make bench`: runs every benchmark of issue 9 and prints one Markdown table (also written to
+//! `make bench`: runs every benchmark of issues 9, 13 and 17 and prints one Markdown table (also written to
 //! `$BENCH_OUT/bench.md`). A part that cannot run says so in the table instead of a figure.
 //!
 //! Environment (all optional): `BENCH_SECONDS` (60; shorten for a smoke run), `BENCH_FLOWS`
-//! (1000), `BENCH_LAG_FLOWS` (200), `BENCH_WINDOW_FLOWS` (30), `BENCH_STARTUP_RUNS` (21), `BENCH_MEMORY_RUNS` (5),
-//! `BENCH_ARCHIVE_ROWS` (10000),
+//! (1000), `BENCH_LAG_FLOWS` (200), `BENCH_WINDOW_FLOWS` (30), `BENCH_STARTUP_RUNS` (21; 7 when BENCH_SECONDS < 60), `BENCH_MEMORY_RUNS` (5; 1),
+//! `BENCH_ARCHIVE_ROWS` (10000), `BENCH_SCALE` (10,100,1000,5000: the engine's scale curve),
 //! `BENCH_ONLY` (comma list of `lag`, `window`, `concurrency`, `startup`, `archive`), `BENCH_PYTHON` + `BENCH_BASELINE` (interpreter and script of
 //! the baseline), `BENCH_APP` + `BENCH_HELLO` (release binaries), `BENCH_OUT` (output dir).
 
 mod archive;
 mod concurrency;
 mod lag;
+mod plot;
 mod report;
 mod startup;
 mod window;
@@ -25,6 +26,19 @@ fn env_num(name: &str, default: u64) -> u64 {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
+}
+
+/// A comma list of numbers, e.g. `BENCH_SCALE=10,100`.
+fn env_list(name: &str, default: &[usize]) -> Vec<usize> {
+    std::env::var(name)
+        .ok()
+        .map(|v| {
+            v.split(',')
+                .filter_map(|n| n.trim().parse().ok())
+                .collect::<Vec<_>>()
+        })
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| default.to_vec())
 }
 
 fn wanted(part: &str) -> bool {
@@ -79,40 +93,23 @@ async fn main() -> ExitCode {
     }
 
     if wanted("concurrency") {
-        let nins_file = out_dir.join("nins.txt");
-        let nins = id_desk_bench::nins::interactive_nins(flows).join("\n");
-        let setup = concurrency::Setup {
-            sim_server: &exe_dir.join("sim-server"),
-            nins_file: &nins_file,
-            seconds,
-            work_dir: &out_dir,
-        };
         let python = std::env::var("BENCH_PYTHON").unwrap_or_else(|_| "python3".to_owned());
         let baseline = path_env(
             "BENCH_BASELINE",
             PathBuf::from("src-tauri/bench/baseline/safe_conversation.py"),
         );
-        let engine_bin = exe_dir.join("bench-flows");
-        let result = match std::fs::write(&nins_file, nins + "\n") {
-            Err(e) => Err(format!("{}: {e}", nins_file.display())),
-            Ok(()) => {
-                eprintln!("[bench] concurrency: engine, {flows} flows for {seconds} s");
-                let engine =
-                    concurrency::measure(&setup, "engine", &[&engine_bin.to_string_lossy()]).await;
-                eprintln!("[bench] concurrency: Python baseline, {flows} threads for {seconds} s");
-                let base = concurrency::measure(
-                    &setup,
-                    "baseline",
-                    &[&python, &baseline.to_string_lossy()],
-                )
-                .await;
-                Ok((engine, base))
-            }
+        let setup = concurrency::Setup {
+            sim_server: &exe_dir.join("sim-server"),
+            engine: &exe_dir.join("bench-flows"),
+            python: &python,
+            baseline: &baseline,
+            seconds,
+            work_dir: &out_dir,
         };
-        match result {
-            Ok((engine, base)) => report.concurrency(engine, base),
-            Err(e) => report.not_measured("Concurrency", &e),
-        }
+        let scale = env_list("BENCH_SCALE", &[10, 100, 1000, 5000]);
+        let load = concurrency::run_all(&setup, flows, &scale).await;
+        report.load(&load);
+        report.scale(&load, &out_dir.join("scale.svg"));
     }
 
     if wanted("startup") {
@@ -142,9 +139,12 @@ async fn main() -> ExitCode {
                 env: vec![("WEBKIT_DISABLE_COMPOSITING_MODE", "1")],
             },
         ];
-        report.binary_sizes(&apps[0].binary, &apps[1].binary);
-        let timing_runs = env_num("BENCH_STARTUP_RUNS", 21) as usize;
-        let memory_runs = env_num("BENCH_MEMORY_RUNS", 5) as usize;
+        let cli = path_env("BENCH_CLI", exe_dir.join("id-desk-cli"));
+        report.binary_sizes(&apps[0].binary, &cli, &apps[1].binary);
+        // A smoke run (BENCH_SECONDS below 60) starts each app fewer times.
+        let smoke = seconds < 60;
+        let timing_runs = env_num("BENCH_STARTUP_RUNS", if smoke { 7 } else { 21 }) as usize;
+        let memory_runs = env_num("BENCH_MEMORY_RUNS", if smoke { 1 } else { 5 }) as usize;
         eprintln!(
             "[bench] start-up: {timing_runs} timing and {memory_runs} memory runs of each app"
         );

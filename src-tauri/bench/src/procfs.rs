@@ -57,3 +57,43 @@ pub fn process_tree(root: u32) -> Vec<u32> {
     }
     tree
 }
+
+/// Established TCP connections from any of `pids` to `port` on loopback: the sockets among the
+/// processes' file descriptors that `/proc/net/tcp{,6}` lists as ESTABLISHED towards that port.
+pub fn tcp_connections_to(pids: &[u32], port: u16) -> usize {
+    let mut inodes = std::collections::HashSet::new();
+    for pid in pids {
+        let Ok(dir) = fs::read_dir(format!("/proc/{pid}/fd")) else {
+            continue;
+        };
+        for entry in dir.flatten() {
+            if let Ok(target) = fs::read_link(entry.path()) {
+                if let Some(inode) = target
+                    .to_str()
+                    .and_then(|t| t.strip_prefix("socket:["))
+                    .and_then(|t| t.strip_suffix(']'))
+                {
+                    inodes.insert(inode.to_owned());
+                }
+            }
+        }
+    }
+    let port_hex = format!("{port:04X}");
+    ["/proc/net/tcp", "/proc/net/tcp6"]
+        .iter()
+        .filter_map(|table| fs::read_to_string(table).ok())
+        .map(|text| {
+            text.lines()
+                .skip(1)
+                .filter(|line| {
+                    let f: Vec<&str> = line.split_whitespace().collect();
+                    // sl local rem st tx:rx tr:when retrnsmt uid timeout inode
+                    f.len() > 9
+                        && f[3] == "01"
+                        && f[2].rsplit(':').next() == Some(port_hex.as_str())
+                        && inodes.contains(f[9])
+                })
+                .count()
+        })
+        .sum()
+}

@@ -5,7 +5,7 @@ use std::path::Path;
 use id_desk_bench::numbers::{median, summary};
 
 use crate::archive::ArchiveFigures;
-use crate::concurrency::{SideFigures, LATE_AFTER};
+use crate::concurrency::{kib_per_flow, Load, SideFigures, LATE_AFTER};
 use crate::lag::LagFigures;
 use crate::startup::Sample;
 
@@ -13,6 +13,8 @@ pub struct Report {
     seconds: u64,
     flows: usize,
     rows: Vec<[String; 6]>,
+    /// SVG files written by this run, named under the table.
+    plots: Vec<std::path::PathBuf>,
 }
 
 fn ms(v: f64) -> String {
@@ -82,6 +84,7 @@ impl Report {
             seconds,
             flows,
             rows: Vec::new(),
+            plots: Vec::new(),
         }
     }
 
@@ -147,84 +150,178 @@ impl Report {
         }
     }
 
-    pub fn concurrency(
-        &mut self,
-        engine: Result<SideFigures, String>,
-        base: Result<SideFigures, String>,
-    ) {
-        let (e, b) = match (engine, base) {
-            (Ok(e), Ok(b)) => (e, b),
-            (Err(e), _) => return self.not_measured("Concurrency (engine)", &e),
-            (_, Err(e)) => return self.not_measured("Concurrency (Python baseline)", &e),
+    /// The load runs: per-flow memory, CPU, connections, polls (issues 9 and 13).
+    pub fn load(&mut self, load: &Load) {
+        let n = self.flows;
+        let s = self.seconds;
+        let (e1, en) = match (load.engine_https.get(&1), load.engine_https.get(&n)) {
+            (Some(Ok(a)), Some(Ok(b))) => (a, b),
+            (Some(Err(e)), _) | (_, Some(Err(e))) => return self.not_measured("Load (engine)", e),
+            _ => return self.not_measured("Load (engine)", "no run"),
+        };
+        let base = match (load.baseline_https.get(&1), load.baseline_https.get(&n)) {
+            (Some(Ok(a)), Some(Ok(b))) => Ok((a, b)),
+            (Some(Err(e)), _) | (_, Some(Err(e))) => Err(e.clone()),
+            _ => Err("no run".to_owned()),
         };
         let what = format!(
-            "{} Safe Conversation flows, {} s, 1 s polling",
-            self.flows, self.seconds
+            "{} flows over HTTPS, {s} s, 1 s polling",
+            thousands(n as u64)
         );
-        let cpu_ratio = b.cpu_seconds / e.cpu_seconds;
+        match &base {
+            Ok((b1, bn)) => {
+                let (ek, bk) = (kib_per_flow(e1, en), kib_per_flow(b1, bn));
+                match (ek, bk) {
+                    (Some(ek), Some(bk)) => self.row([
+                        &format!("{what}: memory per flow above the one-flow floor (peak RSS: {} → {} engine, {} → {} baseline)", mib(e1.peak_rss_kib as f64), mib(en.peak_rss_kib as f64), mib(b1.peak_rss_kib as f64), mib(bn.peak_rss_kib as f64)),
+                        &format!("{ek:.1} KiB"),
+                        &format!("{bk:.1} KiB"),
+                        &format!("{:.1}× less", bk / ek),
+                        "≤ 8 KiB and ≥ 10× less",
+                        &met(ek <= 8.0 && bk / ek >= 10.0),
+                    ]),
+                    _ => self.not_measured("Memory per flow", "flow counts"),
+                }
+                let cpu_ratio = bn.cpu_seconds / en.cpu_seconds;
+                self.row([
+                    &format!("{what}: CPU seconds (user + system)"),
+                    &format!("{:.2} s", en.cpu_seconds),
+                    &format!("{:.2} s", bn.cpu_seconds),
+                    &format!("{cpu_ratio:.1}× less"),
+                    "≥ 10× less",
+                    &met(cpu_ratio >= 10.0),
+                ]);
+            }
+            Err(e) => self.not_measured("Load (Python baseline)", e),
+        }
+        let base_n = base.as_ref().ok().map(|(_, b)| *b);
+        let or_dash = |f: &dyn Fn(&SideFigures) -> String| base_n.map(f).unwrap_or_default();
+        let conns = |f: &SideFigures| {
+            format!(
+                "{} / {} / {} ({} HTTP/2)",
+                f.connections_at_5s, f.connections_peak, f.connections_opened, f.connections_http2
+            )
+        };
         self.row([
-            &format!("{what}: CPU seconds (user + system)"),
-            &format!("{:.2} s", e.cpu_seconds),
-            &format!("{:.2} s", b.cpu_seconds),
-            &format!("{cpu_ratio:.1}× less"),
-            "≥ 10× less",
-            &met(cpu_ratio >= 10.0),
+            &format!("{what}: connections to the simulator at 5 s / most at once / opened in all"),
+            &conns(en),
+            &or_dash(&conns),
+            "",
+            "≤ 8",
+            &met(en.connections_at_5s <= 8 && en.connections_peak <= 8),
         ]);
-        let rss_ratio = b.peak_rss_kib as f64 / e.peak_rss_kib as f64;
-        self.row([
-            &format!("{what}: peak RSS"),
-            &mib(e.peak_rss_kib as f64),
-            &mib(b.peak_rss_kib as f64),
-            &format!("{rss_ratio:.1}× less"),
-            "≥ 10× less",
-            &met(rss_ratio >= 10.0),
-        ]);
+        match load.engine_http.get(&n) {
+            Some(Ok(h)) => self.row([
+                &format!("{} flows over plain HTTP/1.1 (no HTTP/2 offered): connections at 5 s / most / opened; late polls", thousands(n as u64)),
+                &format!("{} / {} / {}; {} late", h.connections_at_5s, h.connections_peak, h.connections_opened, h.late_polls),
+                "",
+                "",
+                "≤ 8; 0 late",
+                &met(h.connections_peak <= 8 && h.late_polls == 0),
+            ]),
+            Some(Err(e)) => self.not_measured("Load over plain HTTP/1.1", e),
+            None => {}
+        }
         self.row([
             &format!("{what}: token requests"),
-            &e.token_requests.to_string(),
-            &b.token_requests.to_string(),
+            &en.token_requests.to_string(),
+            &or_dash(&|b| b.token_requests.to_string()),
             "",
             "1",
-            &met(e.token_requests == 1),
+            &met(en.token_requests == 1),
         ]);
         self.row([
             &format!("{what}: sessions created / status polls"),
-            &format!("{} / {}", e.creates, e.polls),
-            &format!("{} / {}", b.creates, b.polls),
+            &format!("{} / {}", en.creates, en.polls),
+            &or_dash(&|b| format!("{} / {}", b.creates, b.polls)),
             "",
+            &format!("{n} / ≈ {}", n as u64 * s.saturating_sub(1)),
+            &met(en.creates == n as u64),
+        ]);
+        self.row([
+            &format!("{what}: first polls spread over / most in one 100 ms slot"),
             &format!(
-                "{} / ≈ {}",
-                self.flows,
-                self.flows as u64 * self.seconds.saturating_sub(1)
+                "{:.0} ms / {}",
+                en.first_poll_spread_ms, en.first_polls_busiest_100ms
             ),
-            &met(e.creates == self.flows as u64),
+            &or_dash(&|b| {
+                format!(
+                    "{:.0} ms / {}",
+                    b.first_poll_spread_ms, b.first_polls_busiest_100ms
+                )
+            }),
+            "",
+            "inside the 1,000 ms interval",
+            &met(en.first_poll_spread_ms <= 1000.0 && en.first_poll_spread_ms >= 500.0),
         ]);
         self.row([
             &format!(
                 "{what}: late polls (gap > {} ms) / longest gap",
                 LATE_AFTER.as_millis()
             ),
-            &format!("{} / {:.0} ms", e.late_polls, e.max_gap_ms),
-            &format!("{} / {:.0} ms", b.late_polls, b.max_gap_ms),
+            &format!("{} / {:.0} ms", en.late_polls, en.max_gap_ms),
+            &or_dash(&|b| format!("{} / {:.0} ms", b.late_polls, b.max_gap_ms)),
             "",
             "0",
-            &met(e.late_polls == 0),
+            &met(en.late_polls == 0),
         ]);
-        let flows_ok = |s: &SideFigures, key: &str| s.summary[key].as_u64().unwrap_or(u64::MAX);
         self.row([
             &format!("{what}: flows that ended early or failed to start"),
-            &format!(
-                "{}",
-                flows_ok(&e, "terminal_before_end").saturating_add(flows_ok(&e, "start_errors"))
-            ),
-            &format!(
-                "{}",
-                flows_ok(&b, "errors").saturating_add(flows_ok(&b, "terminal"))
-            ),
+            &en.flows_lost().to_string(),
+            &or_dash(&|b| b.flows_lost().to_string()),
             "",
             "0",
-            &met(flows_ok(&e, "terminal_before_end") == 0 && flows_ok(&e, "start_errors") == 0),
+            &met(en.flows_lost() == 0),
         ]);
+    }
+
+    /// The engine's scale curve (issue 13): one row per flow count, the plot to `svg`.
+    pub fn scale(&mut self, load: &Load, svg: &Path) {
+        let Some(Ok(one)) = load.engine_https.get(&1) else {
+            return self.not_measured("Scale curve", "no one-flow run");
+        };
+        let mut points = Vec::new();
+        for (&n, run) in load.engine_https.iter().filter(|(&n, _)| n > 1) {
+            match run {
+                Ok(f) => {
+                    let per_flow = kib_per_flow(one, f).unwrap_or(f64::NAN);
+                    self.row([
+                        &format!("Scale, engine over HTTPS: {} flows, {} s — CPU / peak RSS / per flow above the floor / late polls / connections", thousands(n as u64), self.seconds),
+                        &format!("{:.2} s / {} / {per_flow:.1} KiB / {} / {}", f.cpu_seconds, mib(f.peak_rss_kib as f64), f.late_polls, f.connections_peak),
+                        "",
+                        "",
+                        "reported",
+                        "—",
+                    ]);
+                    points.push((n, f.cpu_seconds, f.peak_rss_kib as f64 / 1024.0, per_flow));
+                }
+                Err(e) => self.not_measured(&format!("Scale, {n} flows"), e),
+            }
+        }
+        // Linear or better: what each flow costs must not grow with the number of flows.
+        if let (Some(small), Some(big)) = (
+            points.iter().find(|p| p.0 >= 1000),
+            points.last().filter(|p| p.0 > 1000),
+        ) {
+            let cpu_growth = (big.1 / big.0 as f64) / (small.1 / small.0 as f64);
+            let mem_growth = big.3 / small.3;
+            self.row([
+                &format!(
+                    "Scale: cost per flow at {} against {} flows, CPU / memory",
+                    thousands(big.0 as u64),
+                    thousands(small.0 as u64)
+                ),
+                &format!("{cpu_growth:.2}× / {mem_growth:.2}×"),
+                "",
+                "",
+                "≤ 1.10× (linear or better)",
+                &met(cpu_growth <= 1.10 && mem_growth <= 1.10),
+            ]);
+        }
+        match std::fs::write(svg, crate::plot::scale_svg(&points)) {
+            Ok(()) => self.plots.push(svg.to_path_buf()),
+            Err(e) => self.not_measured("Scale plot", &format!("{}: {e}", svg.display())),
+        }
     }
 
     pub fn archive(&mut self, f: &ArchiveFigures) {
@@ -243,21 +340,38 @@ impl Report {
         self.row([&what, &figure, "", "", "reported", "—"]);
     }
 
-    pub fn binary_sizes(&mut self, app: &Path, hello: &Path) {
+    /// Every shipped binary against the hello-world, as built by the release profile.
+    pub fn binary_sizes(&mut self, app: &Path, cli: &Path, hello: &Path) {
         let size = |p: &Path| std::fs::metadata(p).map(|m| m.len() as f64 / 1024.0).ok();
-        match (size(app), size(hello)) {
-            (Some(a), Some(h)) => self.row([
-                "Release binary size (as built, not stripped)",
-                &mib(a),
-                &mib(h),
-                &format!("{:.2}×", a / h),
-                "reported",
-                "—",
-            ]),
-            _ => self.not_measured(
+        let Some(h) = size(hello) else {
+            return self.not_measured(
                 "Release binary size",
-                &format!("{} or {} missing", app.display(), hello.display()),
-            ),
+                &format!("{} missing", hello.display()),
+            );
+        };
+        for (name, path, target) in [
+            ("id-desk (the app)", app, true),
+            ("id-desk-cli", cli, false),
+        ] {
+            match size(path) {
+                Some(a) => self.row([
+                    &format!("Release binary size, {name} (LTO, codegen-units 1, stripped)"),
+                    &mib(a),
+                    &mib(h),
+                    &format!("{:.2}×", a / h),
+                    if target {
+                        "≤ 2× hello-world"
+                    } else {
+                        "reported"
+                    },
+                    &if target {
+                        met(a / h <= 2.0)
+                    } else {
+                        "—".to_owned()
+                    },
+                ]),
+                None => self.not_measured(name, &format!("{} missing", path.display())),
+            }
         }
     }
 
@@ -288,12 +402,12 @@ impl Report {
                 &fmt(h),
                 &format!("{ratio:.2}×"),
                 if target {
-                    "≤ 1.25× hello-world"
+                    "≤ 1.10× hello-world"
                 } else {
                     "reported"
                 },
                 &if target {
-                    met(ratio <= 1.25)
+                    met(ratio <= 1.10)
                 } else {
                     "—".to_owned()
                 },
@@ -323,24 +437,25 @@ impl Report {
             ms,
             false,
         );
+        // Like for like (issue 13): both without GPU compositing, as ID Desk runs.
+        let flat = (app_m.as_slice(), flat_m.as_slice());
         compare(
-            "Idle RSS 10 s after ready, app process",
-            memory,
-            |s| s.rss_main_kib as f64,
-            mib,
-            true,
-        );
-        compare(
-            "Idle memory 10 s after ready, app + WebKit processes (PSS)",
-            memory,
+            "Idle memory 10 s after ready, app + WebKit processes (PSS), against the hello-world with GPU compositing off too (like for like)",
+            flat,
             |s| s.pss_tree_kib as f64,
             mib,
             true,
         );
-        compare("… (RSS sum)", memory, |s| s.rss_tree_kib as f64, mib, true);
         compare(
-            "… PSS against the hello-world with GPU compositing off too, as ID Desk runs",
-            (app_m.as_slice(), flat_m.as_slice()),
+            "… app process alone (RSS), like for like",
+            flat,
+            |s| s.rss_main_kib as f64,
+            mib,
+            false,
+        );
+        compare(
+            "… PSS against the hello-world with Tauri's defaults (GPU compositing on)",
+            memory,
             |s| s.pss_tree_kib as f64,
             mib,
             false,
@@ -362,22 +477,28 @@ impl Report {
         for r in &self.rows {
             out.push_str(&format!("| {} |\n", r.join(" | ")));
         }
+        for plot in &self.plots {
+            out.push_str(&format!("\nPlot: `{}`\n", plot.display()));
+        }
         out.push_str(
-            "\nHow: concurrency baseline = Python 3 + `requests`, one thread per flow, one token, \
+            "\nHow: load baseline = Python 3 + `requests`, one thread per flow, one token, \
              a `requests.Session` per thread (`src-tauri/bench/baseline/safe_conversation.py`); \
-             engine and baseline each run against their own `sim-server` process, measured by \
-             `/usr/bin/time -v`; late = gap between two polls of one session above 1,100 ms, from \
-             the simulator's poll instants. Detection lag: engine and simulator in one process, \
-             customers approve at instants spread over two poll cycles. Start-up baseline = a bare \
-             Tauri 2 hello-world (`src-tauri/bench/hello`, same `tauri` features); \"ready\" = the \
-             app's ready line on stderr, stamped as it arrives (ID Desk logs it when its page has \
-             booted, the hello-world when its page has loaded); windows looked for every 20 ms \
-             with `xwininfo`; times from many quick alternating starts, memory from a few starts \
-             that idle 10 s; fresh XDG config/data/cache dirs per run, page cache warm; ID Desk \
-             runs WebKit without GPU compositing (its default), the hello-world with Tauri's \
-             defaults and, in the last row, without it too. Window: the \
-             app stamps each event as it leaves Rust; the page records when the binding words are \
-             laid out and visible, read over WebDriver.\n",
+             every load run has its own `sim-server` process (HTTPS with a self-signed \
+             certificate and HTTP/2 offered by ALPN, or plain HTTP/1.1), measured by \
+             `/usr/bin/time -v`; memory per flow = (peak RSS at N flows − peak RSS at 1 flow) / \
+             (N − 1); connections = the client's established TCP connections to the simulator, \
+             read from /proc every 100 ms; late = gap between two polls of one session above \
+             1,100 ms, from the simulator's poll instants. Detection lag: engine and simulator \
+             (HTTPS) in one process, customers approve at instants spread over two poll cycles. \
+             Start-up baseline = a bare Tauri 2 hello-world (`src-tauri/bench/hello`, same `tauri` \
+             features, same release profile); \"ready\" = the app's ready line on stderr, stamped \
+             as it arrives (ID Desk logs it when its page has booted, the hello-world when its \
+             page has loaded); windows looked for every 20 ms with `xwininfo`; times from many \
+             quick alternating starts, memory from a few starts that idle 10 s; fresh XDG \
+             config/data/cache dirs per run, page cache warm; ID Desk runs WebKit without GPU \
+             compositing (its default), and so does the hello-world in the like-for-like rows. \
+             Window: the app stamps each event as it leaves Rust; the page records when the \
+             binding words are laid out and visible, read over WebDriver.\n",
         );
         out
     }

@@ -1,6 +1,6 @@
 //! How `sim-server` tells the clients where it listens and how to log in (one JSON line).
 
-use id_desk_core::rest::RestConfig;
+use id_desk_core::rest::{HttpTimeouts, RestClient, RestConfig};
 use id_desk_core::secrets::SecretString;
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -15,6 +15,9 @@ pub struct SimInfo {
     pub client_id: String,
     /// A throw-away secret of a loopback simulator, never a real one.
     pub client_secret: String,
+    /// Set when the simulator serves HTTPS: its self-signed certificate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_root_pem: Option<String>,
 }
 
 impl std::fmt::Debug for SimInfo {
@@ -38,6 +41,24 @@ impl SimInfo {
             client_id: self.client_id.clone(),
             client_secret: SecretString::new(self.client_secret.clone()),
         })
+    }
+
+    /// The REST client for this simulator, trusting its certificate when it serves HTTPS.
+    pub fn rest_client(&self) -> Result<RestClient, String> {
+        let config = self.rest_config()?;
+        let client = match &self.tls_root_pem {
+            Some(pem) => RestClient::trusting(&config, HttpTimeouts::default(), pem),
+            None => RestClient::new(&config),
+        };
+        client.map_err(|e| format!("REST client: {e}"))
+    }
+
+    /// The TCP port the simulator listens on.
+    pub fn port(&self) -> Result<u16, String> {
+        Url::parse(&self.base_url)
+            .ok()
+            .and_then(|u| u.port_or_known_default())
+            .ok_or_else(|| format!("no port in {}", self.base_url))
     }
 
     pub fn from_env() -> Result<SimInfo, String> {

@@ -12,35 +12,6 @@ use id_desk_core::flow::{Engine, FlowEvent, FlowSettings, Method, PollConfig};
 use rest_support::*;
 use std::time::Duration;
 
-/// Valid fødselsnumre born 1 January 1980 (individual numbers 000–499 → 19xx), not personas: the
-/// simulator treats them as interactive customers.
-fn valid_nins(n: usize) -> Vec<String> {
-    const W1: [u32; 9] = [3, 7, 6, 1, 8, 9, 4, 5, 2];
-    const W2: [u32; 10] = [5, 4, 3, 2, 7, 6, 5, 4, 3, 2];
-    let check = |digits: &[u32], w: &[u32]| {
-        let s: u32 = digits.iter().zip(w).map(|(d, w)| d * w).sum();
-        match 11 - s % 11 {
-            11 => Some(0),
-            10 => None,
-            k => Some(k),
-        }
-    };
-    (100..500)
-        .filter_map(|ind: u32| {
-            let base = format!("010180{ind:03}");
-            let mut d: Vec<u32> = base.chars().map(|c| c.to_digit(10).unwrap()).collect();
-            d.push(check(&d, &W1)?);
-            d.push(check(&d, &W2)?);
-            Some(
-                d.iter()
-                    .map(|x| char::from_digit(*x, 10).unwrap())
-                    .collect(),
-            )
-        })
-        .take(n)
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn figures_with_production_poll_defaults() {
     const FLOWS: usize = 10;

@@ -11,4 +11,6 @@ pub enum SimError {
     InvalidAction { id: String, reason: String },
     #[error("invalid fault: {0}")]
     InvalidFault(String),
+    #[error("cannot set up HTTPS: {0}")]
+    Tls(String),
 }

@@ -25,6 +25,7 @@ mod server;
 pub(crate) mod state;
 pub mod stats;
 mod timefmt;
+mod tls;
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -40,7 +41,7 @@ pub use error::SimError;
 pub use faults::{Endpoint, Fault, FaultKind};
 pub use oidc::{EncAlg, KeyError, OidcConfig, OidcKeys};
 pub use qr::qr_auth_code;
-pub use stats::{SessionStats, Stats};
+pub use stats::{ConnectionStats, SessionStats, Stats};
 
 /// A client id and secret. `Debug` never shows the secret.
 #[derive(Clone, PartialEq, Eq)]
@@ -94,6 +95,9 @@ pub struct SimulatorConfig {
     pub oidc_order_lifetime: Duration,
     /// 0 = any free port. The simulator always binds 127.0.0.1.
     pub port: u16,
+    /// Serve HTTPS with a self-signed certificate (and HTTP/2 by ALPN) instead of plain HTTP, so
+    /// a client's TLS and HTTP/2 behaviour can be measured for real (the benchmark does).
+    pub tls: bool,
     /// Legacy OIDC settings (keys, token lifetimes).
     pub oidc: OidcConfig,
 }
@@ -116,6 +120,7 @@ impl SimulatorConfig {
             session_lifetime_override: None,
             oidc_order_lifetime: Duration::from_secs(180),
             port: 0,
+            tls: false,
             oidc: OidcConfig::default(),
         }
     }
@@ -134,6 +139,7 @@ impl SimulatorConfig {
             session_lifetime_override: None,
             oidc_order_lifetime: Duration::from_secs(180),
             port: 0,
+            tls: false,
             oidc: OidcConfig::default(),
         }
     }
@@ -160,6 +166,7 @@ fn random_secret() -> String {
 /// A running simulator. Dropping it aborts the server task; [`Simulator::shutdown`] is graceful.
 pub struct Simulator {
     addr: SocketAddr,
+    tls_root_pem: Option<String>,
     state: state::AppState,
     shutdown: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
@@ -176,22 +183,39 @@ impl fmt::Debug for Simulator {
 impl Simulator {
     /// Binds 127.0.0.1:`config.port` and serves in a background task.
     pub async fn start(config: SimulatorConfig) -> Result<Simulator, SimError> {
+        let tls = if config.tls {
+            Some(tls::self_signed()?)
+        } else {
+            None
+        };
         let listener = server::bind(config.port).await?;
         let addr = listener.local_addr().map_err(SimError::Bind)?;
-        let base_url = format!("http://{addr}");
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let base_url = format!("{scheme}://{addr}");
         let state = state::AppState::new(config, base_url);
-        let app = state::router(state.clone());
+        let serving = server::Serving {
+            app: state::router(state.clone()),
+            tls: tls.as_ref().map(|t| t.acceptor.clone()),
+            counters: state.counters().clone(),
+        };
         let (shutdown, rx) = watch::channel(false);
-        let task = tokio::spawn(server::run(listener, app, rx));
+        let task = tokio::spawn(server::run(listener, serving, rx));
         Ok(Simulator {
             addr,
+            tls_root_pem: tls.map(|t| t.root_pem),
             state,
             shutdown,
             task: Some(task),
         })
     }
 
-    /// `http://127.0.0.1:PORT`, the REST base (token at `{base}/auth/open/connect/token`).
+    /// With [`SimulatorConfig::tls`]: the self-signed certificate (PEM) a client must trust.
+    pub fn tls_root_pem(&self) -> Option<&str> {
+        self.tls_root_pem.as_deref()
+    }
+
+    /// `http://127.0.0.1:PORT` (`https` with TLS), the REST base (token at
+    /// `{base}/auth/open/connect/token`).
     pub fn base_url(&self) -> String {
         self.state.base_url().to_owned()
     }

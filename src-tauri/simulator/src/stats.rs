@@ -15,6 +15,22 @@ pub struct Stats {
     pub requests: BTreeMap<Endpoint, u64>,
     /// Per REST session id / OIDC order ref.
     pub sessions: BTreeMap<String, SessionStats>,
+    /// TCP connections clients made to the simulator.
+    pub connections: ConnectionStats,
+}
+
+/// What clients did with connections: how many they opened, how many they held at once, and
+/// how many spoke HTTP/2 (the benchmark's measure of a client's pool, issue 13).
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct ConnectionStats {
+    /// Accepted since start or the last reset.
+    pub accepted: u64,
+    /// Open now (the connection that asks for the statistics included).
+    pub open: u64,
+    /// Most open at once since start or the last reset.
+    pub peak_open: u64,
+    /// Accepted connections that carried an HTTP/2 request.
+    pub http2: u64,
 }
 
 impl Stats {
@@ -91,7 +107,28 @@ impl Counters {
     }
 
     pub(crate) fn reset(&self) {
-        *self.lock() = Stats::default();
+        let mut stats = self.lock();
+        let open = stats.connections.open;
+        *stats = Stats::default();
+        // Connections still open stay counted as open.
+        stats.connections.open = open;
+        stats.connections.peak_open = open;
+    }
+
+    pub(crate) fn connection_opened(&self) {
+        let c = &mut self.lock().connections;
+        c.accepted += 1;
+        c.open += 1;
+        c.peak_open = c.peak_open.max(c.open);
+    }
+
+    pub(crate) fn connection_closed(&self) {
+        let c = &mut self.lock().connections;
+        c.open = c.open.saturating_sub(1);
+    }
+
+    pub(crate) fn connection_http2(&self) {
+        self.lock().connections.http2 += 1;
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Stats> {

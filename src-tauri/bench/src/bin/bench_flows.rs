@@ -41,8 +41,9 @@ async fn run() -> Result<(), String> {
         poll: PollConfig::new(Duration::from_secs(1), Duration::from_secs(1)),
         ..FlowSettings::default()
     };
-    let engine = Engine::new(Some(info.rest_config()?), settings.clone())
-        .map_err(|e| format!("engine: {e}"))?;
+    let engine = Engine::new(None, settings.clone())
+        .map_err(|e| format!("engine: {e}"))?
+        .with_rest_client(info.rest_client()?);
 
     let events = Arc::new(AtomicU64::new(0));
     let terminals = Arc::new(AtomicU64::new(0));

@@ -2,7 +2,8 @@
 //! ([`SimInfo`]) when it listens and runs until its stdin closes (or Ctrl-C).
 //!
 //! Environment: `BENCH_SIM_SECRET` (REST client secret; random when unset), `BENCH_SIM_LIFETIME`
-//! (seconds every session lives; Signicat's rules when unset).
+//! (seconds every session lives; Signicat's rules when unset), `BENCH_SIM_TLS=1` (HTTPS with a
+//! self-signed certificate and HTTP/2 by ALPN; the certificate travels in the JSON line).
 
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
@@ -33,6 +34,7 @@ async fn run() -> Result<(), String> {
             .map_err(|e| format!("BENCH_SIM_LIFETIME: {e}"))?;
         config.session_lifetime_override = Some(Duration::from_secs(secs));
     }
+    config.tls = std::env::var("BENCH_SIM_TLS").is_ok_and(|v| v == "1");
     let sim = Simulator::start(config)
         .await
         .map_err(|e| format!("cannot start: {e}"))?;
@@ -42,6 +44,7 @@ async fn run() -> Result<(), String> {
         account_id: sim.config().account_id.clone(),
         client_id: sim.config().rest_client.client_id.clone(),
         client_secret: sim.config().rest_client.client_secret.clone(),
+        tls_root_pem: sim.tls_root_pem().map(str::to_owned),
     };
     let line = serde_json::to_string(&info).map_err(|e| e.to_string())?;
     {

@@ -33,7 +33,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
-use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 pub use super::registry::RunningFlow;
@@ -129,9 +128,14 @@ pub(crate) enum FlowJob {
 }
 
 impl FlowJob {
+    /// Each protocol's future is boxed on its own: a task's size is that of its largest possible
+    /// state, and the legacy OIDC and CIBA runners are several times larger than the REST poll
+    /// loop that 1,000 simultaneous flows run (issue 13: bytes per flow).
     async fn run(self, ctx: &FlowContext) -> FlowEvent {
         match self {
-            FlowJob::Rest { client, body, kind } => run_rest_flow(ctx, &client, &body, kind).await,
+            FlowJob::Rest { client, body, kind } => {
+                Box::pin(run_rest_flow(ctx, &client, body, kind)).await
+            }
             FlowJob::Oidc {
                 client,
                 who,
@@ -140,9 +144,9 @@ impl FlowJob {
             } => match (text, vault) {
                 (Some(text), Some(vault)) => {
                     let req = LegacySign { signer: who, text };
-                    client.run_sign(&req, &vault, ctx).await
+                    Box::pin(client.run_sign(&req, &vault, ctx)).await
                 }
-                (None, vault) => client.run_authenticate(&who, vault.as_ref(), ctx).await,
+                (None, vault) => Box::pin(client.run_authenticate(&who, vault.as_ref(), ctx)).await,
                 // `prepare` refuses a signature without a vault.
                 (Some(_), None) => FlowEvent::failed(&Error::invalid_config(
                     "vault",
@@ -153,7 +157,7 @@ impl FlowJob {
                 client,
                 auth,
                 vault,
-            } => client.run(&auth, vault.as_ref(), ctx).await,
+            } => Box::pin(client.run(&auth, vault.as_ref(), ctx)).await,
         }
     }
 }
@@ -212,6 +216,12 @@ impl Engine {
                 registry: Registry::default(),
             }),
         })
+    }
+
+    /// Replaces the REST client (tests and the benchmark use one that trusts a loopback
+    /// simulator's certificate, [`RestClient::trusting`]).
+    pub fn with_rest_client(self, client: RestClient) -> Engine {
+        self.reconfigured(|inner| inner.rest = Some(client))
     }
 
     /// Adds the legacy OIDC client (the `*_inapp` and `*_sign` methods). Configure the engine
@@ -279,7 +289,7 @@ impl Engine {
         let flow_id = FlowId::new();
         let job = self.prepare(&req, &flow_id)?;
         let cancel = CancellationToken::new();
-        let (done_tx, done_rx) = watch::channel(None);
+        let done = CancellationToken::new();
         let entry = Entry {
             info: RunningFlow {
                 flow_id: flow_id.clone(),
@@ -291,7 +301,7 @@ impl Engine {
             },
             identity_key: req.identity_key(),
             cancel: cancel.clone(),
-            done: done_rx,
+            done: done.clone(),
         };
         self.inner
             .registry
@@ -332,7 +342,11 @@ impl Engine {
             settings: self.inner.settings.clone(),
         };
         let engine = self.clone();
+        // Should the task be dropped without finishing (the runtime shutting down), waiters
+        // still wake, and find no terminal event.
+        let done_guard = done.drop_guard();
         tokio::spawn(async move {
+            let _done_guard = done_guard;
             // A panic inside a flow (or in the sink) must still end the flow: otherwise the
             // identity stays blocked and `wait` never returns.
             let terminal = AssertUnwindSafe(job.run(&ctx))
@@ -349,8 +363,7 @@ impl Engine {
                 event: terminal.clone(),
             };
             let _ = std::panic::catch_unwind(AssertUnwindSafe(|| sink(update)));
-            engine.inner.registry.finish(&ctx.flow_id, terminal.clone());
-            let _ = done_tx.send(Some(terminal));
+            engine.inner.registry.finish(&ctx.flow_id, terminal);
         });
         Ok(flow_id)
     }
@@ -423,13 +436,13 @@ impl Engine {
     /// Staff cancel: the flow calls Signicat's cancel and ends with `cancelled`. Returns once the
     /// flow has ended (bounded). `NotFound` if the flow is not running.
     pub async fn cancel(&self, id: &FlowId) -> Result<()> {
-        let (token, mut done) = self
+        let (token, done) = self
             .inner
             .registry
             .control(id)
             .ok_or_else(|| Error::NotFound(format!("running flow {id}")))?;
         token.cancel();
-        if tokio::time::timeout(CANCEL_WAIT, done.wait_for(Option::is_some))
+        if tokio::time::timeout(CANCEL_WAIT, done.cancelled())
             .await
             .is_err()
         {
@@ -448,9 +461,7 @@ impl Engine {
         for (token, _) in &flows {
             token.cancel();
         }
-        let all = futures::future::join_all(flows.into_iter().map(|(_, mut done)| async move {
-            let _ = done.wait_for(Option::is_some).await;
-        }));
+        let all = futures::future::join_all(flows.iter().map(|(_, done)| done.cancelled()));
         if tokio::time::timeout(within, all).await.is_err() {
             tracing::warn!(
                 left = self.inner.registry.running().len(),
@@ -469,11 +480,10 @@ impl Engine {
         match self.inner.registry.lookup(id) {
             Lookup::Finished(ev) => Some(*ev),
             Lookup::Unknown => None,
-            Lookup::Running(mut done) => done
-                .wait_for(Option::is_some)
-                .await
-                .ok()
-                .and_then(|v| v.clone()),
+            Lookup::Running(done) => {
+                done.cancelled().await;
+                self.inner.registry.finished(id)
+            }
         }
     }
 }

@@ -6,6 +6,7 @@
 //! * `get` is harmless: retried with backoff on transport errors, 429 and 5xx until a deadline.
 //! * `cancel` is idempotent: retried a little.
 
+use super::gate::ConnectionGate;
 use super::model::{CreateSession, Problem, Session};
 use super::token::{describe, transient, AccessToken, TokenCache};
 use super::RestConfig;
@@ -47,6 +48,7 @@ pub struct RestClient {
 
 struct Inner {
     http: reqwest::Client,
+    gate: ConnectionGate,
     sessions_url: Url,
     account_id: String,
     tokens: TokenCache,
@@ -83,6 +85,22 @@ impl RestClient {
     }
 
     pub fn with_timeouts(config: &RestConfig, timeouts: HttpTimeouts) -> Result<Self> {
+        Self::build(config, timeouts, None)
+    }
+
+    /// As [`RestClient::with_timeouts`], also trusting one more root certificate (PEM): a
+    /// loopback simulator's self-signed one, for tests and the benchmark. Never from a profile.
+    pub fn trusting(config: &RestConfig, timeouts: HttpTimeouts, root_pem: &str) -> Result<Self> {
+        let root = reqwest::Certificate::from_pem(root_pem.as_bytes())
+            .map_err(|e| Error::invalid_config("rest", format!("root certificate: {e}")))?;
+        Self::build(config, timeouts, Some(root))
+    }
+
+    fn build(
+        config: &RestConfig,
+        timeouts: HttpTimeouts,
+        extra_root: Option<reqwest::Certificate>,
+    ) -> Result<Self> {
         check_url("rest.base_url", &config.base_url)?;
         check_url("rest.token_url", &config.token_url)?;
         if config.account_id.trim().is_empty() {
@@ -91,10 +109,16 @@ impl RestClient {
         if config.client_id.trim().is_empty() {
             return Err(Error::invalid_config("rest.client_id", "is empty"));
         }
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        if let Some(root) = extra_root {
+            builder = builder.add_root_certificate(root);
+        }
+        let http = builder
             .connect_timeout(timeouts.connect)
             .timeout(timeouts.request)
             .user_agent(concat!("id-desk/", env!("CARGO_PKG_VERSION")))
+            // The gate keeps at most this many busy; none beyond them is worth keeping idle.
+            .pool_max_idle_per_host(super::gate::HTTP1_CONNECTIONS)
             .build()
             .map_err(|e| Error::invalid_config("rest", format!("HTTP client: {e}")))?;
         let mut sessions_url = config.base_url.clone();
@@ -113,11 +137,17 @@ impl RestClient {
         Ok(RestClient {
             inner: Arc::new(Inner {
                 http,
+                gate: ConnectionGate::new(),
                 sessions_url,
                 account_id: config.account_id.clone(),
                 tokens,
             }),
         })
+    }
+
+    /// Whether the last sessions answer came over HTTP/2 (one multiplexed connection).
+    pub fn multiplexed(&self) -> bool {
+        self.inner.gate.multiplexed()
     }
 
     /// Token requests sent so far by this client (shared by all its clones).
@@ -246,14 +276,14 @@ impl RestClient {
         F: Fn(&AccessToken) -> reqwest::RequestBuilder,
     {
         let token = self.inner.tokens.get().await.map_err(SendError::Token)?;
-        let reply = send(build(&token)).await?;
+        let reply = send(&self.inner.gate, || build(&token)).await?;
         if reply.status != StatusCode::UNAUTHORIZED {
             return Ok(reply);
         }
         tracing::info!("sessions call answered 401: refreshing the token once");
         self.inner.tokens.invalidate(&token).await;
         let token = self.inner.tokens.get().await.map_err(SendError::Token)?;
-        let reply = send(build(&token)).await?;
+        let reply = send(&self.inner.gate, || build(&token)).await?;
         if reply.status == StatusCode::UNAUTHORIZED {
             let problem: Problem = serde_json::from_slice(&reply.body).unwrap_or_default();
             return Err(SendError::Token(Error::Unauthorized(
@@ -264,8 +294,15 @@ impl RestClient {
     }
 }
 
-async fn send(req: reqwest::RequestBuilder) -> std::result::Result<Reply, SendError> {
-    let resp = req.send().await.map_err(SendError::Transport)?;
+/// The request is built only once the gate lets it through: 1,000 creates queued at start hold no
+/// headers or body yet.
+async fn send(
+    gate: &ConnectionGate,
+    build: impl FnOnce() -> reqwest::RequestBuilder,
+) -> std::result::Result<Reply, SendError> {
+    let _turn = gate.enter().await;
+    let resp = build().send().await.map_err(SendError::Transport)?;
+    gate.answered_over(resp.version());
     let status = resp.status();
     let retry_after = resp
         .headers()

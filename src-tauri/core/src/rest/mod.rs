@@ -3,11 +3,13 @@
 //! sessions calls with their per-operation retry rules.
 
 pub mod client;
+mod gate;
 pub mod model;
 pub mod token;
 
 pub use crate::messages::RestStatus;
 pub use client::{HttpTimeouts, RestClient};
+pub use gate::HTTP1_CONNECTIONS;
 pub use model::{CreateSession, RedirectSettings, RestSubject, Session};
 
 use crate::secrets::SecretString;
