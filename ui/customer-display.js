@@ -7,7 +7,8 @@ import { t } from './i18n.js';
 
 let status = { open: false, merchant: '', flow_id: null };
 
-export async function mountCustomerDisplay() {
+/** `first`: the pending `customer_display_status` answer, asked for while the page booted. */
+export async function mountCustomerDisplay(first) {
   const toggle = $('#display-toggle');
   const error = $('#display-error');
   const fail = (e) => { error.textContent = e.message; error.hidden = false; };
@@ -32,9 +33,9 @@ export async function mountCustomerDisplay() {
   on('display://status', render);
   // New cards appear after the status that selected them: mark them as they arrive.
   new MutationObserver(() => markCards()).observe($('#flows'), { childList: true, subtree: true, attributes: true, attributeFilter: ['data-state'] });
-  const first = await call('customer_display_status');
-  $('#display-merchant').value = first.merchant;
-  render(first);
+  const status0 = await first;
+  $('#display-merchant').value = status0.merchant;
+  render(status0);
 }
 
 /** Redraws texts in the staff language. */

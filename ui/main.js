@@ -9,6 +9,8 @@ import { mountSettings } from './settings.js';
 import { mountPhone } from './phone.js';
 import { mountCustomerDisplay, refreshCustomerDisplay } from './customer-display.js';
 
+// Both boot reads go out together: each IPC round trip before `window_ready` is start-up time.
+const displayStatus = call('customer_display_status');
 let app = await call('app_info');
 let forms = [];
 let history;
@@ -84,7 +86,7 @@ settings.refresh().catch(() => {});
 showProfile();
 applyPreferences({ lang: app.lang, theme: app.theme });
 if (app.training) mountPhone();
-await mountCustomerDisplay();
+await mountCustomerDisplay(displayStatus);
 showScreen('identify');
 document.body.dataset.ready = 'true';
 call('window_ready').catch(() => {});

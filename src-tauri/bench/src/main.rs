@@ -67,6 +67,50 @@ async fn main() -> ExitCode {
     let flows = env_num("BENCH_FLOWS", 1000) as usize;
     let mut report = Report::new(seconds, flows);
 
+    // First, on a quiet machine: nothing else has started X clients or loaded the CPU yet.
+    if wanted("startup") {
+        let hello = path_env("BENCH_HELLO", exe_dir.join("hello-tauri"));
+        let apps = [
+            startup::App {
+                binary: path_env("BENCH_APP", exe_dir.join("id-desk")),
+                title: "ID Desk",
+                ready_line: "window ready",
+                loaded_line: "page loaded",
+                env: vec![],
+            },
+            startup::App {
+                binary: hello.clone(),
+                title: "Hello Tauri",
+                ready_line: "hello-tauri ready",
+                loaded_line: "hello-tauri ready",
+                env: vec![],
+            },
+            // ID Desk turns WebKit's GPU compositing off; the same hello-world under the same
+            // policy shows what the desk's page itself costs.
+            startup::App {
+                binary: hello,
+                title: "Hello Tauri",
+                ready_line: "hello-tauri ready",
+                loaded_line: "hello-tauri ready",
+                env: vec![("WEBKIT_DISABLE_COMPOSITING_MODE", "1")],
+            },
+        ];
+        let cli = path_env("BENCH_CLI", exe_dir.join("id-desk-cli"));
+        report.binary_sizes(&apps[0].binary, &cli, &apps[1].binary);
+        // A smoke run (BENCH_SECONDS below 60) starts each app fewer times.
+        let smoke = seconds < 60;
+        let timing_runs = env_num("BENCH_STARTUP_RUNS", if smoke { 7 } else { 21 }) as usize;
+        let memory_runs = env_num("BENCH_MEMORY_RUNS", if smoke { 1 } else { 5 }) as usize;
+        eprintln!(
+            "[bench] start-up: {timing_runs} timing and {memory_runs} memory runs of each app"
+        );
+        let scratch = out_dir.join("startup-home");
+        match startup::measure(&apps, timing_runs, memory_runs, &scratch) {
+            Ok((timing, memory)) => report.startup(&timing, &memory),
+            Err(e) => report.not_measured("Start-up and idle memory", &e),
+        }
+    }
+
     if wanted("lag") {
         let lag_flows = env_num("BENCH_LAG_FLOWS", 200) as usize;
         for secs in [2, 1] {
@@ -110,49 +154,6 @@ async fn main() -> ExitCode {
         let load = concurrency::run_all(&setup, flows, &scale).await;
         report.load(&load);
         report.scale(&load, &out_dir.join("scale.svg"));
-    }
-
-    if wanted("startup") {
-        let hello = path_env("BENCH_HELLO", exe_dir.join("hello-tauri"));
-        let apps = [
-            startup::App {
-                binary: path_env("BENCH_APP", exe_dir.join("id-desk")),
-                title: "ID Desk",
-                ready_line: "window ready",
-                loaded_line: "page loaded",
-                env: vec![],
-            },
-            startup::App {
-                binary: hello.clone(),
-                title: "Hello Tauri",
-                ready_line: "hello-tauri ready",
-                loaded_line: "hello-tauri ready",
-                env: vec![],
-            },
-            // ID Desk turns WebKit's GPU compositing off; the same hello-world under the same
-            // policy shows what the desk's page itself costs.
-            startup::App {
-                binary: hello,
-                title: "Hello Tauri",
-                ready_line: "hello-tauri ready",
-                loaded_line: "hello-tauri ready",
-                env: vec![("WEBKIT_DISABLE_COMPOSITING_MODE", "1")],
-            },
-        ];
-        let cli = path_env("BENCH_CLI", exe_dir.join("id-desk-cli"));
-        report.binary_sizes(&apps[0].binary, &cli, &apps[1].binary);
-        // A smoke run (BENCH_SECONDS below 60) starts each app fewer times.
-        let smoke = seconds < 60;
-        let timing_runs = env_num("BENCH_STARTUP_RUNS", if smoke { 7 } else { 21 }) as usize;
-        let memory_runs = env_num("BENCH_MEMORY_RUNS", if smoke { 1 } else { 5 }) as usize;
-        eprintln!(
-            "[bench] start-up: {timing_runs} timing and {memory_runs} memory runs of each app"
-        );
-        let scratch = out_dir.join("startup-home");
-        match startup::measure(&apps, timing_runs, memory_runs, &scratch) {
-            Ok((timing, memory)) => report.startup(&timing, &memory),
-            Err(e) => report.not_measured("Start-up and idle memory", &e),
-        }
     }
 
     if wanted("archive") {

@@ -309,25 +309,44 @@ fn boxed<F: std::future::Future>(f: F) -> std::pin::Pin<Box<F>> {
     Box::pin(f)
 }
 
-/// Fixed cadence: a slow answer delays the next poll instead of bunching polls up afterwards.
-fn ticker(period: Duration) -> tokio::time::Interval {
-    ticker_after(period, period)
-}
-
 /// The first poll comes at a random point inside the first period: flows started together (a
 /// batch, or a desk reopening) then poll spread out instead of in lockstep, and a customer who
 /// answers at once is seen no later than with a full first period.
+///
+/// That point is rounded up to a process-wide grid of [`POLL_GRID`], so polls that fall close
+/// together are woken in one batch: 1,000 flows spread one by one woke the process about 1,000
+/// times a second, and waking cost more CPU than the polls (issue 13).
 fn first_ticker(period: Duration) -> tokio::time::Interval {
     use rand::Rng;
-    let first = rand::thread_rng().gen_range(FIRST_POLL_MIN.min(period)..=period);
-    ticker_after(first, period)
+    let latest = period.saturating_sub(POLL_GRID).max(FIRST_POLL_MIN);
+    let offset = rand::thread_rng().gen_range(FIRST_POLL_MIN.min(latest)..=latest);
+    let first = on_grid(Instant::now() + offset);
+    let mut t = tokio::time::interval_at(first, period);
+    t.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    t
 }
 
 /// No first poll sooner than this after the create answered (it was a status read itself).
 const FIRST_POLL_MIN: Duration = Duration::from_millis(100);
+/// Poll instants are multiples of this from a process-wide origin (both poll intervals are whole
+/// multiples of it, so later polls stay on the grid).
+const POLL_GRID: Duration = Duration::from_millis(50);
 
-fn ticker_after(first: Duration, period: Duration) -> tokio::time::Interval {
-    let mut t = tokio::time::interval_at(Instant::now() + first, period);
+/// `at` rounded up to the next point of the grid.
+fn on_grid(at: Instant) -> Instant {
+    static ORIGIN: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    let origin = *ORIGIN.get_or_init(Instant::now);
+    let since = at.saturating_duration_since(origin).as_nanos();
+    let step = POLL_GRID.as_nanos();
+    let steps = since.div_ceil(step);
+    let rounded = u64::try_from(steps * step).unwrap_or(u64::MAX);
+    origin + Duration::from_nanos(rounded)
+}
+
+/// Fixed cadence, on the grid: a slow answer delays the next poll instead of bunching polls up
+/// afterwards.
+fn ticker(period: Duration) -> tokio::time::Interval {
+    let mut t = tokio::time::interval_at(on_grid(Instant::now() + period), period);
     t.set_missed_tick_behavior(MissedTickBehavior::Delay);
     t
 }
@@ -453,6 +472,48 @@ fn status_message(lang: Lang, status: &RestStatus) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn poll_instants_are_rounded_up_onto_one_grid() {
+        let now = Instant::now();
+        let a = on_grid(now + Duration::from_millis(130));
+        let b = on_grid(now + Duration::from_millis(777));
+        for (at, rounded) in [(130, a), (777, b)] {
+            let at = now + Duration::from_millis(at);
+            assert!(
+                rounded >= at && rounded < at + POLL_GRID,
+                "{at:?} -> {rounded:?}"
+            );
+        }
+        // Both on the same grid: their distance is a whole number of steps.
+        assert_eq!((b - a).as_nanos() % POLL_GRID.as_nanos(), 0);
+        assert_eq!(on_grid(a), a, "a grid point stays where it is");
+    }
+
+    #[test]
+    fn the_first_poll_falls_inside_the_first_period() {
+        // Paused: the clock jumps to each timer, so 400 first polls take no real time.
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            for period in [PollConfig::FLOOR, Duration::from_secs(2)] {
+                for _ in 0..200 {
+                    let before = Instant::now();
+                    let mut t = first_ticker(period);
+                    let first = t.tick().await;
+                    assert!(first >= before + FIRST_POLL_MIN, "{:?}", first - before);
+                    assert!(
+                        first <= before + period,
+                        "{:?} after {period:?}",
+                        first - before
+                    );
+                }
+            }
+        });
+    }
 
     #[test]
     fn poll_intervals_never_go_below_one_second() {
