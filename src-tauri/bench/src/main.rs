@@ -2,8 +2,8 @@
 //! `$BENCH_OUT/bench.md`). A part that cannot run says so in the table instead of a figure.
 //!
 //! Environment (all optional): `BENCH_SECONDS` (60; shorten for a smoke run), `BENCH_FLOWS`
-//! (1000), `BENCH_LAG_FLOWS` (200), `BENCH_WINDOW_FLOWS` (30), `BENCH_STARTUP_RUNS` (21; 7 when BENCH_SECONDS < 60), `BENCH_MEMORY_RUNS` (5; 1),
-//! `BENCH_ARCHIVE_ROWS` (10000), `BENCH_SCALE` (10,100,1000,5000: the engine's scale curve),
+//! (1000), `BENCH_LAG_FLOWS` (200), `BENCH_WINDOW_FLOWS` (30; 10 when BENCH_SECONDS < 60), `BENCH_STARTUP_RUNS` (21; 5), `BENCH_MEMORY_RUNS` (5; 1),
+//! `BENCH_ARCHIVE_ROWS` (10000), `BENCH_SCALE` (10,100,1000,5000, without 5000 when BENCH_SECONDS < 60: the engine's scale curve),
 //! `BENCH_ONLY` (comma list of `lag`, `window`, `concurrency`, `startup`, `archive`), `BENCH_PYTHON` + `BENCH_BASELINE` (interpreter and script of
 //! the baseline), `BENCH_APP` + `BENCH_HELLO` (release binaries), `BENCH_OUT` (output dir).
 
@@ -65,6 +65,9 @@ async fn main() -> ExitCode {
     }
     let seconds = env_num("BENCH_SECONDS", 60);
     let flows = env_num("BENCH_FLOWS", 1000) as usize;
+    // A smoke run (BENCH_SECONDS below 60, to stay under 3 minutes) measures less: no 5,000-flow
+    // point, fewer starts, fewer flows in the window.
+    let smoke = seconds < 60;
     let mut report = Report::new(seconds, flows);
 
     // First, on a quiet machine: nothing else has started X clients or loaded the CPU yet.
@@ -97,9 +100,7 @@ async fn main() -> ExitCode {
         ];
         let cli = path_env("BENCH_CLI", exe_dir.join("id-desk-cli"));
         report.binary_sizes(&apps[0].binary, &cli, &apps[1].binary);
-        // A smoke run (BENCH_SECONDS below 60) starts each app fewer times.
-        let smoke = seconds < 60;
-        let timing_runs = env_num("BENCH_STARTUP_RUNS", if smoke { 7 } else { 21 }) as usize;
+        let timing_runs = env_num("BENCH_STARTUP_RUNS", if smoke { 5 } else { 21 }) as usize;
         let memory_runs = env_num("BENCH_MEMORY_RUNS", if smoke { 1 } else { 5 }) as usize;
         eprintln!(
             "[bench] start-up: {timing_runs} timing and {memory_runs} memory runs of each app"
@@ -122,7 +123,7 @@ async fn main() -> ExitCode {
         }
     }
     if wanted("window") {
-        let n = env_num("BENCH_WINDOW_FLOWS", 30) as usize;
+        let n = env_num("BENCH_WINDOW_FLOWS", if smoke { 10 } else { 30 }) as usize;
         eprintln!("[bench] binding words to the screen: {n} flows in the release app's window");
         // The end-to-end harness starts the app named by IDDESK_APP under tauri-driver.
         if std::env::var_os("IDDESK_APP").is_none() {
@@ -150,7 +151,12 @@ async fn main() -> ExitCode {
             seconds,
             work_dir: &out_dir,
         };
-        let scale = env_list("BENCH_SCALE", &[10, 100, 1000, 5000]);
+        let full_scale: &[usize] = if smoke {
+            &[10, 100, 1000]
+        } else {
+            &[10, 100, 1000, 5000]
+        };
+        let scale = env_list("BENCH_SCALE", full_scale);
         let load = concurrency::run_all(&setup, flows, &scale).await;
         report.load(&load);
         report.scale(&load, &out_dir.join("scale.svg"));
