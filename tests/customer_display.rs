@@ -23,15 +23,7 @@ async fn open_display(desk: &Desk) -> (String, String) {
     desk.wait_for_css("body[data-customer-display='open']", WAIT)
         .await
         .unwrap();
-    let main = desk.client.window_handle().await.unwrap();
-    let display = desk
-        .wait_for_windows(2, WAIT)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|h| *h != main)
-        .unwrap();
-    (main, display)
+    desk.wait_for_second_window(WAIT).await.unwrap()
 }
 
 /// Runs `script` in the window `handle`, then returns to `back`.

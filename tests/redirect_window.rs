@@ -22,14 +22,7 @@ async fn start_and_switch(desk: &Desk, provider: &str) -> String {
     let button = desk.wait_for_css("#identify-start", WAIT).await.unwrap();
     assert_eq!(button, "Open on this screen");
     desk.click("#identify-start").await.unwrap();
-    let main = desk.client.window_handle().await.unwrap();
-    let sandboxed = desk
-        .wait_for_windows(2, WAIT)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|h| *h != main)
-        .unwrap();
+    let (main, sandboxed) = desk.wait_for_second_window(WAIT).await.unwrap();
     desk.client.switch_to_window(&sandboxed).await.unwrap();
     desk.wait_for_css("#abort", WAIT).await.unwrap();
     main

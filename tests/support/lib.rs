@@ -134,6 +134,21 @@ impl Desk {
         }
     }
 
+    /// Waits for a second window to open beside the current one; returns (current, second).
+    pub async fn wait_for_second_window(
+        &self,
+        within: Duration,
+    ) -> Result<(String, String), BoxError> {
+        let main = self.client.window_handle().await?;
+        let other = self
+            .wait_for_windows(2, within)
+            .await?
+            .into_iter()
+            .find(|h| *h != main)
+            .ok_or("two handles, none of them new")?;
+        Ok((main, other))
+    }
+
     /// Waits until an element matching `css` exists and returns its text.
     pub async fn wait_for_css(&self, css: &str, within: Duration) -> Result<String, BoxError> {
         let deadline = Instant::now() + within;

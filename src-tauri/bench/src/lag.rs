@@ -71,13 +71,7 @@ pub async fn run(interval: Duration, flows: usize) -> Result<LagFigures, String>
     .await
     .map_err(|e| format!("simulator: {e}"))?;
     let control = sim.control();
-    let info = SimInfo {
-        base_url: sim.base_url(),
-        account_id: sim.config().account_id.clone(),
-        client_id: sim.config().rest_client.client_id.clone(),
-        client_secret: sim.config().rest_client.client_secret.clone(),
-        tls_root_pem: sim.tls_root_pem().map(str::to_owned),
-    };
+    let info = SimInfo::of(&sim);
     let settings = FlowSettings {
         poll: PollConfig::new(interval, interval),
         ..FlowSettings::default()

@@ -32,6 +32,17 @@ impl std::fmt::Debug for SimInfo {
 }
 
 impl SimInfo {
+    /// How to reach and log in to a running simulator (trusting its certificate if it has one).
+    pub fn of(sim: &id_desk_simulator::Simulator) -> SimInfo {
+        SimInfo {
+            base_url: sim.base_url(),
+            account_id: sim.config().account_id.clone(),
+            client_id: sim.config().rest_client.client_id.clone(),
+            client_secret: sim.config().rest_client.client_secret.clone(),
+            tls_root_pem: sim.tls_root_pem().map(str::to_owned),
+        }
+    }
+
     pub fn rest_config(&self) -> Result<RestConfig, String> {
         let parse = |s: &str| Url::parse(s).map_err(|e| format!("bad simulator URL {s}: {e}"));
         Ok(RestConfig {

@@ -39,13 +39,7 @@ async fn run() -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot start: {e}"))?;
     sim.warm_up_keys();
-    let info = SimInfo {
-        base_url: sim.base_url(),
-        account_id: sim.config().account_id.clone(),
-        client_id: sim.config().rest_client.client_id.clone(),
-        client_secret: sim.config().rest_client.client_secret.clone(),
-        tls_root_pem: sim.tls_root_pem().map(str::to_owned),
-    };
+    let info = SimInfo::of(&sim);
     let line = serde_json::to_string(&info).map_err(|e| e.to_string())?;
     {
         let mut out = std::io::stdout().lock();

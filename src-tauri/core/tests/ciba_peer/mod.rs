@@ -118,6 +118,19 @@ impl Peer {
         r.json().await.expect("json")
     }
 
+    /// A read of the control API that must succeed.
+    async fn get(&self, path: &str, query: &[(&str, &str)]) -> Value {
+        let r = self
+            .http
+            .get(format!("{}/_test/{path}", self.issuer))
+            .query(query)
+            .send()
+            .await
+            .expect("peer control");
+        assert!(r.status().is_success(), "{path}: {}", r.status());
+        r.json().await.expect("json")
+    }
+
     /// The request pending on the customer's device for `hint`, if any.
     pub async fn pending(&self, hint: &str) -> Option<Value> {
         let r = self
@@ -147,15 +160,7 @@ impl Peer {
 
     /// Backchannel authentication requests received so far (each one notifies a customer).
     pub async fn backchannel_requests(&self) -> u64 {
-        let v: Value = self
-            .http
-            .get(format!("{}/_test/stats", self.issuer))
-            .send()
-            .await
-            .expect("peer control")
-            .json()
-            .await
-            .expect("json");
+        let v = self.get("stats", &[]).await;
         v["backchannel"].as_u64().expect("count")
     }
 
@@ -179,16 +184,7 @@ impl Peer {
 
     /// When each token poll for `hint` arrived (ms since the epoch).
     pub async fn polls(&self, hint: &str) -> Vec<u64> {
-        let v: Value = self
-            .http
-            .get(format!("{}/_test/polls", self.issuer))
-            .query(&[("login_hint", hint)])
-            .send()
-            .await
-            .expect("peer control")
-            .json()
-            .await
-            .expect("json");
+        let v = self.get("polls", &[("login_hint", hint)]).await;
         v["polls"]
             .as_array()
             .expect("polls")
