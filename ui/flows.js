@@ -139,12 +139,15 @@ function renderResult(node, ev, signedText) {
     el('p', { class: 'name', text: s.name }),
     el('dl', {}, rows.flatMap(([k, v]) => [el('dt', { text: t(k) }), el('dd', { text: v })])),
   );
-  if (ev.sdo) {
+  if (ev.evidence?.length) {
+    // One hash per stored piece (the legacy SDO, or Sign API v2 result documents and packages).
+    const hashes = ev.evidence.flatMap((e) => [
+      el('dt', { text: `${t('result.sha256')} (${e.kind})` }), el('dd', { class: 'hash', text: e.sha256 })]);
     result.append(
       el('p', { class: 'evidence' }, el('span', { class: 'badge ok', text: t('flow.evidence_saved') })),
       el('dl', {},
         el('dt', { text: t('result.signed_text') }), el('dd', { class: 'signed-text', text: signedText ?? '' }),
-        el('dt', { text: t('result.sha256') }), el('dd', { class: 'hash', text: ev.sdo.sha256 })),
+        ...hashes),
       el('button', {
         class: 'export', text: t('flow.export'),
         onclick: async (e) => {

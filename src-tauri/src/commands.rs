@@ -3,7 +3,8 @@
 
 use id_desk_core::desk::training::{self, PhoneAction, PhoneRequest};
 use id_desk_core::desk::{CheckStep, DeskInfo, Preferences, ProfileList, SecretStatus};
-use id_desk_core::flow::{FlowId, RawFlowInput, RunningFlow};
+use id_desk_core::flow::FlowId;
+use id_desk_core::runner::{RawFlowInput, RunningFlow};
 use id_desk_core::secrets::{SecretName, SecretString};
 use id_desk_core::vault::Transaction;
 use id_desk_core::Error;

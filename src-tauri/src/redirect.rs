@@ -5,12 +5,12 @@
 //! The window has no IPC access at all: its label is in no capability (like the customer display,
 //! see `display.rs`), so it can call no command and cannot listen to any event; a remote page is
 //! also never granted IPC unless a capability names its URL, which none does. Every navigation is
-//! asked of `id_desk_core::flow::redirect::navigation`: Signicat's pages load, the final redirect
+//! asked of `id_desk_core::rest::redirect::navigation`: Signicat's pages load, the final redirect
 //! to one of the desk's three `https://id-desk.invalid/redirect/...` URLs is stopped (never
 //! loaded) and closes the window, anything else is refused.
 
-use id_desk_core::flow::redirect::{self, AllowedOrigins, Navigation};
 use id_desk_core::flow::FlowId;
+use id_desk_core::rest::redirect::{self, AllowedOrigins, Navigation};
 use tauri::webview::NewWindowResponse;
 use tauri::{AppHandle, Manager, Runtime, Url, WebviewUrl, WebviewWindowBuilder};
 

@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use id_desk_core::archive::{Archiver, Target, Tuning};
-use id_desk_core::flow::{FlowEvent, FlowId, Method, Subject};
+use id_desk_core::flow::{Evidence, FlowEvent, FlowId, Method, Subject};
 use id_desk_core::profile::{ArchiveConfig, ArchiveSettings};
 use id_desk_core::secrets::{SecretName, SecretSource, SecretString};
 use id_desk_core::vault::{NewTransaction, Vault};
@@ -56,7 +56,7 @@ fn fill(vault: &Vault, rows: u64) -> Result<u64, String> {
             let stored = vault.store_sdo(&id, &sdo).map_err(|e| e.to_string())?;
             FlowEvent::Signed {
                 subject: subject.clone(),
-                sdo: stored,
+                evidence: vec![Evidence::ltv_sdo(stored)],
             }
         } else {
             FlowEvent::Succeeded {

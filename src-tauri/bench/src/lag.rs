@@ -9,10 +9,8 @@ use std::time::Duration;
 
 use id_desk_bench::nins::interactive_nins;
 use id_desk_bench::sim_info::SimInfo;
-use id_desk_core::flow::{
-    Engine, EventSink, FlowEvent, FlowId, FlowRequest, FlowSettings, FlowUpdate, Method,
-    PollConfig, RawFlowInput,
-};
+use id_desk_core::flow::{EventSink, FlowEvent, FlowId, FlowUpdate, Method, PollConfig};
+use id_desk_core::runner::{Engine, FlowRequest, FlowSettings, RawFlowInput};
 use id_desk_simulator::{Simulator, SimulatorConfig};
 
 pub struct LagFigures {

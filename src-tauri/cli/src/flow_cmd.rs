@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use id_desk_core::desk::Desk;
-use id_desk_core::flow::{exit_code, EventSink, FlowEvent, FlowUpdate, Method, RawFlowInput};
+use id_desk_core::flow::{EventSink, FlowEvent, FlowUpdate, Method};
+use id_desk_core::runner::{exit_code, RawFlowInput};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::mpsc;
 

@@ -77,6 +77,11 @@ pub enum Error {
     #[error("evidence does not match its recorded hash: {0}")]
     EvidenceMismatch(String),
 
+    /// The person who signed or identified is not the person staff asked for. Nothing is recorded
+    /// as verified or signed.
+    #[error("identity mismatch: {0}")]
+    IdentityMismatch(String),
+
     /// Something asked for does not exist (profile, transaction, flow).
     #[error("not found: {0}")]
     NotFound(String),
@@ -115,6 +120,7 @@ impl Error {
             Error::Keyring(_) => "keyring",
             Error::Vault(_) => "vault",
             Error::EvidenceMismatch(_) => "evidence_mismatch",
+            Error::IdentityMismatch(_) => "identity_mismatch",
             Error::NotFound(_) => "not_found",
             Error::Io(_) => "io",
             Error::Archive(_) => "archive",

@@ -12,8 +12,10 @@ pub mod messages;
 pub mod oidc;
 pub mod profile;
 pub mod rest;
+pub mod runner;
 pub mod secrets;
 mod settings_file;
+pub mod sign;
 pub mod vault;
 
 pub use error::{Error, Result};

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use id_desk_core::archive::{Archiver, Target, Tuning};
-use id_desk_core::flow::{FlowEvent, FlowId, Method, SdoRef, Subject};
+use id_desk_core::flow::{Evidence, FlowEvent, FlowId, Method, SdoRef, Subject};
 use id_desk_core::profile::{ArchiveConfig, ArchiveSettings};
 use id_desk_core::secrets::{SecretName, SecretSource, SecretString};
 use id_desk_core::vault::{ArchiveMark, NewTransaction, Vault};
@@ -131,7 +131,7 @@ fn signed(vault: &Vault) -> (FlowId, SdoRef) {
             &id,
             &FlowEvent::Signed {
                 subject: subject(),
-                sdo: sdo.clone(),
+                evidence: vec![Evidence::ltv_sdo(sdo.clone())],
             },
         )
         .unwrap();

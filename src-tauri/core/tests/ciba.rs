@@ -7,10 +7,8 @@ mod ciba_peer;
 
 use ciba_peer::{Peer, BASIC_CLIENT, JWT_CLIENT};
 use id_desk_core::ciba::{CibaConfig, ClientAuth, HintKind, SigningAlg};
-use id_desk_core::flow::{
-    exit_code, Engine, EventSink, FlowEvent, FlowRequest, FlowSettings, FlowUpdate, Method,
-    RawFlowInput,
-};
+use id_desk_core::flow::{EventSink, FlowEvent, FlowUpdate, Method};
+use id_desk_core::runner::{exit_code, Engine, FlowRequest, FlowSettings, RawFlowInput};
 use id_desk_core::secrets::SecretString;
 use id_desk_core::vault::{ListFilter, TxStatus, Vault};
 use josekit::jwk::alg::rsa::RsaKeyPair;

@@ -6,9 +6,8 @@
 mod oidc_support;
 
 use id_desk_core::ciba::{CibaConfig, ClientAuth, HintKind};
-use id_desk_core::flow::{
-    Engine, EventSink, FlowEvent, FlowRequest, FlowSettings, Method, RawFlowInput,
-};
+use id_desk_core::flow::{EventSink, FlowEvent, Method};
+use id_desk_core::runner::{Engine, FlowRequest, FlowSettings, RawFlowInput};
 use id_desk_core::secrets::SecretString;
 use id_desk_simulator::Simulator;
 use oidc_support::sim;

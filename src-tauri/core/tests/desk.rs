@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use id_desk_core::desk::{Desk, DeskPaths, ProfileChoice, Training};
-use id_desk_core::flow::{FlowEvent, FlowUpdate, Method, RawFlowInput};
+use id_desk_core::flow::{FlowEvent, FlowUpdate, Method};
+use id_desk_core::runner::RawFlowInput;
 use id_desk_simulator::{Simulator, SimulatorConfig};
 
 async fn training() -> (Simulator, Training) {

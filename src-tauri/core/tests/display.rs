@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use id_desk_core::desk::{Desk, DeskPaths, ProfileChoice};
 use id_desk_core::display::{CustomerDisplay, Frame, Screen};
-use id_desk_core::flow::{FlowUpdate, Method, RawFlowInput};
+use id_desk_core::flow::{FlowUpdate, Method};
 use id_desk_core::messages::Lang;
+use id_desk_core::runner::RawFlowInput;
 use id_desk_simulator::SimulatorConfig;
 
 struct Run {

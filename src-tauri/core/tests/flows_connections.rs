@@ -6,8 +6,9 @@
 
 mod rest_support;
 
-use id_desk_core::flow::{Engine, FlowEvent, Method};
+use id_desk_core::flow::{FlowEvent, Method};
 use id_desk_core::rest::{RestClient, HTTP1_CONNECTIONS};
+use id_desk_core::runner::Engine;
 use id_desk_simulator::Simulator;
 use rest_support::*;
 use std::time::Duration;

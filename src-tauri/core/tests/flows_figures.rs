@@ -8,7 +8,8 @@
 
 mod rest_support;
 
-use id_desk_core::flow::{Engine, FlowEvent, FlowSettings, Method, PollConfig};
+use id_desk_core::flow::{FlowEvent, Method, PollConfig};
+use id_desk_core::runner::{Engine, FlowSettings};
 use rest_support::*;
 use std::time::Duration;
 

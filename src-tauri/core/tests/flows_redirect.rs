@@ -6,9 +6,11 @@
 
 mod rest_support;
 
-use id_desk_core::flow::redirect::{self, Navigation, RedirectEnd};
-use id_desk_core::flow::{FlowEvent, FlowRequest, FlowSettings, Method, RawFlowInput};
-use id_desk_core::flow::{FlowId, RedirectProvider};
+use id_desk_core::flow::FlowId;
+use id_desk_core::flow::{FlowEvent, Method};
+use id_desk_core::rest::redirect::{self, Navigation, RedirectEnd};
+use id_desk_core::rest::RedirectProvider;
+use id_desk_core::runner::{FlowRequest, FlowSettings, RawFlowInput};
 use rest_support::*;
 use std::time::Duration;
 
@@ -26,8 +28,8 @@ fn redirect_input(provider: &str) -> RawFlowInput {
     }
 }
 
-fn engine_for(sim: &id_desk_simulator::Simulator) -> id_desk_core::flow::Engine {
-    id_desk_core::flow::Engine::with_timeouts(
+fn engine_for(sim: &id_desk_simulator::Simulator) -> id_desk_core::runner::Engine {
+    id_desk_core::runner::Engine::with_timeouts(
         Some(rest_config(sim)),
         redirect_settings(),
         TEST_TIMEOUTS,
@@ -38,7 +40,7 @@ fn engine_for(sim: &id_desk_simulator::Simulator) -> id_desk_core::flow::Engine 
 /// Starts a MitID flow and returns its id, the provider page's URL and the recorder.
 async fn start(
     sim: &id_desk_simulator::Simulator,
-    engine: &id_desk_core::flow::Engine,
+    engine: &id_desk_core::runner::Engine,
     provider: &str,
 ) -> (FlowId, url::Url, Recorder) {
     let rec = Recorder::default();
@@ -89,7 +91,7 @@ async fn press(page: &url::Url, button_value: &str) -> url::Url {
     url::Url::parse(&location).unwrap()
 }
 
-async fn terminal(engine: &id_desk_core::flow::Engine, id: &FlowId) -> FlowEvent {
+async fn terminal(engine: &id_desk_core::runner::Engine, id: &FlowId) -> FlowEvent {
     tokio::time::timeout(Duration::from_secs(15), engine.wait(id))
         .await
         .expect("the flow ends")

@@ -6,7 +6,8 @@
 mod rest_support;
 
 use hmac::{Hmac, Mac};
-use id_desk_core::flow::{exit_code, FlowEvent, Method, RawFlowInput, CUSTOMER_ABORTED};
+use id_desk_core::flow::{FlowEvent, Method, CUSTOMER_ABORTED};
+use id_desk_core::runner::{exit_code, RawFlowInput};
 use id_desk_core::Error;
 use rest_support::*;
 use sha2::Sha256;
@@ -522,11 +523,11 @@ async fn progress_in_the_staff_language_and_poll_floor() {
     use id_desk_core::messages::{Lang, RestStatus};
     let sim = simulator(|cfg| cfg.qr_scan_timeout = Duration::from_secs(30)).await;
     let control = sim.control();
-    let settings = id_desk_core::flow::FlowSettings {
+    let settings = id_desk_core::runner::FlowSettings {
         lang: Lang::Sv,
         ..settings()
     };
-    let engine = id_desk_core::flow::Engine::with_timeouts(
+    let engine = id_desk_core::runner::Engine::with_timeouts(
         Some(rest_config(&sim)),
         settings.clone(),
         TEST_TIMEOUTS,
@@ -534,7 +535,7 @@ async fn progress_in_the_staff_language_and_poll_floor() {
     .unwrap();
     let rec = Recorder::default();
     let req =
-        id_desk_core::flow::FlowRequest::parse(&input(Method::SbidQr, None), &settings).unwrap();
+        id_desk_core::runner::FlowRequest::parse(&input(Method::SbidQr, None), &settings).unwrap();
     let id = engine.start(req, rec.sink()).await.unwrap();
     let progress = rec
         .until(&id, |e| matches!(e, FlowEvent::Progress { .. }))

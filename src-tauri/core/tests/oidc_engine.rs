@@ -3,11 +3,9 @@
 
 mod oidc_support;
 
-use id_desk_core::flow::{
-    Engine, EventSink, FlowEvent, FlowRequest, FlowSettings, FlowUpdate, Method, PollConfig,
-    RawFlowInput,
-};
+use id_desk_core::flow::{EventSink, FlowEvent, FlowUpdate, Method, PollConfig, SdoRef};
 use id_desk_core::rest::RestConfig;
+use id_desk_core::runner::{Engine, FlowRequest, FlowSettings, RawFlowInput};
 use id_desk_core::secrets::SecretString;
 use id_desk_core::vault::{ListFilter, TxKind, TxStatus, Vault};
 use id_desk_simulator::{Endpoint, Simulator};
@@ -86,8 +84,13 @@ async fn every_legacy_kind_runs_through_the_engine_and_is_recorded() {
         assert_eq!(row.method, input.method);
         assert_eq!(row.profile.as_deref(), Some("Branch test"));
         if input.method.is_signature() {
-            let FlowEvent::Signed { sdo, .. } = &terminal else {
+            let FlowEvent::Signed { evidence, .. } = &terminal else {
                 panic!("{terminal:?}")
+            };
+            let sdo = &SdoRef {
+                path: evidence[0].path.clone(),
+                sha256: evidence[0].sha256.clone(),
+                bytes: evidence[0].bytes,
             };
             assert_eq!(row.kind, TxKind::Sign);
             assert_eq!(row.status, TxStatus::Signed);

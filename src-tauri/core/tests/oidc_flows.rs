@@ -4,7 +4,7 @@
 
 mod oidc_support;
 
-use id_desk_core::flow::{FlowEvent, Method};
+use id_desk_core::flow::{Evidence, EvidenceKind, FlowEvent, Method};
 use id_desk_core::vault::{NewTransaction, TxStatus, Vault};
 use id_desk_simulator::Endpoint;
 use oidc_support::*;
@@ -131,9 +131,12 @@ async fn sign_and_check(signer: LegacyAuthKind) {
         })
         .unwrap();
     let event = client(&sim).run_sign(&sign(who), &vault, &c.ctx).await;
-    let FlowEvent::Signed { subject, sdo } = &event else {
+    let FlowEvent::Signed { subject, evidence } = &event else {
         panic!("{event:?}")
     };
+    assert_eq!(evidence.len(), 1);
+    assert_eq!(evidence[0].kind, EvidenceKind::LtvSdo);
+    let sdo = &evidence[0];
     assert_eq!(subject.nin.as_deref(), Some(nin));
 
     // The simulator saw the text we sent, inside the encrypted request object.
@@ -155,7 +158,7 @@ async fn sign_and_check(signer: LegacyAuthKind) {
     vault.record(&c.ctx.flow_id, &event).unwrap();
     let row = vault.get(&c.ctx.flow_id).unwrap();
     assert_eq!(row.status, TxStatus::Signed);
-    assert_eq!(row.sdo.as_ref(), Some(sdo));
+    assert_eq!(row.sdo.map(Evidence::ltv_sdo).as_ref(), Some(sdo));
     assert!(vault.verify(&c.ctx.flow_id).unwrap());
     let stats = sim.control().stats();
     assert_eq!(stats.count(Endpoint::Signature), 1);

@@ -1,7 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! The evidence vault against a real SQLite file and real SDO files in a temp dir.
 
-use id_desk_core::flow::{FlowEvent, FlowId, Method, Subject};
+use id_desk_core::flow::{Evidence, FlowEvent, FlowId, Method, Subject};
 use id_desk_core::vault::{ListFilter, NewTransaction, TxKind, TxStatus, Vault};
 use id_desk_core::Error;
 
@@ -150,7 +150,7 @@ fn sdo_is_stored_verbatim_verified_and_exported() {
             &tx.id,
             &FlowEvent::Signed {
                 subject: subject(),
-                sdo: fake
+                evidence: vec![Evidence::ltv_sdo(fake)]
             }
         )
         .is_err());
@@ -173,7 +173,7 @@ fn sdo_is_stored_verbatim_verified_and_exported() {
             &tx.id,
             &FlowEvent::Signed {
                 subject: subject(),
-                sdo: sdo.clone(),
+                evidence: vec![Evidence::ltv_sdo(sdo.clone())],
             },
         )
         .unwrap();
@@ -325,7 +325,7 @@ fn database_files_never_hold_a_full_identity_number() {
                 &tx.id,
                 &FlowEvent::Signed {
                     subject: subject(),
-                    sdo,
+                    evidence: vec![Evidence::ltv_sdo(sdo)],
                 },
             )
             .unwrap();

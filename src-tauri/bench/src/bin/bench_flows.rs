@@ -10,9 +10,8 @@ use std::time::{Duration, Instant};
 
 use id_desk_bench::procfs;
 use id_desk_bench::sim_info::SimInfo;
-use id_desk_core::flow::{
-    Engine, EventSink, FlowRequest, FlowSettings, FlowUpdate, Method, PollConfig, RawFlowInput,
-};
+use id_desk_core::flow::{EventSink, FlowUpdate, Method, PollConfig};
+use id_desk_core::runner::{Engine, FlowRequest, FlowSettings, RawFlowInput};
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> Result<T, String> {
     match std::env::var(name) {

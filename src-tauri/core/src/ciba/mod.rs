@@ -26,7 +26,7 @@ use time::OffsetDateTime;
 use tokio::time::Instant;
 use url::Url;
 
-use crate::flow::{FlowContext, FlowEvent, Subject};
+use crate::flow::{FlowContext, FlowEvent, FlowJob, JobFuture, Subject};
 use crate::messages::error_message;
 use crate::oidc::discovery::{IssuerCache, ProviderMetadata};
 use crate::oidc::http::{require_secure, shared_client, FlowHttp, OAuthErrorBody};
@@ -403,6 +403,34 @@ impl CibaClient {
             Ok(subject) => FlowEvent::Succeeded { subject },
             Err(stop) => stop.into_event(ctx.lang),
         }
+    }
+}
+
+/// A prepared CIBA flow: the runner's [`FlowJob`].
+pub struct CibaJob {
+    client: CibaClient,
+    auth: Box<CibaAuth>,
+    vault: Option<Vault>,
+}
+
+impl CibaJob {
+    pub fn new(client: CibaClient, auth: CibaAuth, vault: Option<Vault>) -> Self {
+        CibaJob {
+            client,
+            auth: Box::new(auth),
+            vault,
+        }
+    }
+}
+
+impl FlowJob for CibaJob {
+    fn run<'a>(self: Box<Self>, ctx: &'a FlowContext) -> JobFuture<'a> {
+        let CibaJob {
+            client,
+            auth,
+            vault,
+        } = *self;
+        Box::pin(async move { client.run(&auth, vault.as_ref(), ctx).await })
     }
 }
 

@@ -22,12 +22,11 @@ pub use prefs::{Preferences, Theme};
 
 use crate::archive::{ArchiveStatus, Archiver, FlushReport, Target, Tuning};
 use crate::ciba::{CibaConfig, ClientAuth, ClientAuthMethod, HintKind};
-use crate::flow::{
-    Engine, EventSink, FlowEvent, FlowId, FlowRequest, FlowSettings, Method, RawFlowInput,
-    RedirectProvider, RunningFlow,
-};
+use crate::flow::{EventSink, FlowEvent, FlowId, Method};
 use crate::messages::Lang;
 use crate::profile::{CibaSettings, Profile, ProfileStore, TrainingIds, TRAINING};
+use crate::rest::RedirectProvider;
+use crate::runner::{Engine, FlowRequest, FlowSettings, RawFlowInput, RunningFlow};
 use crate::secrets::{SecretName, SecretSource, SecretString, Secrets};
 use crate::vault::{ListFilter, Transaction, TxKind, TxStatus, Vault};
 use crate::{Error, Result};
@@ -718,7 +717,10 @@ fn secrets_for(method: Method) -> &'static [SecretName] {
         | Method::NbidMobile
         | Method::SbidQr
         | Method::SbidAppLaunch
-        | Method::Redirect => &[SecretName::RestClientSecret],
+        | Method::Redirect
+        // Sign API v2 is served to the same Signicat API client (with the Signature API permission).
+        | Method::SignSbidPhone
+        | Method::SignLink => &[SecretName::RestClientSecret],
         Method::NbidInapp | Method::SbidInapp => &[SecretName::OidcClientSecret],
         Method::NbidSign | Method::SbidSign => &[SecretName::SignClientSecret],
         // Depends on the profile's client authentication: see `ciba_secret`.

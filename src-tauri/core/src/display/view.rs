@@ -43,6 +43,11 @@ impl Screen {
                 svg: crate::desk::qr::svg(data).ok()?,
                 data: data.clone(),
             },
+            // Signing by link: the customer scans the session's address with their own phone.
+            FlowEvent::SignatureUrl { url } => Screen::Qr {
+                svg: crate::desk::qr::svg(url).ok()?,
+                data: url.clone(),
+            },
             // The customer completes a redirect flow in its own window, not on this display.
             FlowEvent::Progress { .. } | FlowEvent::Redirect { .. } => return None,
             FlowEvent::Succeeded { .. } | FlowEvent::Signed { .. } => Screen::ThankYou,
@@ -61,7 +66,7 @@ impl Screen {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::flow::{FlowId, Method, SdoRef, Subject};
+    use crate::flow::{Evidence, FlowId, Method, SdoRef, Subject};
 
     fn subject() -> Subject {
         Subject {
@@ -102,11 +107,11 @@ mod tests {
             FlowEvent::Succeeded { subject: subject() },
             FlowEvent::Signed {
                 subject: subject(),
-                sdo: SdoRef {
+                evidence: vec![Evidence::ltv_sdo(SdoRef {
                     path: "/tmp/29124815345.xml".into(),
                     sha256: "00".into(),
                     bytes: 1,
-                },
+                })],
             },
             FlowEvent::Failed {
                 code: "certificateErr".into(),

@@ -62,11 +62,20 @@ pub enum Method {
     /// REST redirect flow for an eID without a headless flow (MitID, FTN, ...): the customer
     /// completes it in a sandboxed window on this desk.
     Redirect,
+    /// Sign API v2, Swedish BankID Phone signing: the text goes to the app of the personnummer
+    /// staff typed; no browser anywhere.
+    SignSbidPhone,
+    /// Sign API v2, a signing session the customer opens by link (`signatureUrl`) on their own
+    /// phone or in the desk's sandboxed window: Norwegian BankID PKI signing or any eID offered.
+    SignLink,
 }
 
 impl Method {
     pub fn is_signature(self) -> bool {
-        matches!(self, Method::NbidSign | Method::SbidSign)
+        matches!(
+            self,
+            Method::NbidSign | Method::SbidSign | Method::SignSbidPhone | Method::SignLink
+        )
     }
     pub fn as_str(self) -> &'static str {
         match self {
@@ -80,6 +89,8 @@ impl Method {
             Method::SbidSign => "sbid_sign",
             Method::Ciba => "ciba",
             Method::Redirect => "redirect",
+            Method::SignSbidPhone => "sign_sbid_phone",
+            Method::SignLink => "sign_link",
         }
     }
 }
@@ -114,6 +125,68 @@ pub struct SdoRef {
     pub path: String,
     pub sha256: String,
     pub bytes: u64,
+}
+
+/// What a piece of signed evidence is. The wire names are part of the CLI contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EvidenceKind {
+    /// A PDF with the signature embedded (Sign API v2 `PADES`).
+    Pades,
+    /// An XML signature over the document (Sign API v2 `XADES`).
+    Xades,
+    /// Sign API v2's `PADES_CONTAINER` package: every signed document in one PDF.
+    PadesContainer,
+    /// Signicat's long-term-validation signed document object (legacy Consent Signature, or the
+    /// Sign API v2 `LTV_SDO` package).
+    LtvSdo,
+    /// Any other result document Signicat returns, kept as it came.
+    Document,
+}
+
+impl EvidenceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EvidenceKind::Pades => "pades",
+            EvidenceKind::Xades => "xades",
+            EvidenceKind::PadesContainer => "pades_container",
+            EvidenceKind::LtvSdo => "ltv_sdo",
+            EvidenceKind::Document => "document",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            EvidenceKind::Pades,
+            EvidenceKind::Xades,
+            EvidenceKind::PadesContainer,
+            EvidenceKind::LtvSdo,
+            EvidenceKind::Document,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+}
+
+/// One piece of signed evidence, durably in the vault: where, what, and its SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Evidence {
+    pub kind: EvidenceKind,
+    pub path: String,
+    pub sha256: String,
+    pub bytes: u64,
+}
+
+impl Evidence {
+    /// The legacy Consent Signature's one piece of evidence, its SDO.
+    pub fn ltv_sdo(sdo: SdoRef) -> Self {
+        Evidence {
+            kind: EvidenceKind::LtvSdo,
+            path: sdo.path,
+            sha256: sdo.sha256,
+            bytes: sdo.bytes,
+        }
+    }
 }
 
 /// One step of a flow. Serialised with `"type"` as the tag, snake_case.
@@ -152,9 +225,15 @@ pub enum FlowEvent {
     Succeeded {
         subject: Subject,
     },
+    /// Sign API v2 signing by link: the session's `signatureUrl`, shown as a QR code for the
+    /// customer's own phone, or opened in the desk's sandboxed window.
+    SignatureUrl {
+        url: String,
+    },
+    /// Every piece of evidence is durably in the vault before this is emitted.
     Signed {
         subject: Subject,
-        sdo: SdoRef,
+        evidence: Vec<Evidence>,
     },
     Failed {
         code: String,

@@ -1,18 +1,13 @@
-//! Flows: one customer interaction (an authentication or a consent signature) from start to a
-//! terminal event. `event` is the vocabulary shared by the window, the CLI and the vault;
-//! `request` validates what staff ask for; `runner` is the engine that runs flows; `poll` runs a
-//! REST headless or redirect flow; `redirect` holds the redirect flow's providers and the sandboxed
-//! window's navigation rules; `registry` tracks running and finished flows.
+//! The flow vocabulary, at the bottom of the engine: what every protocol family, the runner, the
+//! vault, the window and the CLI share. `event` is the wire vocabulary (ids, methods, subjects,
+//! evidence, events); `context` is what a running flow gets; `job` is the one interface the runner
+//! drives. Nothing here knows a protocol: the families (`rest`, `oidc`, `ciba`, `sign`) build on
+//! it, and the runner (`crate::runner`) sits above them.
 
+mod context;
 pub mod event;
-pub mod poll;
-pub mod redirect;
-mod registry;
-pub mod request;
-pub mod runner;
+mod job;
 
-pub use event::{FlowEvent, FlowId, FlowUpdate, Method, SdoRef, Subject};
-pub use poll::{PollConfig, CUSTOMER_ABORTED};
-pub use redirect::RedirectProvider;
-pub use request::{FlowRequest, RawFlowInput};
-pub use runner::{exit_code, Engine, EventSink, FlowContext, FlowSettings, RunningFlow};
+pub use context::{EventSink, FlowContext, PollConfig, CUSTOMER_ABORTED};
+pub use event::{Evidence, EvidenceKind, FlowEvent, FlowId, FlowUpdate, Method, SdoRef, Subject};
+pub use job::{FlowJob, JobFuture};

@@ -117,6 +117,16 @@ pub fn error_message(code: &str, lang: Lang) -> String {
             "Økten gikk ut før kunden ble ferdig.",
             "Sessionen gick ut innan kunden var klar.",
         ),
+        "identity_mismatch" => lang.pick(
+            "The person who signed is not the customer you asked for. Nothing was recorded as signed; the evidence is kept for review.",
+            "Personen som signerte er ikke kunden du ba om. Ingenting ble registrert som signert; beviset er tatt vare på for gjennomgang.",
+            "Personen som skrev under är inte kunden du bad om. Inget registrerades som underskrivet; beviset sparas för granskning.",
+        ),
+        "user_declined_call" => lang.pick(
+            "The customer did not confirm the call: do not retry. End the call per your fraud routine.",
+            "Kunden bekreftet ikke samtalen: ikke prøv igjen. Avslutt samtalen etter rutinen for svindel.",
+            "Kunden bekräftade inte samtalet: försök inte igen. Avsluta samtalet enligt er rutin för bedrägeriförsök.",
+        ),
         "authorization_pending" => lang.pick(
             "Waiting for the customer to confirm on their device. Read the words on the screen aloud.",
             "Venter på at kunden bekrefter på sin enhet. Les ordene på skjermen høyt.",
@@ -171,6 +181,7 @@ mod tests {
             Error::Keyring("x".into()),
             Error::Vault("x".into()),
             Error::EvidenceMismatch("x".into()),
+            Error::IdentityMismatch("x".into()),
             Error::NotFound("x".into()),
             Error::Io("x".into()),
         ]

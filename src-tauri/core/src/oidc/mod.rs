@@ -14,7 +14,9 @@ mod request_object;
 mod sdo;
 pub(crate) mod token;
 
-use crate::flow::{FlowContext, FlowEvent, Method, SdoRef, Subject, CUSTOMER_ABORTED};
+use crate::flow::{
+    Evidence, FlowContext, FlowEvent, FlowJob, JobFuture, Method, SdoRef, Subject, CUSTOMER_ABORTED,
+};
 use crate::identity::{BirthDate, NorwegianMobile, SignText, SwedishPersonnummer};
 use crate::messages::{BankIdCode, BankIdState, Lang};
 use crate::secrets::SecretString;
@@ -490,9 +492,68 @@ impl OidcClient {
     /// Consent Signature as an engine flow kind: returns the terminal event.
     pub async fn run_sign(&self, req: &LegacySign, vault: &Vault, ctx: &FlowContext) -> FlowEvent {
         match self.sign(req, vault, ctx).await {
-            Ok((subject, sdo)) => FlowEvent::Signed { subject, sdo },
+            Ok((subject, sdo)) => FlowEvent::Signed {
+                subject,
+                evidence: vec![Evidence::ltv_sdo(sdo)],
+            },
             Err(stop) => stop.into_event(ctx.lang),
         }
+    }
+}
+
+/// A prepared legacy OIDC flow: authentication (`text: None`) or Consent Signature (`text` and
+/// the vault set). The runner's [`FlowJob`].
+pub struct LegacyJob {
+    client: OidcClient,
+    who: LegacyAuth,
+    sign: Option<(SignText, Vault)>,
+    vault: Option<Vault>,
+}
+
+impl LegacyJob {
+    /// A signature without the evidence vault is refused here, before anything is sent.
+    pub fn new(
+        client: OidcClient,
+        who: LegacyAuth,
+        text: Option<SignText>,
+        vault: Option<Vault>,
+    ) -> Result<Self> {
+        let sign = match (text, &vault) {
+            (None, _) => None,
+            (Some(text), Some(v)) => Some((text, v.clone())),
+            (Some(_), None) => {
+                return Err(Error::invalid_config(
+                    "vault",
+                    "a signature needs the evidence vault",
+                ))
+            }
+        };
+        Ok(LegacyJob {
+            client,
+            who,
+            sign,
+            vault,
+        })
+    }
+}
+
+impl FlowJob for LegacyJob {
+    fn run<'a>(self: Box<Self>, ctx: &'a FlowContext) -> JobFuture<'a> {
+        let LegacyJob {
+            client,
+            who,
+            sign,
+            vault,
+        } = *self;
+        Box::pin(async move {
+            match sign {
+                Some((text, vault)) => {
+                    let req = LegacySign { signer: who, text };
+                    client.run_sign(&req, &vault, ctx).await
+                }
+                None => client.run_authenticate(&who, vault.as_ref(), ctx).await,
+            }
+        })
     }
 }
 

@@ -96,7 +96,7 @@ pub(crate) async fn until_complete(
     ctx: &FlowContext,
 ) -> Result<Url, FlowStop> {
     // The engine's poll interval (default 2 s, never below 1 s).
-    let interval = ctx.settings.poll.interval();
+    let interval = ctx.poll.interval();
     let url = match target {
         PollTarget::Nbid { status_uri } => status_uri.clone(),
         PollTarget::Sbid {

@@ -14,8 +14,8 @@ use std::net::IpAddr;
 use url::Url;
 
 use crate::ciba::{ClientAuthMethod, HintKind, SigningAlg};
-use crate::flow::RedirectProvider;
 use crate::messages::Lang;
+use crate::rest::RedirectProvider;
 use crate::Result;
 
 pub use archive::{ArchiveConfig, ArchiveSettings, ArchiveTls};

@@ -9,7 +9,7 @@ use super::{
     RestSettings, SbidSettings, Template, TRAINING,
 };
 use crate::ciba::ClientAuthMethod;
-use crate::flow::RedirectProvider;
+use crate::rest::RedirectProvider;
 use crate::{Error, Result};
 
 pub(super) fn profile(c: &ProfileConfig) -> Result<Profile> {

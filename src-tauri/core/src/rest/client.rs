@@ -365,7 +365,7 @@ fn backoff(attempt: u32) -> Duration {
 }
 
 /// HTTPS everywhere except loopback (Training mode and tests run a local simulator).
-fn check_url(field: &str, url: &Url) -> Result<()> {
+pub(crate) fn check_url(field: &str, url: &Url) -> Result<()> {
     match url.scheme() {
         "https" => Ok(()),
         "http" if is_loopback(url) => Ok(()),

@@ -1,16 +1,22 @@
-//! The Authentication REST API client (reference §1): access token, sessions create/get/cancel.
-//! `model` holds the wire types, `token` the shared client-credentials token, `client` the
-//! sessions calls with their per-operation retry rules.
+//! The Authentication REST API family (reference §1): access token, sessions create/get/cancel,
+//! and the two flows run on them. `model` holds the wire types, `token` the shared
+//! client-credentials token, `client` the sessions calls with their per-operation retry rules,
+//! `flow` the headless and redirect flows the runner drives, `redirect` the redirect flow's
+//! providers and the sandboxed window's navigation rules.
 
 pub mod client;
+pub mod flow;
 mod gate;
 pub mod model;
+pub mod redirect;
 pub mod token;
 
 pub use crate::messages::RestStatus;
 pub use client::{HttpTimeouts, RestClient};
+pub use flow::{app_launch_url, RestJob, RestKind};
 pub use gate::HTTP1_CONNECTIONS;
 pub use model::{CreateSession, RedirectSettings, RestSubject, Session};
+pub use redirect::RedirectProvider;
 
 use crate::secrets::SecretString;
 use url::Url;

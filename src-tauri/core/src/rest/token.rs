@@ -210,7 +210,7 @@ impl TokenCache {
 }
 
 /// A failure that may pass on its own: transport errors, 429 and 5xx.
-pub(crate) fn transient(e: &Error) -> bool {
+pub fn transient(e: &Error) -> bool {
     match e {
         Error::Network(_) => true,
         Error::Api { status, .. } => *status == 429 || *status >= 500,
@@ -220,7 +220,7 @@ pub(crate) fn transient(e: &Error) -> bool {
 
 /// A reqwest error without its URL (which would carry the account id, harmless, but never the
 /// secret: reqwest does not put form bodies in errors).
-pub(crate) fn describe(e: &reqwest::Error) -> String {
+pub fn describe(e: &reqwest::Error) -> String {
     let kind = if e.is_timeout() {
         "timed out"
     } else if e.is_connect() {

@@ -17,7 +17,7 @@ mod schema;
 pub use model::{ListFilter, NewTransaction, Transaction, TxEvent, TxKind, TxStatus};
 pub use outbox::{ArchiveMark, OutboxSummary};
 
-use crate::flow::{FlowEvent, FlowId, Method, SdoRef, Subject};
+use crate::flow::{Evidence, EvidenceKind, FlowEvent, FlowId, Method, SdoRef, Subject};
 use crate::{Error, Result};
 use durable_file::Existing;
 use instance_lock::InstanceLock;
@@ -30,6 +30,7 @@ pub const CUSTOMER_ABORTED_CODES: &[&str] = &["customer_aborted"];
 
 const DB_FILE: &str = "vault.sqlite3";
 const SDO_DIR: &str = "sdo";
+const EVIDENCE_DIR: &str = "evidence";
 const INSTANCES_DIR: &str = "instances";
 
 /// Every read of a transaction: the row with its archive outbox state (see `outbox::mark_of`).
@@ -47,6 +48,7 @@ struct Inner {
     conn: Mutex<Connection>,
     dir: PathBuf,
     sdo_dir: PathBuf,
+    evidence_dir: PathBuf,
     instances_dir: PathBuf,
     lock: InstanceLock,
     interrupted_on_open: usize,
@@ -115,6 +117,7 @@ fn event_type(ev: &FlowEvent) -> &'static str {
         FlowEvent::Qr { .. } => "qr",
         FlowEvent::AppLaunch { .. } => "app_launch",
         FlowEvent::Redirect { .. } => "redirect",
+        FlowEvent::SignatureUrl { .. } => "signature_url",
         FlowEvent::Progress { .. } => "progress",
         FlowEvent::Succeeded { .. } => "succeeded",
         FlowEvent::Signed { .. } => "signed",
@@ -134,8 +137,9 @@ impl Vault {
     /// `running` by dead processes as `interrupted` (see [`Vault::interrupted_on_open`]).
     pub fn open(dir: &Path) -> Result<Vault> {
         let sdo_dir = dir.join(SDO_DIR);
+        let evidence_dir = dir.join(EVIDENCE_DIR);
         let instances_dir = dir.join(INSTANCES_DIR);
-        for d in [dir, &sdo_dir, &instances_dir] {
+        for d in [dir, &sdo_dir, &evidence_dir, &instances_dir] {
             std::fs::create_dir_all(d)
                 .map_err(|e| Error::Vault(format!("cannot create {}: {e}", d.display())))?;
         }
@@ -148,6 +152,7 @@ impl Vault {
                 conn: Mutex::new(conn),
                 dir: dir.to_path_buf(),
                 sdo_dir,
+                evidence_dir,
                 instances_dir,
                 lock,
                 interrupted_on_open: 0,
@@ -353,15 +358,21 @@ impl Vault {
             FlowEvent::Started { .. } | FlowEvent::Qr { .. } => {
                 (TxStatus::Running, None, None, None)
             }
-            FlowEvent::AppLaunch { .. } | FlowEvent::Redirect { .. } => {
-                (TxStatus::Running, None, None, None)
-            }
+            FlowEvent::AppLaunch { .. }
+            | FlowEvent::Redirect { .. }
+            | FlowEvent::SignatureUrl { .. } => (TxStatus::Running, None, None, None),
             FlowEvent::BindingMessage { text } => (TxStatus::Running, None, Some(text), None),
             FlowEvent::Progress { message, .. } => (TxStatus::Running, None, Some(message), None),
             FlowEvent::Succeeded { subject } => (TxStatus::Succeeded, None, None, Some(subject)),
-            FlowEvent::Signed { subject, sdo } => {
-                // `signed` may only follow a durable `store_sdo` of exactly that file.
-                if stored_sha.as_deref() != Some(sdo.sha256.as_str()) {
+            FlowEvent::Signed { subject, evidence } => {
+                // `signed` may only follow a durable store of exactly those files.
+                let stored = Self::evidence_hashes(&conn, id)?;
+                let all_stored = !evidence.is_empty()
+                    && evidence.iter().all(|e| {
+                        stored_sha.as_deref() == Some(e.sha256.as_str())
+                            || stored.contains(&e.sha256)
+                    });
+                if !all_stored {
                     return Err(Error::Vault(format!(
                         "transaction {id} reports a signature whose evidence is not stored"
                     )));
@@ -482,6 +493,152 @@ impl Vault {
         Ok(sdo)
     }
 
+    /// Stores one Sign API v2 result document durably and records it on the row; returns where it
+    /// is. Every piece must be stored before the flow emits `signed`. `name` is a stable name for
+    /// this document within the transaction (Signicat's result document id): storing the same
+    /// bytes under it again (a recovered flow fetching its result once more) returns the stored
+    /// piece, while other bytes under it are refused. Blocking (fsync).
+    pub fn store_evidence(
+        &self,
+        id: &FlowId,
+        kind: EvidenceKind,
+        name: &str,
+        extension: &str,
+        bytes: &[u8],
+    ) -> Result<Evidence> {
+        let safe = |s: &str| {
+            !s.is_empty()
+                && s.len() <= 100
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        };
+        if !safe(name) || !safe(extension) {
+            return Err(Error::Protocol(
+                "a result document id is not usable as a file name".into(),
+            ));
+        }
+        let file = format!("{}-{name}.{extension}", file_safe_id(id)?);
+        let sha256 = durable_file::sha256_hex(bytes);
+        let path = self.inner.evidence_dir.join(&file);
+        let piece = Evidence {
+            kind,
+            path: path.to_string_lossy().into_owned(),
+            sha256: sha256.clone(),
+            bytes: bytes.len() as u64,
+        };
+        {
+            let conn = self.conn()?;
+            let kind_of_row: Option<String> = conn
+                .query_row(
+                    "SELECT kind FROM transactions WHERE id = ?1",
+                    [id.as_str()],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(db_err)?;
+            match kind_of_row {
+                None => return Err(Error::NotFound(format!("transaction {id}"))),
+                Some(k) if k != TxKind::Sign.as_str() => {
+                    return Err(Error::Vault(format!("transaction {id} is not a signature")))
+                }
+                Some(_) => {}
+            }
+            let known: Option<String> = conn
+                .query_row(
+                    "SELECT sha256 FROM evidence WHERE file = ?1",
+                    [&file],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(db_err)?;
+            match known {
+                Some(sha) if sha == sha256 => return Ok(piece),
+                Some(_) => {
+                    return Err(Error::EvidenceMismatch(format!(
+                        "transaction {id}: {name} was stored with other bytes"
+                    )))
+                }
+                None => {}
+            }
+        }
+        // A file left by a process killed before it recorded the row: the same bytes are kept,
+        // other bytes are never overwritten.
+        let on_disk = path
+            .is_file()
+            .then(|| durable_file::hash_file(&path))
+            .transpose()?;
+        match on_disk {
+            Some((sha, _)) if sha == sha256 => {}
+            Some(_) => {
+                return Err(Error::EvidenceMismatch(format!(
+                    "transaction {id}: {file} already holds other bytes"
+                )))
+            }
+            None => durable_file::write_durably(
+                &self.inner.evidence_dir,
+                &file,
+                bytes,
+                Existing::Refuse,
+            )?,
+        }
+        let at = now();
+        let conn = self.conn()?;
+        let tx = conn.unchecked_transaction().map_err(db_err)?;
+        tx.execute(
+            "INSERT INTO evidence (tx_id, seq, kind, file, sha256, bytes, stored_at)
+             VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM evidence WHERE tx_id = ?1),
+                     ?2, ?3, ?4, ?5, ?6)",
+            params![
+                id.as_str(),
+                kind.as_str(),
+                file,
+                sha256,
+                bytes.len() as i64,
+                at
+            ],
+        )
+        .map_err(db_err)?;
+        Self::append_event(&tx, id, &at, "evidence_stored", None, Some(kind.as_str()))?;
+        tx.commit().map_err(db_err)?;
+        Ok(piece)
+    }
+
+    fn evidence_hashes(conn: &Connection, id: &FlowId) -> Result<Vec<String>> {
+        let mut st = conn
+            .prepare("SELECT sha256 FROM evidence WHERE tx_id = ?1")
+            .map_err(db_err)?;
+        let rows = st.query_map([id.as_str()], |r| r.get(0)).map_err(db_err)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(db_err)
+    }
+
+    /// The Sign API v2 evidence of one transaction, in the order it was stored.
+    pub fn evidence(&self, id: &FlowId) -> Result<Vec<Evidence>> {
+        let conn = self.conn()?;
+        self.evidence_of(&conn, id.as_str()).map_err(db_err)
+    }
+
+    fn evidence_of(&self, conn: &Connection, id: &str) -> rusqlite::Result<Vec<Evidence>> {
+        let mut st = conn.prepare_cached(
+            "SELECT kind, file, sha256, bytes FROM evidence WHERE tx_id = ?1 ORDER BY seq",
+        )?;
+        let rows = st.query_map([id], |r| {
+            let kind: String = r.get(0)?;
+            let file: String = r.get(1)?;
+            Ok(Evidence {
+                kind: EvidenceKind::parse(&kind).unwrap_or(EvidenceKind::Document),
+                path: self
+                    .inner
+                    .evidence_dir
+                    .join(file)
+                    .to_string_lossy()
+                    .into_owned(),
+                sha256: r.get(2)?,
+                bytes: u64::try_from(r.get::<_, i64>(3)?).unwrap_or(0),
+            })
+        })?;
+        rows.collect()
+    }
+
     fn row_to_tx(&self, r: &Row<'_>) -> rusqlite::Result<Transaction> {
         let kind: String = r.get("kind")?;
         let method: String = r.get("method")?;
@@ -525,6 +682,7 @@ impl Vault {
             profile: r.get("profile")?,
             sign_text: r.get("sign_text")?,
             sdo,
+            evidence: Vec::new(),
             archive: outbox::mark_of(r)?,
         })
     }

@@ -1,6 +1,6 @@
 //! What the vault holds: one `Transaction` per flow, with a status that only moves forward.
 
-use crate::flow::{FlowId, Method, SdoRef};
+use crate::flow::{Evidence, FlowId, Method, SdoRef};
 use serde::{Deserialize, Serialize};
 
 /// An authentication or a consent signature.
@@ -118,8 +118,12 @@ pub struct Transaction {
     pub profile: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sign_text: Option<String>,
+    /// The legacy Consent Signature's SDO.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sdo: Option<SdoRef>,
+    /// Sign API v2 result documents and packages, in the order they were stored.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<Evidence>,
     /// The central archive's copy: queued once the status is final (`None` while running).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub archive: Option<super::ArchiveMark>,

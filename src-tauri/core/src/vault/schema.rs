@@ -54,6 +54,18 @@ const MIGRATIONS: &[&str] = &[
         desk_id TEXT NOT NULL
     );
     INSERT INTO desk (one, desk_id) VALUES (1, lower(hex(randomblob(16))));",
+    // 2 → 3: Sign API v2 evidence (issue 21): a signature may come with several result documents
+    // and packages. One row per file in `evidence/`, stored before the flow may say `signed`.
+    "CREATE TABLE evidence (
+        tx_id     TEXT NOT NULL REFERENCES transactions(id),
+        seq       INTEGER NOT NULL,
+        kind      TEXT NOT NULL,
+        file      TEXT NOT NULL UNIQUE,
+        sha256    TEXT NOT NULL,
+        bytes     INTEGER NOT NULL,
+        stored_at TEXT NOT NULL,
+        PRIMARY KEY (tx_id, seq)
+    );",
 ];
 
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -2,7 +2,6 @@
 //! context that collects events, and the built-in legacy personas.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use id_desk_core::flow::FlowSettings;
 use id_desk_core::flow::{FlowContext, FlowEvent, FlowId, FlowUpdate, Method, PollConfig};
 use id_desk_core::identity::{BirthDate, NorwegianMobile, SignText, SwedishPersonnummer};
 use id_desk_core::messages::Lang;
@@ -65,11 +64,8 @@ impl Ctx {
             sink: Arc::new(move |u: FlowUpdate| sink_events.lock().unwrap().push(u.event)),
             cancel: CancellationToken::new(),
             lang: Lang::En,
-            settings: Arc::new(FlowSettings {
-                // The floor: tests poll once a second.
-                poll: PollConfig::new(Duration::from_secs(1), Duration::from_secs(1)),
-                ..FlowSettings::default()
-            }),
+            // The floor: tests poll once a second.
+            poll: PollConfig::new(Duration::from_secs(1), Duration::from_secs(1)),
         };
         Ctx { ctx, events }
     }

@@ -2,11 +2,9 @@
 //! that records every event with the wall-clock instant it arrived.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use id_desk_core::flow::{
-    Engine, EventSink, FlowEvent, FlowId, FlowRequest, FlowSettings, FlowUpdate, Method,
-    PollConfig, RawFlowInput,
-};
+use id_desk_core::flow::{EventSink, FlowEvent, FlowId, FlowUpdate, Method, PollConfig};
 use id_desk_core::rest::{HttpTimeouts, RestConfig};
+use id_desk_core::runner::{Engine, FlowRequest, FlowSettings, RawFlowInput};
 use id_desk_core::secrets::SecretString;
 use id_desk_simulator::{Simulator, SimulatorConfig};
 use std::sync::{Arc, Mutex};

@@ -2,13 +2,14 @@
 //! ([`RawFlowInput`]); [`FlowRequest::parse`] validates every field before anything is sent, so a
 //! typo never reaches Signicat (or pushes a notification to the wrong phone).
 
-use super::event::Method;
-use super::redirect::{self, RedirectProvider};
-use super::runner::FlowSettings;
+use super::settings::FlowSettings;
 use crate::ciba::{BindingMessage, CibaAuth, LoginHint};
+use crate::flow::Method;
 use crate::identity::{BirthDate, NorwegianMobile, NorwegianNin, SignText, SwedishPersonnummer};
 use crate::oidc::LegacyAuth;
+use crate::rest::redirect::{self, RedirectProvider};
 use crate::rest::{CreateSession, RedirectSettings};
+use crate::sign::{CallInitiator, LinkProvider, PdfDocument, SignHow, SignOrder, SignerNin};
 use crate::{Error, Result};
 use serde::Deserialize;
 
@@ -49,6 +50,8 @@ pub enum FlowRequest {
     /// REST redirect flow with one of the profile's redirect providers; the customer says who
     /// they are on the provider's page, so nothing about them is known in advance.
     Redirect { provider: RedirectProvider },
+    /// Sign API v2: Swedish BankID Phone signing, or signing by link.
+    Sign(Box<SignOrder>),
 }
 
 /// Raw input from the window or the CLI. Only the fields the method needs are read.
@@ -72,9 +75,16 @@ pub struct RawFlowInput {
     /// CIBA: staff's own binding message; generated when absent.
     #[serde(default)]
     pub binding_message: Option<String>,
-    /// Redirect flow: the eID provider (`mitid`, `ftn`, ...), one of the profile's.
+    /// Redirect flow: the eID provider (`mitid`, `ftn`, ...), one of the profile's. Signing by
+    /// link: `nbid-pki` or one of the profile's signing eIDs.
     #[serde(default)]
     pub provider: Option<String>,
+    /// Swedish BankID Phone: `user` (the customer called us) or `rp` (we called the customer).
+    #[serde(default)]
+    pub call_initiator: Option<String>,
+    /// Sign API v2: the path of a PDF to sign (read and checked before anything is sent).
+    #[serde(default)]
+    pub pdf: Option<String>,
 }
 
 impl RawFlowInput {
@@ -89,6 +99,8 @@ impl RawFlowInput {
             login_hint_token: None,
             binding_message: None,
             provider: None,
+            call_initiator: None,
+            pdf: None,
         }
     }
 }
@@ -185,6 +197,9 @@ impl FlowRequest {
                 }
                 Ok(FlowRequest::Redirect { provider })
             }
+            Method::SignSbidPhone | Method::SignLink => {
+                Ok(FlowRequest::Sign(Box::new(parse_sign(raw, settings)?)))
+            }
             Method::SbidInapp | Method::SbidSign => {
                 let nin = required(&raw.nin, "nin").and_then(SwedishPersonnummer::parse);
                 if method == Method::SbidInapp {
@@ -224,6 +239,7 @@ impl FlowRequest {
     pub fn sign_text(&self) -> Option<&SignText> {
         match self {
             FlowRequest::NbidSign { text, .. } | FlowRequest::SbidSign { text, .. } => Some(text),
+            FlowRequest::Sign(order) => order.text.as_ref(),
             _ => None,
         }
     }
@@ -240,6 +256,10 @@ impl FlowRequest {
             FlowRequest::SbidSign { .. } => Method::SbidSign,
             FlowRequest::Ciba(_) => Method::Ciba,
             FlowRequest::Redirect { .. } => Method::Redirect,
+            FlowRequest::Sign(order) => match order.how {
+                SignHow::SbidPhone { .. } => Method::SignSbidPhone,
+                SignHow::Link { .. } => Method::SignLink,
+            },
         }
     }
 
@@ -260,6 +280,7 @@ impl FlowRequest {
             }
             FlowRequest::Ciba(auth) => Some(auth.hint.key()),
             FlowRequest::Redirect { .. } => None,
+            FlowRequest::Sign(order) => order.signer().map(|n| n.key()),
         }
     }
 
@@ -278,6 +299,7 @@ impl FlowRequest {
             }
             FlowRequest::Ciba(auth) => Some(auth.hint.masked()),
             FlowRequest::Redirect { .. } => None,
+            FlowRequest::Sign(order) => order.signer().map(|n| n.masked()),
         }
     }
 
@@ -342,12 +364,55 @@ impl FlowRequest {
             | FlowRequest::SbidInapp { .. }
             | FlowRequest::NbidSign { .. }
             | FlowRequest::SbidSign { .. }
-            | FlowRequest::Ciba(_) => return Ok(None),
+            | FlowRequest::Ciba(_)
+            | FlowRequest::Sign(_) => return Ok(None),
         };
         body.language = Some(settings.lang.as_str().to_string());
         body.external_reference = Some(external_reference.to_string());
         Ok(Some(body))
     }
+}
+
+/// A Sign API v2 order: every field checked, in the window's order, before anything is read or sent.
+fn parse_sign(raw: &RawFlowInput, settings: &FlowSettings) -> Result<SignOrder> {
+    let offered = &settings.sign;
+    let how = if raw.method == Method::SignSbidPhone {
+        if !offered.sbid_phone {
+            return Err(Error::invalid_input(
+                "method",
+                "this profile does not offer Swedish BankID Phone signing",
+            ));
+        }
+        let nin = required(&raw.nin, "nin").and_then(SwedishPersonnummer::parse)?;
+        let call = CallInitiator::parse(present(&raw.call_initiator).unwrap_or_default())?;
+        SignHow::SbidPhone { nin, call }
+    } else {
+        let id = required(&raw.provider, "provider")?;
+        let provider = if id == LinkProvider::NBID_PKI && offered.nbid_pki {
+            LinkProvider::NbidPki
+        } else if offered.link_providers.iter().any(|p| p == id) {
+            LinkProvider::Eid(id.to_string())
+        } else {
+            return Err(Error::invalid_input(
+                "provider",
+                format!("this profile does not offer signing with {id}"),
+            ));
+        };
+        let nin = present(&raw.nin)
+            .map(|n| SignerNin::parse(n, settings.allow_test_identities))
+            .transpose()?;
+        SignHow::Link { provider, nin }
+    };
+    let text = present(&raw.text).map(SignText::parse).transpose()?;
+    let pdf = present(&raw.pdf)
+        .map(|p| {
+            let max = settings
+                .sign_max_document_bytes
+                .unwrap_or(crate::sign::SignConfig::DEFAULT_MAX_DOCUMENT_BYTES);
+            PdfDocument::read(std::path::Path::new(p), max)
+        })
+        .transpose()?;
+    SignOrder::new(how, text, pdf)
 }
 
 /// `+47 *****766`: enough for staff to tell two flows apart.

@@ -1,29 +1,26 @@
 //! The engine: the one entry point the app and the CLI use to run flows.
 //!
 //! ## Adding a flow kind (extension point)
-//! A flow kind is an async function that takes a [`FlowContext`] (its id, method, event sink,
-//! cancel token, language and settings), emits its non-terminal events through `ctx.emit`, and
-//! *returns* its terminal [`FlowEvent`] (the engine emits that one, records it for `wait` and frees
-//! the identity). To add one (e.g. the legacy OIDC kinds):
+//! A protocol family (a module beside `rest`, `oidc`, `ciba`, `sign`) provides a type that
+//! implements [`FlowJob`]: it runs one flow from a [`FlowContext`] to its terminal event. To add a
+//! kind:
 //! 1. add a variant to [`FlowRequest`] (and its arms in `method`, `identity_key`,
 //!    `masked_identity`, `parse`);
-//! 2. add a variant to [`FlowJob`] and build it in [`Engine::prepare`] (configuration errors are
-//!    returned there, before anything is spawned);
-//! 3. add its arm in [`FlowJob::run`].
+//! 2. build its job in [`Engine::prepare`] (configuration errors are returned there, before
+//!    anything is spawned).
 //!
-//! The function must watch `ctx.cancel` while waiting and return `FlowEvent::Cancelled` promptly
-//! (quitting the app allows 3 s in all).
+//! The runner sits above every family; no family imports it.
 
-use super::event::{FlowEvent, FlowId, FlowUpdate, Method};
-use super::poll::{run_rest_flow, PollConfig, RestKind, CUSTOMER_ABORTED};
-use super::redirect::RedirectProvider;
 use super::registry::{Entry, Lookup, Registry};
 use super::request::FlowRequest;
-use crate::ciba::{CibaAuth, CibaClient, CibaConfig, HintKind};
-use crate::identity::SignText;
-use crate::messages::Lang;
-use crate::oidc::{LegacyAuth, LegacySign, OidcClient, OidcConfig};
-use crate::rest::{CreateSession, HttpTimeouts, RestClient, RestConfig};
+use super::settings::FlowSettings;
+use crate::ciba::{CibaClient, CibaConfig, CibaJob};
+use crate::flow::{
+    EventSink, FlowContext, FlowEvent, FlowId, FlowJob, FlowUpdate, CUSTOMER_ABORTED,
+};
+use crate::oidc::{LegacyJob, OidcClient, OidcConfig};
+use crate::rest::{HttpTimeouts, RestClient, RestConfig, RestJob, RestKind};
+use crate::sign::{SignClient, SignConfig, SignJob, USER_DECLINED_CALL};
 use crate::vault::{NewTransaction, Vault};
 use crate::{Error, Result};
 use futures::FutureExt;
@@ -37,130 +34,9 @@ use tokio_util::sync::CancellationToken;
 
 pub use super::registry::RunningFlow;
 
-/// Receives every event of every flow, in order per flow. Called from the flow's task: keep it
-/// quick (forward to a channel, emit a Tauri event, print a line).
-pub type EventSink = Arc<dyn Fn(FlowUpdate) + Send + Sync>;
-
 /// How long `cancel` waits for a flow to wind down (a create in flight is allowed to finish, so
 /// its session can be cancelled rather than orphaned: up to the request timeout).
 const CANCEL_WAIT: Duration = Duration::from_secs(20);
-
-/// Per-profile flow behaviour. The lead maps `Profile` onto this.
-#[derive(Debug, Clone, Default)]
-pub struct FlowSettings {
-    /// Staff language: progress texts and Signicat's `language`.
-    pub lang: Lang,
-    /// Accept synthetic (+80) Norwegian test numbers: test profiles and Training mode only.
-    pub allow_test_identities: bool,
-    /// The workstation's public IP, which Swedish BankID requires (`sbid_end_user_ip`).
-    pub sbid_end_user_ip: Option<String>,
-    pub poll: PollConfig,
-    /// CIBA: how staff input becomes the `login_hint` (profile `[ciba]`).
-    pub ciba_hint_kind: HintKind,
-    pub ciba_hint_prefix: String,
-    /// The eIDs this profile offers through the REST redirect flow (profile `[redirect]`).
-    pub redirect_providers: Vec<RedirectProvider>,
-}
-
-impl FlowSettings {
-    pub(crate) fn require_sbid_end_user_ip(&self) -> Result<&str> {
-        self.sbid_end_user_ip
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| {
-                Error::invalid_config(
-                    "sbid_end_user_ip",
-                    "Swedish BankID needs this workstation's public IP address in the profile",
-                )
-            })
-    }
-}
-
-/// What a running flow gets from the engine.
-pub struct FlowContext {
-    pub flow_id: FlowId,
-    pub method: Method,
-    pub sink: EventSink,
-    pub cancel: CancellationToken,
-    pub lang: Lang,
-    pub settings: Arc<FlowSettings>,
-}
-
-impl FlowContext {
-    /// Emit a non-terminal event (the engine emits the terminal one).
-    pub fn emit(&self, event: FlowEvent) {
-        (self.sink)(FlowUpdate {
-            flow_id: self.flow_id.clone(),
-            event,
-        });
-    }
-}
-
-impl fmt::Debug for FlowContext {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowContext")
-            .field("flow_id", &self.flow_id)
-            .field("method", &self.method)
-            .finish()
-    }
-}
-
-/// A validated request with everything it needs to run, built before the task is spawned.
-pub(crate) enum FlowJob {
-    Rest {
-        client: RestClient,
-        body: Box<CreateSession>,
-        kind: RestKind,
-    },
-    /// Legacy OIDC authentication (`text: None`) or Consent Signature (`text` and `vault` set).
-    Oidc {
-        client: OidcClient,
-        who: LegacyAuth,
-        text: Option<SignText>,
-        vault: Option<Vault>,
-    },
-    Ciba {
-        client: CibaClient,
-        auth: Box<CibaAuth>,
-        vault: Option<Vault>,
-    },
-}
-
-impl FlowJob {
-    /// Each protocol's future is boxed on its own: a task's size is that of its largest possible
-    /// state, and the legacy OIDC and CIBA runners are several times larger than the REST poll
-    /// loop that 1,000 simultaneous flows run (issue 13: bytes per flow).
-    async fn run(self, ctx: &FlowContext) -> FlowEvent {
-        match self {
-            FlowJob::Rest { client, body, kind } => {
-                Box::pin(run_rest_flow(ctx, &client, body, kind)).await
-            }
-            FlowJob::Oidc {
-                client,
-                who,
-                text,
-                vault,
-            } => match (text, vault) {
-                (Some(text), Some(vault)) => {
-                    let req = LegacySign { signer: who, text };
-                    Box::pin(client.run_sign(&req, &vault, ctx)).await
-                }
-                (None, vault) => Box::pin(client.run_authenticate(&who, vault.as_ref(), ctx)).await,
-                // `prepare` refuses a signature without a vault.
-                (Some(_), None) => FlowEvent::failed(&Error::invalid_config(
-                    "vault",
-                    "a signature needs the evidence vault",
-                )),
-            },
-            FlowJob::Ciba {
-                client,
-                auth,
-                vault,
-            } => Box::pin(client.run(&auth, vault.as_ref(), ctx)).await,
-        }
-    }
-}
 
 /// Cheap to clone; every clone drives the same flows.
 #[derive(Clone)]
@@ -172,6 +48,7 @@ struct Inner {
     rest: Option<RestClient>,
     oidc: Option<OidcClient>,
     ciba: Option<CibaClient>,
+    sign: Option<SignClient>,
     /// Every flow is recorded here when set: a row before the first request, updated on each event.
     vault: Option<Vault>,
     /// The profile name written to the vault rows.
@@ -210,6 +87,7 @@ impl Engine {
                 rest,
                 oidc: None,
                 ciba: None,
+                sign: None,
                 vault: None,
                 profile: None,
                 settings: Arc::new(settings),
@@ -242,6 +120,17 @@ impl Engine {
         Ok(self.reconfigured(|inner| inner.ciba = Some(client)))
     }
 
+    /// Adds the Sign API v2 client (the `sign_*` methods).
+    pub fn with_sign(self, cfg: SignConfig) -> Result<Engine> {
+        let client = SignClient::new(cfg)?;
+        Ok(self.with_sign_client(client))
+    }
+
+    /// As [`Engine::with_sign`] with a ready client (tests trust a loopback certificate).
+    pub fn with_sign_client(self, client: SignClient) -> Engine {
+        self.reconfigured(|inner| inner.sign = Some(client))
+    }
+
     /// Records every flow in `vault` (required for signatures). `profile` names the rows.
     pub fn with_vault(self, vault: Vault, profile: Option<String>) -> Engine {
         self.reconfigured(|inner| {
@@ -261,6 +150,7 @@ impl Engine {
                 rest: shared.rest.clone(),
                 oidc: shared.oidc.clone(),
                 ciba: shared.ciba.clone(),
+                sign: shared.sign.clone(),
                 vault: shared.vault.clone(),
                 profile: shared.profile.clone(),
                 settings: shared.settings.clone(),
@@ -339,7 +229,7 @@ impl Engine {
             sink,
             cancel,
             lang: self.inner.settings.lang,
-            settings: self.inner.settings.clone(),
+            poll: self.inner.settings.poll,
         };
         let engine = self.clone();
         // Should the task be dropped without finishing (the runtime shutting down), waiters
@@ -368,36 +258,32 @@ impl Engine {
         Ok(flow_id)
     }
 
-    /// Everything the job needs, or a configuration error before anything runs.
-    fn prepare(&self, req: &FlowRequest, flow_id: &FlowId) -> Result<FlowJob> {
+    /// The flow's job from its protocol family, or a configuration error before anything runs.
+    fn prepare(&self, req: &FlowRequest, flow_id: &FlowId) -> Result<Box<dyn FlowJob>> {
         let settings = &self.inner.settings;
         if let Some((who, text)) = req.legacy() {
             let client = self.inner.oidc.clone().ok_or_else(|| {
                 Error::invalid_config("oidc", "this profile has no legacy OIDC settings")
             })?;
-            if text.is_some() && self.inner.vault.is_none() {
-                return Err(Error::invalid_config(
-                    "vault",
-                    "a signature needs the evidence vault",
-                ));
-            }
-            return Ok(FlowJob::Oidc {
-                client,
-                who,
-                text,
-                vault: self.inner.vault.clone(),
-            });
+            let vault = self.inner.vault.clone();
+            return Ok(Box::new(LegacyJob::new(client, who, text, vault)?));
         }
         if let FlowRequest::Ciba(auth) = req {
             let client = self.inner.ciba.clone().ok_or_else(|| {
                 Error::invalid_config("ciba", "this profile has no CIBA settings")
             })?;
             client.config().auth.check()?;
-            return Ok(FlowJob::Ciba {
-                client,
-                auth: Box::new(auth.clone()),
-                vault: self.inner.vault.clone(),
-            });
+            let vault = self.inner.vault.clone();
+            return Ok(Box::new(CibaJob::new(client, auth.clone(), vault)));
+        }
+        if let FlowRequest::Sign(order) = req {
+            let client = self.inner.sign.clone().ok_or_else(|| {
+                Error::invalid_config("sign", "this profile has no Sign API settings")
+            })?;
+            let vault = self.inner.vault.clone().ok_or_else(|| {
+                Error::invalid_config("vault", "a signature needs the evidence vault")
+            })?;
+            return Ok(Box::new(SignJob::new(client, (**order).clone(), vault)));
         }
         let kind = match req {
             FlowRequest::NbidSafeConversation { .. } | FlowRequest::NbidMobile { .. } => {
@@ -406,11 +292,7 @@ impl Engine {
             FlowRequest::SbidQr { .. } => RestKind::Qr,
             FlowRequest::SbidAppLaunch { .. } => RestKind::AppLaunch,
             FlowRequest::Redirect { .. } => RestKind::Redirect,
-            FlowRequest::NbidInapp { .. }
-            | FlowRequest::SbidInapp { .. }
-            | FlowRequest::NbidSign { .. }
-            | FlowRequest::SbidSign { .. }
-            | FlowRequest::Ciba(_) => {
+            _ => {
                 return Err(Error::invalid_config(
                     "method",
                     "this method does not use the REST API",
@@ -426,11 +308,7 @@ impl Engine {
         let body = req.rest_body(settings, flow_id.as_str())?.ok_or_else(|| {
             Error::invalid_config("method", "this method does not use the REST API")
         })?;
-        Ok(FlowJob::Rest {
-            client,
-            body: Box::new(body),
-            kind,
-        })
+        Ok(Box::new(RestJob::new(client, body, kind)))
     }
 
     /// Staff cancel: the flow calls Signicat's cancel and ends with `cancelled`. Returns once the
@@ -509,12 +387,17 @@ fn terminal_label(ev: &FlowEvent) -> &str {
     }
 }
 
-/// The CLI's exit code for a terminal event: 0 succeeded/signed, 3 aborted by the customer,
+/// The CLI's exit code for a terminal event: 0 succeeded/signed, 3 aborted, declined or rejected by
+/// the customer,
 /// 4 expired, 5 cancelled, 1 anything else.
 pub fn exit_code(terminal: &FlowEvent) -> i32 {
     match terminal {
         FlowEvent::Succeeded { .. } | FlowEvent::Signed { .. } => 0,
-        FlowEvent::Failed { code, .. } if code == CUSTOMER_ABORTED => 3,
+        FlowEvent::Failed { code, .. }
+            if code == CUSTOMER_ABORTED || code == USER_DECLINED_CALL =>
+        {
+            3
+        }
         FlowEvent::Expired => 4,
         FlowEvent::Cancelled => 5,
         _ => 1,

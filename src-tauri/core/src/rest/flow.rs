@@ -2,58 +2,21 @@
 //! message, QR, app link) at once, poll per reference §1.5 until a terminal status, the session's
 //! `expiresAt`, or a cancel.
 
-use super::event::{FlowEvent, Subject};
-use super::runner::FlowContext;
+use super::{CreateSession, RestClient, RestStatus, Session};
+use crate::flow::{
+    FlowContext, FlowEvent, FlowJob, JobFuture, PollConfig, Subject, CUSTOMER_ABORTED,
+};
 use crate::identity::mask_nin;
 use crate::messages::Lang;
-use crate::rest::{CreateSession, RestClient, RestStatus, Session};
 use crate::Error;
 use std::time::Duration;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use tokio::time::{Instant, MissedTickBehavior};
 
-/// The `failed` code for "the customer cancelled in the BankID app" (REST `ABORT`). The CLI maps it
-/// to its own exit code, so it must stay distinct from every `Error::code()`.
-pub const CUSTOMER_ABORTED: &str = "customer_aborted";
-
-/// How often a session is polled. Both intervals are at least [`PollConfig::FLOOR`]: Signicat asks
-/// for 1–3 s, and the type refuses anything faster so no profile or test can hammer the API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PollConfig {
-    interval: Duration,
-    qr_interval: Duration,
-}
-
-impl PollConfig {
-    pub const FLOOR: Duration = Duration::from_secs(1);
-
-    /// Values below the floor are raised to it.
-    pub fn new(interval: Duration, qr_interval: Duration) -> Self {
-        PollConfig {
-            interval: interval.max(Self::FLOOR),
-            qr_interval: qr_interval.max(Self::FLOOR),
-        }
-    }
-    /// While nothing needs refreshing on screen (default 2 s).
-    pub fn interval(&self) -> Duration {
-        self.interval
-    }
-    /// While an animated QR is shown: its payload changes every second (default 1 s).
-    pub fn qr_interval(&self) -> Duration {
-        self.qr_interval
-    }
-}
-
-impl Default for PollConfig {
-    fn default() -> Self {
-        PollConfig::new(Duration::from_secs(2), Duration::from_secs(1))
-    }
-}
-
 /// Which screen artefact this REST flow shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum RestKind {
+pub enum RestKind {
     /// Norwegian BankID: a binding message, if the session has one, is all there is to show.
     Nbid,
     Qr,
@@ -130,6 +93,30 @@ pub fn app_launch_url(token: &str) -> String {
     format!("bankid:///?autostarttoken={encoded}&redirect=null")
 }
 
+/// A prepared REST session flow, headless or redirect: the runner's [`FlowJob`].
+pub struct RestJob {
+    client: RestClient,
+    body: Box<CreateSession>,
+    kind: RestKind,
+}
+
+impl RestJob {
+    pub fn new(client: RestClient, body: CreateSession, kind: RestKind) -> Self {
+        RestJob {
+            client,
+            body: Box::new(body),
+            kind,
+        }
+    }
+}
+
+impl FlowJob for RestJob {
+    fn run<'a>(self: Box<Self>, ctx: &'a FlowContext) -> JobFuture<'a> {
+        let RestJob { client, body, kind } = *self;
+        Box::pin(async move { run_rest_flow(ctx, &client, body, kind).await })
+    }
+}
+
 /// Run one REST flow to its terminal event (which the caller emits).
 ///
 /// What a flow holds while it waits between polls is what 1,000 flows cost (issue 13). So the
@@ -153,7 +140,7 @@ pub(crate) async fn run_rest_flow(
         Err(terminal) => return *terminal,
     };
 
-    let poll = ctx.settings.poll;
+    let poll = ctx.poll;
     let mut period = shown.period(&poll);
     let mut ticker = first_ticker(period);
     loop {

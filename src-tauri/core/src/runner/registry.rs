@@ -1,7 +1,7 @@
 //! Bookkeeping of flows: which are running (for the list, one-flow-per-identity and cancel), and
 //! the terminal event of recently finished ones (so `wait` works even after a fast flow ended).
 
-use super::event::{FlowEvent, FlowId, Method};
+use crate::flow::{FlowEvent, FlowId, Method};
 use serde::Serialize;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};

@@ -1,0 +1,45 @@
+//! What a profile decides about flows, as the runner and the request parser read it.
+
+use crate::ciba::HintKind;
+use crate::flow::PollConfig;
+use crate::messages::Lang;
+use crate::rest::RedirectProvider;
+use crate::sign::SignSetups;
+use crate::{Error, Result};
+
+/// Per-profile flow behaviour. The lead maps `Profile` onto this.
+#[derive(Debug, Clone, Default)]
+pub struct FlowSettings {
+    /// Staff language: progress texts and Signicat's `language`.
+    pub lang: Lang,
+    /// Accept synthetic (+80) Norwegian test numbers: test profiles and Training mode only.
+    pub allow_test_identities: bool,
+    /// The workstation's public IP, which Swedish BankID requires (`sbid_end_user_ip`).
+    pub sbid_end_user_ip: Option<String>,
+    pub poll: PollConfig,
+    /// CIBA: how staff input becomes the `login_hint` (profile `[ciba]`).
+    pub ciba_hint_kind: HintKind,
+    pub ciba_hint_prefix: String,
+    /// The eIDs this profile offers through the REST redirect flow (profile `[redirect]`).
+    pub redirect_providers: Vec<RedirectProvider>,
+    /// The Sign API v2 signing setups this profile offers (profile `[sign]`).
+    pub sign: SignSetups,
+    /// The largest PDF staff may have signed (profile `[sign] max_document_bytes`; `None` is
+    /// [`SignConfig::DEFAULT_MAX_DOCUMENT_BYTES`]).
+    pub sign_max_document_bytes: Option<usize>,
+}
+
+impl FlowSettings {
+    pub(crate) fn require_sbid_end_user_ip(&self) -> Result<&str> {
+        self.sbid_end_user_ip
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| {
+                Error::invalid_config(
+                    "sbid_end_user_ip",
+                    "Swedish BankID needs this workstation's public IP address in the profile",
+                )
+            })
+    }
+}

@@ -1,0 +1,606 @@
+//! One Sign API v2 signing flow: upload → collection → session (sent once) → poll the session's
+//! lifecycle until `SIGNED`, `REJECTED`, its due date or a staff cancel → download every result
+//! document and package → durably into the vault → check the signer → delete at Signicat.
+//!
+//! Order matters for the evidence: nothing says "signed" before every piece is on disk, and
+//! nothing is deleted at Signicat before that either. A staff cancel is honoured until the
+//! session is `SIGNED`; after that the evidence is always fetched and kept.
+
+use super::client::SignClient;
+use super::model::{
+    CollectionDocument, IdentityProvider, NewCollection, NewSession, Session, SessionDocument,
+    SessionState, Signer, SigningSetup, Ui,
+};
+use super::order::{LinkProvider, SignHow, SignOrder};
+use crate::flow::{
+    Evidence, EvidenceKind, FlowContext, FlowEvent, FlowJob, JobFuture, Subject, CUSTOMER_ABORTED,
+};
+use crate::identity::mask_nin;
+use crate::messages::{BankIdCode, BankIdState, Lang};
+use crate::vault::Vault;
+use crate::{Error, Result};
+use std::collections::BTreeMap;
+use std::time::Duration;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+use tokio::time::{Instant, MissedTickBehavior};
+
+/// The `failed` code when the customer says in BankID that they are not in a call with us.
+pub const USER_DECLINED_CALL: &str = "user_declined_call";
+/// How long the evidence download may take after `SIGNED` before the flow gives up (the session
+/// stays retrievable at Signicat, so the desk can fetch it again later).
+const EVIDENCE_WINDOW: Duration = Duration::from_secs(120);
+/// A cleanup call made on our own initiative must not hold a flow up for long.
+const CLEANUP_BOUND: Duration = Duration::from_secs(5);
+
+/// A prepared signing flow: the runner's [`FlowJob`].
+pub struct SignJob {
+    client: SignClient,
+    order: Box<SignOrder>,
+    vault: Vault,
+}
+
+impl SignJob {
+    pub fn new(client: SignClient, order: SignOrder, vault: Vault) -> Self {
+        SignJob {
+            client,
+            order: Box::new(order),
+            vault,
+        }
+    }
+}
+
+impl FlowJob for SignJob {
+    fn run<'a>(self: Box<Self>, ctx: &'a FlowContext) -> JobFuture<'a> {
+        Box::pin(async move { run(ctx, &self.client, &self.order, &self.vault).await })
+    }
+}
+
+/// What the flow created at Signicat, to be deleted once it is no longer needed.
+#[derive(Default)]
+struct Created {
+    documents: Vec<String>,
+    collection: Option<String>,
+    session: Option<String>,
+}
+
+async fn run(
+    ctx: &FlowContext,
+    client: &SignClient,
+    order: &SignOrder,
+    vault: &Vault,
+) -> FlowEvent {
+    let mut created = Created::default();
+    let session = match start(ctx, client, order, &mut created).await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(flow_id = %ctx.flow_id, code = e.code(), error = %e, "signing session could not be started");
+            cleanup(client, &created, ctx).await;
+            return FlowEvent::failed(&e);
+        }
+    };
+    if let Err(e) = vault.set_reference(&ctx.flow_id, &session.id) {
+        tracing::warn!(flow_id = %ctx.flow_id, error = %e, "could not record the signing session id");
+    }
+    let due = session
+        .due_date
+        .as_deref()
+        .and_then(|d| OffsetDateTime::parse(d, &Rfc3339).ok())
+        .unwrap_or_else(|| OffsetDateTime::now_utc() + client.config().lifetime);
+    ctx.emit(FlowEvent::Started {
+        flow_id: ctx.flow_id.clone(),
+        method: ctx.method,
+        expires_at: due.format(&Rfc3339).ok(),
+    });
+    tracing::info!(flow_id = %ctx.flow_id, session_id = %session.id, "signing session created");
+    if let SignHow::Link { .. } = order.how {
+        match session.signature_url.as_deref().map(url::Url::parse) {
+            Some(Ok(url)) if url.scheme() == "https" || is_loopback(&url) => {
+                ctx.emit(FlowEvent::SignatureUrl { url: url.into() })
+            }
+            _ => {
+                let e = Error::Protocol("the signing session has no usable signatureUrl".into());
+                cleanup(client, &created, ctx).await;
+                return FlowEvent::failed(&e);
+            }
+        }
+    }
+    let deadline = instant_of(due);
+    let signed = match watch(ctx, client, &session, deadline).await {
+        Watched::Signed(s) => s,
+        Watched::Ended(terminal) => {
+            cleanup(client, &created, ctx).await;
+            return *terminal;
+        }
+    };
+    finish(ctx, client, order, vault, &created, &signed).await
+}
+
+/// Uploads, the collection and the session. Only the session create can reach a phone.
+async fn start(
+    ctx: &FlowContext,
+    client: &SignClient,
+    order: &SignOrder,
+    created: &mut Created,
+) -> Result<Session> {
+    if let Some(text) = &order.text {
+        let doc = client
+            .upload(text.as_str().as_bytes(), "text/plain; charset=utf-8")
+            .await?;
+        created.documents.push(doc.document_id);
+    }
+    if let Some(pdf) = &order.pdf {
+        let doc = client.upload(pdf.bytes(), "application/pdf").await?;
+        created.documents.push(doc.document_id);
+    }
+    let collection = client
+        .create_collection(&NewCollection {
+            documents: created
+                .documents
+                .iter()
+                .map(|id| CollectionDocument {
+                    document_id: id.clone(),
+                })
+                .collect(),
+            package_to: Vec::new(),
+        })
+        .await?;
+    created.collection = Some(collection.id.clone());
+    let body = session_body(ctx, client, order, &collection.id, &created.documents);
+    let session = client.create_session(&body).await?;
+    created.session = Some(session.id.clone());
+    Ok(session)
+}
+
+/// The session request (`PROTOCOL.md` §3); every decision on field values is here.
+fn session_body(
+    ctx: &FlowContext,
+    client: &SignClient,
+    order: &SignOrder,
+    collection: &str,
+    documents: &[String],
+) -> NewSession {
+    let cfg = client.config();
+    let (setup, signer) = match &order.how {
+        SignHow::SbidPhone { nin, call } => (
+            SigningSetup {
+                signing_flow: "PKISIGNING".into(),
+                vendor: Some("SBID".into()),
+                identity_providers: Vec::new(),
+                additional_parameters: BTreeMap::from([
+                    ("sbid_sign_type".to_string(), "PHONE".to_string()),
+                    ("sbid_call_initiator".to_string(), call.wire().to_string()),
+                ]),
+            },
+            Some(nin.as_str().to_string()),
+        ),
+        SignHow::Link { provider, nin } => (
+            match provider {
+                LinkProvider::NbidPki => SigningSetup {
+                    signing_flow: "PKISIGNING".into(),
+                    vendor: Some("NBID".into()),
+                    identity_providers: Vec::new(),
+                    additional_parameters: BTreeMap::new(),
+                },
+                LinkProvider::Eid(idp) => SigningSetup {
+                    signing_flow: "AUTHENTICATION_BASED".into(),
+                    vendor: None,
+                    identity_providers: vec![IdentityProvider {
+                        idp_name: idp.clone(),
+                    }],
+                    additional_parameters: BTreeMap::new(),
+                },
+            },
+            nin.as_ref().map(|n| n.as_str().to_string()),
+        ),
+    };
+    let due = OffsetDateTime::now_utc() + cfg.lifetime;
+    NewSession {
+        title: title(ctx.lang),
+        documents: documents
+            .iter()
+            .map(|id| SessionDocument {
+                action: "SIGN".into(),
+                document_collection_id: collection.to_string(),
+                document_id: id.clone(),
+            })
+            .collect(),
+        signing_setup: vec![setup],
+        // Signicat refuses a signer other than the one named (decision D5); the desk checks too.
+        signer: signer.map(|nin| Signer {
+            national_identification_number: Some(nin),
+            validations: vec!["NATIONAL_IDENTIFICATION_NUMBER".into()],
+        }),
+        sender_display_name: cfg.sender_display_name.clone(),
+        external_reference: ctx.flow_id.to_string(),
+        due_date: due.format(&Rfc3339).unwrap_or_default(),
+        ui: Ui {
+            language: ctx.lang.as_str().to_string(),
+        },
+        package_to: Vec::new(),
+    }
+}
+
+fn title(lang: Lang) -> String {
+    lang.pick("Consent", "Samtykke", "Samtycke").to_string()
+}
+
+impl Watched {
+    fn ended(e: FlowEvent) -> Self {
+        Watched::Ended(Box::new(e))
+    }
+}
+
+enum Watched {
+    Signed(Box<Session>),
+    Ended(Box<FlowEvent>),
+}
+
+/// Polls the session until it is final, due, or staff cancel.
+async fn watch(
+    ctx: &FlowContext,
+    client: &SignClient,
+    first: &Session,
+    deadline: Instant,
+) -> Watched {
+    let mut shown = Shown::default();
+    if let Some(end) = shown.observe(ctx, first) {
+        return end;
+    }
+    let session_id = first.id.as_str();
+    let mut ticker =
+        tokio::time::interval_at(Instant::now() + ctx.poll.interval(), ctx.poll.interval());
+    ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            biased;
+            _ = ctx.cancel.cancelled() => {
+                match client.delete_session(session_id).await {
+                    Ok(()) => tracing::info!(flow_id = %ctx.flow_id, "signing session deleted at staff request"),
+                    Err(e) => tracing::warn!(flow_id = %ctx.flow_id, code = e.code(), error = %e, "deleting the signing session failed"),
+                }
+                return Watched::ended(FlowEvent::Cancelled);
+            }
+            _ = tokio::time::sleep_until(deadline) => {
+                tracing::info!(flow_id = %ctx.flow_id, "signing session reached its due date");
+                let _ = tokio::time::timeout(CLEANUP_BOUND, client.delete_session(session_id)).await;
+                return Watched::ended(FlowEvent::Expired);
+            }
+            _ = ticker.tick() => {}
+        }
+        let read = tokio::select! {
+            biased;
+            _ = ctx.cancel.cancelled() => continue,
+            r = client.get_session(session_id, deadline) => r,
+        };
+        match read {
+            Ok(s) => {
+                if let Some(end) = shown.observe(ctx, &s) {
+                    return end;
+                }
+            }
+            Err(Error::NotFound(_)) if Instant::now() >= deadline => {
+                return Watched::ended(FlowEvent::Expired)
+            }
+            Err(e) => {
+                tracing::warn!(flow_id = %ctx.flow_id, code = e.code(), error = %e, "polling the signing session failed");
+                let _ =
+                    tokio::time::timeout(CLEANUP_BOUND, client.delete_session(session_id)).await;
+                return Watched::ended(FlowEvent::failed(&e));
+            }
+        }
+    }
+}
+
+/// What staff have been shown, so each progress text is emitted once per change.
+#[derive(Default)]
+struct Shown {
+    state: Option<SessionState>,
+    hint: Option<String>,
+}
+
+impl Shown {
+    fn observe(&mut self, ctx: &FlowContext, s: &Session) -> Option<Watched> {
+        let state = &s.lifecycle.state;
+        let hint = s.lifecycle.hint_code.clone().filter(|h| !h.is_empty());
+        match state {
+            SessionState::Signed => return Some(Watched::Signed(Box::new(s.clone()))),
+            SessionState::Rejected => {
+                let code = hint.as_deref().map(BankIdCode::parse);
+                return Some(Watched::ended(match code {
+                    Some(BankIdCode::UserDeclinedCall) => FlowEvent::Failed {
+                        code: USER_DECLINED_CALL.into(),
+                        message: BankIdCode::UserDeclinedCall.message_as(
+                            ctx.lang,
+                            false,
+                            BankIdState::Failed,
+                        ),
+                    },
+                    _ => FlowEvent::Failed {
+                        code: CUSTOMER_ABORTED.into(),
+                        message: ctx
+                            .lang
+                            .pick(
+                                "The customer declined to sign.",
+                                "Kunden avslo å signere.",
+                                "Kunden avböjde att signera.",
+                            )
+                            .to_string(),
+                    },
+                }));
+            }
+            SessionState::Unknown(raw) if s.lifecycle.state_is_final => {
+                return Some(Watched::ended(FlowEvent::failed(&Error::Protocol(
+                    format!("the signing session ended as {raw}"),
+                ))));
+            }
+            _ => {}
+        }
+        if self.state.as_ref() != Some(state) || self.hint != hint {
+            let message = match hint.as_deref().map(BankIdCode::parse) {
+                Some(code @ BankIdCode::Unknown(_)) | Some(code) if hint.is_some() => {
+                    code.message_as(ctx.lang, false, BankIdState::Pending)
+                }
+                _ => state_message(ctx.lang, state),
+            };
+            ctx.emit(FlowEvent::Progress {
+                status: hint.clone().unwrap_or_else(|| state.as_str().to_string()),
+                message,
+            });
+        }
+        self.state = Some(state.clone());
+        self.hint = hint;
+        None
+    }
+}
+
+fn state_message(lang: Lang, state: &SessionState) -> String {
+    match state {
+        SessionState::Blocked => lang.pick(
+            "Waiting for an earlier signature.",
+            "Venter på en tidligere signatur.",
+            "Väntar på en tidigare underskrift.",
+        ),
+        _ => lang.pick(
+            "Waiting for the customer to sign.",
+            "Venter på at kunden signerer.",
+            "Väntar på att kunden skriver under.",
+        ),
+    }
+    .to_string()
+}
+
+/// After `SIGNED`: the evidence first, then the signer check, then the deletion at Signicat.
+async fn finish(
+    ctx: &FlowContext,
+    client: &SignClient,
+    order: &SignOrder,
+    vault: &Vault,
+    created: &Created,
+    session: &Session,
+) -> FlowEvent {
+    let started = std::time::Instant::now();
+    let evidence = match store_evidence(ctx, client, vault, session).await {
+        Ok(e) => e,
+        Err(e) => {
+            tracing::error!(flow_id = %ctx.flow_id, code = e.code(), error = %e, "the customer signed but the evidence could not be stored; the session stays at Signicat");
+            return FlowEvent::failed(&e);
+        }
+    };
+    let bytes: u64 = evidence.iter().map(|e| e.bytes).sum();
+    tracing::info!(
+        flow_id = %ctx.flow_id,
+        pieces = evidence.len(),
+        bytes,
+        ms = started.elapsed().as_millis() as u64,
+        "signature evidence stored"
+    );
+    let subject = match check_signer(order, session) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(flow_id = %ctx.flow_id, code = e.code(), "the signer is not the person staff asked for; the evidence is kept, nothing is marked signed");
+            return FlowEvent::failed(&e);
+        }
+    };
+    // Data minimisation: the evidence is safe here, so Signicat need not keep the documents.
+    let mut result_docs: Vec<String> = session
+        .output
+        .signatures
+        .iter()
+        .map(|s| s.result_document_id.clone())
+        .chain(
+            session
+                .output
+                .packages
+                .iter()
+                .map(|p| p.result_document_id.clone()),
+        )
+        .collect();
+    result_docs.dedup();
+    let all = Created {
+        documents: created
+            .documents
+            .iter()
+            .cloned()
+            .chain(result_docs)
+            .collect(),
+        collection: created.collection.clone(),
+        session: None,
+    };
+    cleanup(client, &all, ctx).await;
+    FlowEvent::Signed { subject, evidence }
+}
+
+/// Downloads every result document and package and stores each durably.
+pub(crate) async fn store_evidence(
+    ctx: &FlowContext,
+    client: &SignClient,
+    vault: &Vault,
+    session: &Session,
+) -> Result<Vec<Evidence>> {
+    let until = Instant::now() + EVIDENCE_WINDOW;
+    let pieces = session
+        .output
+        .signatures
+        .iter()
+        .map(|s| {
+            (
+                signature_kind(s.signature_type.as_deref()),
+                &s.result_document_id,
+            )
+        })
+        .chain(session.output.packages.iter().map(|p| {
+            (
+                package_kind(p.package_type.as_deref()),
+                &p.result_document_id,
+            )
+        }))
+        .collect::<Vec<_>>();
+    if pieces.is_empty() {
+        return Err(Error::Protocol(
+            "the session is signed but lists no result documents".into(),
+        ));
+    }
+    let mut stored = Vec::with_capacity(pieces.len());
+    for (kind, doc_id) in pieces {
+        let doc = client.download(doc_id, until).await?;
+        let ext = extension(kind, doc.content_type.as_deref());
+        let (vault, id, name) = (vault.clone(), ctx.flow_id.clone(), doc_id.clone());
+        let piece = tokio::task::spawn_blocking(move || {
+            vault.store_evidence(&id, kind, &name, ext, &doc.bytes)
+        })
+        .await
+        .map_err(|e| Error::Vault(format!("storing the evidence stopped: {e}")))??;
+        stored.push(piece);
+    }
+    Ok(stored)
+}
+
+fn signature_kind(raw: Option<&str>) -> EvidenceKind {
+    match raw.map(str::to_ascii_uppercase).as_deref() {
+        Some("PADES") => EvidenceKind::Pades,
+        Some("XADES") => EvidenceKind::Xades,
+        _ => EvidenceKind::Document,
+    }
+}
+
+fn package_kind(raw: Option<&str>) -> EvidenceKind {
+    match raw.map(str::to_ascii_uppercase).as_deref() {
+        Some("PADES_CONTAINER") => EvidenceKind::PadesContainer,
+        Some("LTV_SDO") => EvidenceKind::LtvSdo,
+        _ => EvidenceKind::Document,
+    }
+}
+
+fn extension(kind: EvidenceKind, content_type: Option<&str>) -> &'static str {
+    let media = content_type
+        .and_then(|c| c.split(';').next())
+        .map(|c| c.trim().to_ascii_lowercase());
+    match (kind, media.as_deref()) {
+        (_, Some("application/pdf")) => "pdf",
+        (_, Some("application/xml" | "text/xml" | "application/x-ltv-sdo")) => "xml",
+        (EvidenceKind::Pades | EvidenceKind::PadesContainer, _) => "pdf",
+        (EvidenceKind::Xades | EvidenceKind::LtvSdo, _) => "xml",
+        (EvidenceKind::Document, _) => "bin",
+    }
+}
+
+/// The signer Signicat names must be the person staff asked for (decision D5): every signature
+/// that names a number must name theirs. Returns who signed.
+pub(crate) fn check_signer(order: &SignOrder, session: &Session) -> Result<Subject> {
+    let asked = order.signer();
+    let named: Vec<_> = session
+        .output
+        .signatures
+        .iter()
+        .filter_map(|s| s.signer.as_ref())
+        .collect();
+    let numbers: Vec<&str> = named
+        .iter()
+        .filter_map(|s| s.national_identification_number.as_deref())
+        .collect();
+    if let Some(asked) = &asked {
+        if numbers.iter().any(|n| normalise(n) != asked.as_str()) {
+            return Err(Error::IdentityMismatch(format!(
+                "the document was signed by {}, not by {}",
+                numbers
+                    .first()
+                    .map(|n| mask_nin(&normalise(n)))
+                    .unwrap_or_default(),
+                asked.masked()
+            )));
+        }
+    }
+    let by = named.first();
+    let nin = numbers
+        .first()
+        .map(|n| normalise(n))
+        .or_else(|| asked.as_ref().map(|a| a.as_str().to_string()));
+    let name = by
+        .and_then(|b| b.name.clone())
+        .filter(|n| !n.is_empty())
+        .or_else(|| {
+            let parts: Vec<String> = by
+                .into_iter()
+                .flat_map(|b| [b.first_name.clone(), b.last_name.clone()])
+                .flatten()
+                .collect();
+            (!parts.is_empty()).then(|| parts.join(" "))
+        })
+        .unwrap_or_default();
+    Ok(Subject {
+        name,
+        first_name: by.and_then(|b| b.first_name.clone()),
+        last_name: by.and_then(|b| b.last_name.clone()),
+        date_of_birth: by.and_then(|b| b.date_of_birth.clone()),
+        nin_masked: nin.as_deref().map(mask_nin),
+        country: asked.as_ref().map(|a| a.country().to_string()),
+        nin,
+        loa: None,
+    })
+}
+
+fn normalise(n: &str) -> String {
+    n.chars().filter(char::is_ascii_digit).collect()
+}
+
+/// Deletes what the flow made at Signicat, bounded; failures are logged, never fatal.
+async fn cleanup(client: &SignClient, created: &Created, ctx: &FlowContext) {
+    let work = async {
+        if let Some(s) = &created.session {
+            log_delete(ctx, "session", client.delete_session(s).await);
+        }
+        if let Some(c) = &created.collection {
+            log_delete(ctx, "collection", client.delete_collection(c).await);
+        }
+        for d in &created.documents {
+            log_delete(ctx, "document", client.delete_document(d).await);
+        }
+    };
+    if tokio::time::timeout(CLEANUP_BOUND * 2, work).await.is_err() {
+        tracing::warn!(flow_id = %ctx.flow_id, "deleting the documents at Signicat took too long");
+    }
+}
+
+fn log_delete(ctx: &FlowContext, what: &str, r: Result<()>) {
+    match r {
+        Ok(()) => tracing::info!(flow_id = %ctx.flow_id, what, "deleted at Signicat"),
+        Err(e) => {
+            tracing::warn!(flow_id = %ctx.flow_id, what, code = e.code(), error = %e, "could not delete at Signicat")
+        }
+    }
+}
+
+fn instant_of(at: OffsetDateTime) -> Instant {
+    let left = at - OffsetDateTime::now_utc();
+    Instant::now() + left.try_into().unwrap_or(Duration::ZERO)
+}
+
+fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
