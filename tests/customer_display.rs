@@ -275,3 +275,75 @@ async fn the_display_follows_the_flow_the_agent_picks_and_reopens_where_it_was()
     assert_eq!(sessions.as_array().map(Vec::len), Some(2));
     desk.close().await;
 }
+
+/// Issue 21: signing by link. The session's `signatureUrl` is the QR code on the customer display
+/// (the same address as on the staff card, and nothing about the customer); the customer opens it
+/// on their own phone (here: the test, over HTTP) and signs; the display thanks them.
+#[tokio::test]
+#[ignore = "needs the built app, tauri-driver and a display: run `make e2e`"]
+async fn signing_by_link_shows_the_signing_page_as_a_qr_code_on_the_display() {
+    const NIN: &str = "29124815345";
+    let desk = Desk::open().await.unwrap();
+    let (main, display) = open_display(&desk).await;
+    desk.click("#tab-sign").await.unwrap();
+    desk.click("input[value='sign-link:nbid-pki']")
+        .await
+        .unwrap();
+    desk.fill("#sign-text", "I confirm my order of Medium500")
+        .await
+        .unwrap();
+    desk.fill("#sign-nin", NIN).await.unwrap();
+    desk.click("#sign-start").await.unwrap();
+    desk.wait_for_css(".flow-card .qr svg", WAIT).await.unwrap();
+    let url = desk
+        .js("return document.querySelector('.flow-card .qr').dataset.payload")
+        .await
+        .unwrap();
+    let url = url.as_str().unwrap().to_string();
+    assert!(url.contains("/sign/ui/"), "{url}");
+    assert!(!url.contains(NIN), "{url}");
+
+    let page = wait_display(&desk, &display, &main, "sign_qr").await;
+    assert!(page.contains("<svg"), "the code is drawn on the display");
+    assert!(
+        page.contains("camera"),
+        "the customer is told how to scan it"
+    );
+    assert!(!page.contains(NIN) && !page.contains("291248"));
+    let drawn = js_in(
+        &desk,
+        &display,
+        &main,
+        "return document.getElementById('qr').dataset.payload",
+    )
+    .await;
+    assert_eq!(drawn, json!(url));
+    desk.screenshot_of(DISPLAY_TITLE, "display-sign-qr")
+        .await
+        .unwrap();
+    desk.screenshot("sign-link-qr").await.unwrap();
+
+    // The customer's phone: the signing page, then Sign.
+    let client = reqwest::Client::new();
+    let signing_page = client.get(&url).send().await.unwrap().text().await.unwrap();
+    assert!(signing_page.contains("Medium500"), "{signing_page}");
+    let signed = client
+        .post(&url)
+        .form(&[("action", "sign"), ("nin", NIN)])
+        .send()
+        .await
+        .unwrap();
+    assert!(signed.status().is_success());
+
+    desk.wait_for_css(".flow-card[data-state='signed']", Duration::from_secs(20))
+        .await
+        .unwrap();
+    let result = desk
+        .wait_text(".flow-card .result", WAIT, |t| t.contains("Evidence saved"))
+        .await
+        .unwrap();
+    assert!(result.contains("xades"), "{result}");
+    let page = wait_display(&desk, &display, &main, "thank_you").await;
+    assert!(!page.contains(NIN));
+    desk.close().await;
+}

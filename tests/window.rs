@@ -360,3 +360,58 @@ async fn ciba_in_training_carries_the_agents_binding_message_to_the_customers_ph
     assert!(!masked.contains(INTERACTIVE_NIN), "{masked:?}");
     desk.close().await;
 }
+
+/// Issue 21: Swedish BankID Phone signing through Sign API v2 in Training. Staff must say who
+/// called whom (no default: nothing is sent until they do); Anna Andersson signs after 2 s; the
+/// card lists every piece of evidence with its hash.
+#[tokio::test]
+#[ignore = "needs the built app, tauri-driver and a display: run `make e2e`"]
+async fn swedish_bankid_phone_signing_keeps_every_result_document() {
+    let desk = Desk::open().await.unwrap();
+    desk.click("#tab-sign").await.unwrap();
+    desk.click("input[value='sign_sbid_phone']").await.unwrap();
+    desk.fill(
+        "#sign-text",
+        "I confirm my purchase of broadband subscription Medium500",
+    )
+    .await
+    .unwrap();
+    desk.fill("#sign-nin", "19830406-2717").await.unwrap();
+    desk.click("#sign-start").await.unwrap();
+    let refused = desk
+        .wait_text("[data-error-for='call_initiator']", WAIT, |t| !t.is_empty())
+        .await
+        .unwrap();
+    assert!(refused.contains("called"), "{refused}");
+    assert_eq!(
+        desk.js("return document.querySelectorAll('.flow-card').length")
+            .await
+            .unwrap(),
+        json!(0),
+        "nothing started before staff said who called whom"
+    );
+    desk.click("input[name='call_initiator'][value='user']")
+        .await
+        .unwrap();
+    desk.click("#sign-start").await.unwrap();
+
+    wait_state(&desk, "signed").await;
+    let result = desk
+        .wait_text(".flow-card .result", WAIT, |t| t.contains("Evidence saved"))
+        .await
+        .unwrap();
+    assert!(result.contains("Medium500"), "{result}");
+    assert!(
+        result.contains("xades") && result.contains("ltv_sdo"),
+        "{result}"
+    );
+    let hashes = desk
+        .js("return [...document.querySelectorAll('.flow-card .result .hash')].map(h => h.textContent)")
+        .await
+        .unwrap();
+    let hashes = hashes.as_array().unwrap();
+    assert_eq!(hashes.len(), 2, "{hashes:?}");
+    assert!(hashes.iter().all(|h| h.as_str().unwrap().len() == 64));
+    desk.screenshot("sign-phone-result").await.unwrap();
+    desk.close().await;
+}

@@ -7,19 +7,22 @@ const TEXT = {
   en: {
     idle: 'Welcome', open_app: 'Open the BankID app on your phone', open_app_note: 'and follow the instructions there.',
     words: 'In your BankID app, choose these words:', qr: 'Scan the code with your BankID app',
-    qr_note: 'Open BankID and tap the QR code button.', thank_you: 'Thank you', thank_you_note: 'All done.',
+    qr_note: 'Open BankID and tap the QR code button.', sign_qr: 'Scan the code with your phone\'s camera',
+    sign_qr_note: 'Read the text on your phone and sign there.', thank_you: 'Thank you', thank_you_note: 'All done.',
     try_again: 'That did not go through', try_again_note: 'Nothing happened. We can try again.',
   },
   nb: {
     idle: 'Velkommen', open_app: 'Åpne BankID-appen på telefonen din', open_app_note: 'og følg instruksjonene der.',
     words: 'Velg disse ordene i BankID-appen:', qr: 'Skann koden med BankID-appen',
-    qr_note: 'Åpne BankID og trykk på QR-knappen.', thank_you: 'Takk', thank_you_note: 'Alt er i orden.',
+    qr_note: 'Åpne BankID og trykk på QR-knappen.', sign_qr: 'Skann koden med kameraet på telefonen',
+    sign_qr_note: 'Les teksten på telefonen og signer der.', thank_you: 'Takk', thank_you_note: 'Alt er i orden.',
     try_again: 'Det gikk ikke denne gangen', try_again_note: 'Ingenting er gjort. Vi kan prøve igjen.',
   },
   sv: {
     idle: 'Välkommen', open_app: 'Öppna BankID-appen i din telefon', open_app_note: 'och följ instruktionerna där.',
     words: 'Välj de här orden i BankID-appen:', qr: 'Skanna koden med BankID-appen',
-    qr_note: 'Öppna BankID och tryck på QR-knappen.', thank_you: 'Tack', thank_you_note: 'Allt är klart.',
+    qr_note: 'Öppna BankID och tryck på QR-knappen.', sign_qr: 'Skanna koden med telefonens kamera',
+    sign_qr_note: 'Läs texten i telefonen och skriv under där.', thank_you: 'Tack', thank_you_note: 'Allt är klart.',
     try_again: 'Det gick inte den här gången', try_again_note: 'Ingenting har hänt. Vi kan försöka igen.',
   },
 };
@@ -42,14 +45,15 @@ function show(frame) {
   words.textContent = screen.type === 'words' ? screen.text : '';
   words.hidden = screen.type !== 'words';
   const qr = $('qr');
-  if (screen.type === 'qr') {
+  const code = screen.type === 'qr' || screen.type === 'sign_qr';
+  if (code) {
     qr.innerHTML = screen.svg; // rendered by our Rust code from the payload, never from the network
     qr.dataset.payload = screen.data;
   } else {
     qr.replaceChildren();
     delete qr.dataset.payload;
   }
-  qr.hidden = screen.type !== 'qr';
+  qr.hidden = !code;
   if (screen.type === 'thank_you' || screen.type === 'try_again') {
     idleTimer = setTimeout(() => show({ ...frame, screen: { type: 'idle' } }), FINAL_MS);
   }

@@ -102,6 +102,27 @@ function handle(ev) {
     case 'redirect':
       setStatus(node, t('flow.redirect'));
       break;
+    case 'signature_url': {
+      // Sign API v2 by link: the customer scans the signing page's address with their own phone,
+      // or signs on this screen in the sandboxed window.
+      const q = $('.qr', node);
+      if (ev.svg) {
+        q.innerHTML = ev.svg; // rendered by our own Rust code from the URL
+        q.dataset.payload = ev.url;
+        q.title = t('flow.sign_qr_hint');
+        q.hidden = false;
+      }
+      setStatus(node, t('flow.sign_qr_hint'));
+      const p = $('.launch', node);
+      p.replaceChildren(el('button', {
+        class: 'open-signing', type: 'button', text: t('flow.sign_here'),
+        onclick: async (e) => {
+          try { await call('open_signing_window', { flowId: ev.flow_id }); } catch (err) { setStatus(node, err.message); e.target.disabled = false; }
+        },
+      }));
+      p.hidden = false;
+      break;
+    }
     case 'progress':
       // The redirect flow's `CREATED` says nothing more than the line above.
       if (card.method?.startsWith('redirect')) break;

@@ -44,6 +44,10 @@ export function mountForm({ kind, form, methodsBox, fieldsBox, errorBox, getText
     fieldsBox.replaceChildren();
     for (const f of methodSpec(method).fields) {
       const spec = FIELDS[f];
+      if (spec.choices) {
+        fieldsBox.append(choiceField(f, spec));
+        continue;
+      }
       const input = el('input', {
         name: spec.key, id: `${kind}-${spec.key}`, inputmode: spec.inputmode, autocomplete: spec.autocomplete,
         placeholder: spec.placeholder || t(`field.${f}.placeholder`), spellcheck: 'false', value: values[spec.key] ?? '',
@@ -53,6 +57,19 @@ export function mountForm({ kind, form, methodsBox, fieldsBox, errorBox, getText
         el('span', { text: t(fieldLabelKey(f, app().profile)) }), input,
         el('small', { class: 'field-error', 'data-error-for': spec.key, hidden: true })));
     }
+  }
+
+  // A required choice (who called whom): radio buttons, none preselected.
+  function choiceField(f, spec) {
+    const options = spec.choices.map((c) => el('label', { class: 'choice' },
+      el('input', {
+        type: 'radio', name: spec.key, value: c, checked: values[spec.key] === c,
+        onchange: () => { values[spec.key] = c; clearFieldError(spec.key); },
+      }),
+      el('span', { text: t(`field.${f}.${c}`) })));
+    return el('fieldset', { class: 'field choices' },
+      el('legend', { text: t(`field.${f}`) }), ...options,
+      el('small', { class: 'field-error', 'data-error-for': spec.key, hidden: true }));
   }
 
   function rawInput() {

@@ -1,5 +1,7 @@
 // What each method needs from the agent. The engine validates again before any request.
 export const METHODS = {
+  // Sign API v2 (what production accepts today) first; the legacy Consent Signature after it.
+  sign_sbid_phone: { kind: 'sign', family: 'sign', fields: ['pnr', 'call_initiator'] },
   nbid_safe_conversation: { kind: 'auth', family: 'rest', fields: ['nin'] },
   nbid_mobile: { kind: 'auth', family: 'rest', fields: ['phone', 'birthdate'] },
   sbid_qr: { kind: 'auth', family: 'rest', fields: ['pnr_optional'] },
@@ -15,22 +17,29 @@ export const METHODS = {
 // `redirect:<provider>` (the customer types nothing here: they sign in on the provider's page).
 const REDIRECT = { kind: 'auth', family: 'rest', fields: [] };
 const REDIRECT_PREFIX = 'redirect:';
+// Sign API v2 by link: one choice per setup of the profile's `[sign]`, as `sign-link:<provider>`
+// (`nbid-pki` or an eID); the customer opens the signing page on their own phone (or here).
+const SIGN_LINK = { kind: 'sign', family: 'sign', fields: ['nin_optional'] };
+const SIGN_LINK_PREFIX = 'sign-link:';
 
-/** The spec of a method id (a METHODS key or `redirect:<provider>`). */
+/** The spec of a method id (a METHODS key, `redirect:<provider>` or `sign-link:<provider>`). */
 export function methodSpec(id) {
-  return id?.startsWith(REDIRECT_PREFIX) ? REDIRECT : METHODS[id];
+  if (id?.startsWith(REDIRECT_PREFIX)) return REDIRECT;
+  if (id?.startsWith(SIGN_LINK_PREFIX)) return SIGN_LINK;
+  return METHODS[id];
 }
 
 /** `RawFlowInput`'s method (and provider) for a method id. */
 export function rawMethod(id) {
-  return id.startsWith(REDIRECT_PREFIX)
-    ? { method: 'redirect', provider: id.slice(REDIRECT_PREFIX.length) }
-    : { method: id };
+  if (id.startsWith(REDIRECT_PREFIX)) return { method: 'redirect', provider: id.slice(REDIRECT_PREFIX.length) };
+  if (id.startsWith(SIGN_LINK_PREFIX)) return { method: 'sign_link', provider: id.slice(SIGN_LINK_PREFIX.length) };
+  return { method: id };
 }
 
 /** The i18n keys of a method's label and subtitle. */
 export function methodLabel(id) {
   if (id?.startsWith(REDIRECT_PREFIX)) return [`provider.${id.slice(REDIRECT_PREFIX.length)}`, 'method.redirect.sub'];
+  if (id?.startsWith(SIGN_LINK_PREFIX)) return [`provider.${id.slice(SIGN_LINK_PREFIX.length)}`, 'method.sign_link.sub'];
   return [`method.${id}`, `method.${id}.sub`];
 }
 
@@ -39,6 +48,9 @@ export const FIELDS = {
   nin: { key: 'nin', inputmode: 'numeric', autocomplete: 'off', placeholder: '11 digits' },
   pnr: { key: 'nin', inputmode: 'numeric', autocomplete: 'off', placeholder: 'YYYYMMDD-NNNN' },
   pnr_optional: { key: 'nin', inputmode: 'numeric', autocomplete: 'off', placeholder: 'YYYYMMDD-NNNN', optional: true },
+  nin_optional: { key: 'nin', inputmode: 'numeric', autocomplete: 'off', placeholder: '', optional: true },
+  // Who called whom: staff must choose, there is no default.
+  call_initiator: { key: 'call_initiator', choices: ['user', 'rp'] },
   phone: { key: 'phone', inputmode: 'tel', autocomplete: 'off', placeholder: '+47 999 99 999' },
   birthdate: { key: 'birthdate', inputmode: 'numeric', autocomplete: 'off', placeholder: 'YYYY-MM-DD' },
   login_hint: { key: 'login_hint', inputmode: 'text', autocomplete: 'off', placeholder: '' },
@@ -48,11 +60,17 @@ export const FIELDS = {
 // The methods the active profile can run: REST always, legacy OIDC and CIBA when configured, and
 // one redirect-flow choice per provider of the profile's `[redirect]`.
 export function methodsFor(kind, profile) {
-  const available = { rest: true, oidc: profile.has_oidc, ciba: profile.has_ciba };
+  const sign = profile.sign_setups;
+  const available = { rest: true, oidc: profile.has_oidc, ciba: profile.has_ciba, sign: sign?.sbid_phone };
   const ids = Object.entries(METHODS)
     .filter(([, m]) => m.kind === kind && available[m.family])
     .map(([id]) => id);
   if (kind === 'auth') ids.push(...(profile.redirect_providers ?? []).map((p) => REDIRECT_PREFIX + p));
+  if (kind === 'sign' && sign) {
+    const links = [...(sign.nbid_pki ? ['nbid-pki'] : []), ...sign.link_providers];
+    // After Swedish BankID Phone, before the legacy methods.
+    ids.splice(sign.sbid_phone ? 1 : 0, 0, ...links.map((p) => SIGN_LINK_PREFIX + p));
+  }
   return ids;
 }
 

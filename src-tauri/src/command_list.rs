@@ -6,6 +6,7 @@ pub const COMMANDS: &[&str] = &[
     "validate_input",
     "start_flow",
     "cancel_flow",
+    "open_signing_window",
     "running_flows",
     "list_history",
     "verify_evidence",

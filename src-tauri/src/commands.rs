@@ -44,6 +44,20 @@ pub async fn cancel_flow(state: State<'_, AppState>, flow_id: String) -> Result<
     state.desk.cancel(&FlowId::from(flow_id)).await
 }
 
+/// Opens a running Sign API v2 flow's signing page in the desk's sandboxed window (a customer at
+/// the desk signs there instead of scanning the QR code).
+#[tauri::command]
+pub fn open_signing_window<R: Runtime>(app: AppHandle<R>, flow_id: String) -> Result<()> {
+    let flow_id = FlowId::from(flow_id);
+    if crate::redirect::open_signing(&app, &flow_id) {
+        Ok(())
+    } else {
+        Err(Error::NotFound(format!(
+            "no signing page for flow {flow_id}"
+        )))
+    }
+}
+
 #[tauri::command]
 pub fn running_flows(state: State<'_, AppState>) -> Vec<RunningFlow> {
     state.desk.running()

@@ -27,6 +27,7 @@ impl From<FlowUpdate> for WindowFlowEvent {
     fn from(update: FlowUpdate) -> Self {
         let svg = match &update.event {
             FlowEvent::Qr { data } => qr::svg(data).ok(),
+            FlowEvent::SignatureUrl { url } => qr::svg(url).ok(),
             _ => None,
         };
         let sent_at_ms = std::time::SystemTime::now()
@@ -50,7 +51,18 @@ pub fn sink<R: Runtime>(app: AppHandle<R>, lang: Lang) -> EventSink {
         // The redirect flow's sandboxed window opens with its page and goes with the flow.
         match &update.event {
             FlowEvent::Redirect { url } => crate::redirect::open(&app, &update.flow_id, url),
-            event if event.is_terminal() => crate::redirect::close(&app, &update.flow_id),
+            // Kept for `open_signing_window`: the window asks by flow id, never with a URL.
+            FlowEvent::SignatureUrl { url } => {
+                if let Some(state) = app.try_state::<crate::state::AppState>() {
+                    state.remember_signing_link(&update.flow_id, url);
+                }
+            }
+            event if event.is_terminal() => {
+                crate::redirect::close(&app, &update.flow_id);
+                if let Some(state) = app.try_state::<crate::state::AppState>() {
+                    state.forget_signing_link(&update.flow_id);
+                }
+            }
             _ => {}
         }
         if let Err(e) = app.emit(FLOW_EVENT, WindowFlowEvent::from(update)) {

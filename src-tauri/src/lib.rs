@@ -45,6 +45,7 @@ pub fn setup<R: Runtime>(builder: Builder<R>) -> Builder<R> {
             commands::validate_input,
             commands::start_flow,
             commands::cancel_flow,
+            commands::open_signing_window,
             commands::running_flows,
             commands::list_history,
             commands::verify_evidence,

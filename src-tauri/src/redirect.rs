@@ -25,6 +25,42 @@ pub fn label(flow_id: &FlowId) -> String {
 
 /// Opens the provider's page for `flow_id` (a second `redirect` for the same flow is ignored).
 pub fn open<R: Runtime>(app: &AppHandle<R>, flow_id: &FlowId, raw_url: &str) {
+    // The profile's REST origin (Signicat's API host, or the simulator in Training) and the
+    // page's own origin (a real account's Signicat domain).
+    let base = app
+        .try_state::<AppState>()
+        .and_then(|s| s.desk.profile().rest().map(|r| r.base_url.clone()));
+    open_window(
+        app,
+        flow_id,
+        raw_url,
+        base,
+        "ID Desk - identify on this screen",
+    );
+}
+
+/// Sign API v2 by link, for a customer at the desk: the session's signing page (the URL the engine
+/// emitted for `flow_id`, never one from the page) in the same confinement as the redirect flow,
+/// with Signicat's Sign API origin allowed besides the page's own.
+pub fn open_signing<R: Runtime>(app: &AppHandle<R>, flow_id: &FlowId) -> bool {
+    let Some(state) = app.try_state::<AppState>() else {
+        return false;
+    };
+    let Some(url) = state.signing_link(flow_id) else {
+        return false;
+    };
+    let base = state.desk.profile().sign().map(|s| s.base_url.clone());
+    open_window(app, flow_id, &url, base, "ID Desk - sign on this screen");
+    true
+}
+
+fn open_window<R: Runtime>(
+    app: &AppHandle<R>,
+    flow_id: &FlowId,
+    raw_url: &str,
+    base: Option<Url>,
+    title: &str,
+) {
     let label = label(flow_id);
     if app.get_webview_window(&label).is_some() {
         return;
@@ -33,11 +69,6 @@ pub fn open<R: Runtime>(app: &AppHandle<R>, flow_id: &FlowId, raw_url: &str) {
         tracing::warn!(flow_id = %flow_id, "redirect URL not parseable; no window opened");
         return;
     };
-    // The profile's REST origin (Signicat's API host, or the simulator in Training) and the
-    // page's own origin (a real account's Signicat domain).
-    let base = app
-        .try_state::<AppState>()
-        .and_then(|s| s.desk.profile().rest().map(|r| r.base_url.clone()));
     let allowed = match &base {
         Some(b) => AllowedOrigins::new(&[b, &url]),
         None => AllowedOrigins::new(&[&url]),
@@ -45,7 +76,7 @@ pub fn open<R: Runtime>(app: &AppHandle<R>, flow_id: &FlowId, raw_url: &str) {
     let (handle, closing) = (app.clone(), label.clone());
     let builder = WebviewWindowBuilder::new(app, &label, WebviewUrl::External(url.clone()))
         // ASCII: ImageMagick's `import -window NAME` matches the X11 WM_NAME.
-        .title("ID Desk - identify on this screen")
+        .title(title)
         .inner_size(560.0, 760.0)
         .min_inner_size(360.0, 480.0)
         // No pop-up and no file: the customer signs in, nothing else happens in this window.

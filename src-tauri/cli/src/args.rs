@@ -53,7 +53,7 @@ pub enum Command {
     /// Identify a customer.
     #[command(subcommand)]
     Auth(AuthCommand),
-    /// Collect a Consent Signature (legacy OIDC).
+    /// Collect a consent signature (Sign API v2: sbid-phone, link; legacy OIDC: nbid, sbid).
     #[command(subcommand)]
     Sign(SignCommand),
     /// Client secrets of the profile, in the OS keyring.
@@ -91,6 +91,7 @@ pub enum ArchiveCommand {
 pub enum AuthCommand {
     /// Norwegian BankID, Safe Conversation (REST).
     Nbid {
+        /// The fødselsnummer, or `-` to read it from stdin.
         #[arg(long)]
         nin: String,
     },
@@ -146,18 +147,56 @@ pub struct PhoneArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum SignCommand {
+    /// Sign API v2, Swedish BankID Phone signing: the text goes to the customer's BankID app.
+    SbidPhone {
+        /// The personnummer, or `-` to read it from stdin (kept out of the process list).
+        #[arg(long)]
+        nin: String,
+        /// Who called whom: `user` (the customer called us) or `rp` (we called the customer).
+        #[arg(long)]
+        call_initiator: String,
+        #[command(flatten)]
+        what: SignWhat,
+    },
+    /// Sign API v2 by link: prints `signature_url {url}` for the customer's own phone, then
+    /// polls until the outcome.
+    Link {
+        /// `nbid-pki`, or one of the profile's [sign] link_providers.
+        #[arg(long)]
+        provider: String,
+        /// Locks the session to this person; `-` reads it from stdin.
+        #[arg(long)]
+        nin: Option<String>,
+        #[command(flatten)]
+        what: SignWhat,
+    },
+    /// Consent Signature, Norwegian BankID on mobile (legacy OIDC; retired in production).
     Nbid {
         #[command(flatten)]
         who: PhoneArgs,
         #[arg(long)]
         text: String,
     },
+    /// Consent Signature, Swedish BankID (legacy OIDC).
     Sbid {
         #[arg(long)]
         nin: String,
         #[arg(long)]
         text: String,
     },
+}
+
+/// What is signed: a text, a PDF, or both.
+#[derive(Debug, Args)]
+pub struct SignWhat {
+    #[arg(long, conflicts_with = "text_file")]
+    pub text: Option<String>,
+    /// The text to sign, from a file (UTF-8).
+    #[arg(long)]
+    pub text_file: Option<std::path::PathBuf>,
+    /// A PDF to sign (size and type are checked before anything is sent).
+    #[arg(long)]
+    pub pdf: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -11,17 +11,31 @@ use id_desk_core::runner::{exit_code, RawFlowInput};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::mpsc;
 
-use crate::args::{AuthCommand, SignCommand};
+use crate::args::{AuthCommand, SignCommand, SignWhat};
 use crate::output::{self, exit};
+use id_desk_core::Error;
 
 /// How long a signal waits for the engine's `cancelled` before giving up on Signicat.
 const CANCEL_GRACE: Duration = Duration::from_secs(3);
 const CANCELLED: i32 = 5;
 
-pub fn auth_input(cmd: &AuthCommand) -> RawFlowInput {
-    match cmd {
+/// `-` means "read it from stdin" (one line), so a national identity number need not appear in
+/// the process list; anything else is taken as given.
+fn arg_or_stdin(value: &str, field: &str) -> Result<String, Error> {
+    if value != "-" {
+        return Ok(value.to_string());
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| Error::invalid_input(field, format!("cannot read stdin: {e}")))?;
+    Ok(line.trim().to_string())
+}
+
+pub fn auth_input(cmd: &AuthCommand) -> Result<RawFlowInput, Error> {
+    Ok(match cmd {
         AuthCommand::Nbid { nin } => RawFlowInput {
-            nin: Some(nin.clone()),
+            nin: Some(arg_or_stdin(nin, "nin")?),
             ..RawFlowInput::new(Method::NbidSafeConversation)
         },
         AuthCommand::NbidMobile(p) => RawFlowInput {
@@ -32,7 +46,7 @@ pub fn auth_input(cmd: &AuthCommand) -> RawFlowInput {
         AuthCommand::Sbid {
             nin, app_launch, ..
         } => RawFlowInput {
-            nin: nin.clone(),
+            nin: nin.as_deref().map(|n| arg_or_stdin(n, "nin")).transpose()?,
             ..RawFlowInput::new(if *app_launch {
                 Method::SbidAppLaunch
             } else {
@@ -55,18 +69,55 @@ pub fn auth_input(cmd: &AuthCommand) -> RawFlowInput {
             ..RawFlowInput::new(Method::Ciba)
         },
         AuthCommand::SbidInapp { nin } => RawFlowInput {
-            nin: Some(nin.clone()),
+            nin: Some(arg_or_stdin(nin, "nin")?),
             ..RawFlowInput::new(Method::SbidInapp)
         },
         AuthCommand::Redirect { provider } => RawFlowInput {
             provider: Some(provider.clone()),
             ..RawFlowInput::new(Method::Redirect)
         },
-    }
+    })
 }
 
-pub fn sign_input(cmd: &SignCommand) -> RawFlowInput {
-    match cmd {
+/// The text (given, or read from `--text-file`) and the PDF's path.
+fn sign_what(what: &SignWhat, mut raw: RawFlowInput) -> Result<RawFlowInput, Error> {
+    raw.text = match (&what.text, &what.text_file) {
+        (Some(t), _) => Some(t.clone()),
+        (None, Some(f)) => Some(std::fs::read_to_string(f).map_err(|e| {
+            Error::invalid_input("text", format!("cannot read {}: {e}", f.display()))
+        })?),
+        (None, None) => None,
+    };
+    raw.pdf = what.pdf.as_ref().map(|p| p.to_string_lossy().into_owned());
+    Ok(raw)
+}
+
+pub fn sign_input(cmd: &SignCommand) -> Result<RawFlowInput, Error> {
+    Ok(match cmd {
+        SignCommand::SbidPhone {
+            nin,
+            call_initiator,
+            what,
+        } => sign_what(
+            what,
+            RawFlowInput {
+                nin: Some(arg_or_stdin(nin, "nin")?),
+                call_initiator: Some(call_initiator.clone()),
+                ..RawFlowInput::new(Method::SignSbidPhone)
+            },
+        )?,
+        SignCommand::Link {
+            provider,
+            nin,
+            what,
+        } => sign_what(
+            what,
+            RawFlowInput {
+                provider: Some(provider.clone()),
+                nin: nin.as_deref().map(|n| arg_or_stdin(n, "nin")).transpose()?,
+                ..RawFlowInput::new(Method::SignLink)
+            },
+        )?,
         SignCommand::Nbid { who, text } => RawFlowInput {
             phone: Some(who.phone.clone()),
             birthdate: Some(who.birthdate.clone()),
@@ -74,11 +125,11 @@ pub fn sign_input(cmd: &SignCommand) -> RawFlowInput {
             ..RawFlowInput::new(Method::NbidSign)
         },
         SignCommand::Sbid { nin, text } => RawFlowInput {
-            nin: Some(nin.clone()),
+            nin: Some(arg_or_stdin(nin, "nin")?),
             text: Some(text.clone()),
             ..RawFlowInput::new(Method::SbidSign)
         },
-    }
+    })
 }
 
 /// SIGINT and SIGTERM, registered before anything is sent so neither can kill us mid-create.

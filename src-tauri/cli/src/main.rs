@@ -87,8 +87,14 @@ async fn run(cli: Cli) -> i32 {
                 session.desk.start_archive_delivery();
             }
             let status = match command {
-                Command::Auth(a) => flow_cmd::run(&session.desk, flow_cmd::auth_input(a)).await,
-                Command::Sign(s) => flow_cmd::run(&session.desk, flow_cmd::sign_input(s)).await,
+                Command::Auth(a) => match flow_cmd::auth_input(a) {
+                    Ok(raw) => flow_cmd::run(&session.desk, raw).await,
+                    Err(e) => output::failed(&e),
+                },
+                Command::Sign(s) => match flow_cmd::sign_input(s) {
+                    Ok(raw) => flow_cmd::run(&session.desk, raw).await,
+                    Err(e) => output::failed(&e),
+                },
                 Command::Profiles(p) => admin::profiles(&session.desk, p).await,
                 Command::History { limit } => admin::history(&session.desk, *limit),
                 Command::Export {

@@ -21,6 +21,9 @@ pub fn choice(cli: &Cli) -> ProfileChoice {
     }
 }
 
+/// How long a CLI command waits for interrupted signatures to be settled before it goes on.
+const RECOVERY_BOUND: std::time::Duration = std::time::Duration::from_secs(60);
+
 pub async fn open(cli: &Cli, paths: DeskPaths) -> Result<Session> {
     open_with(cli, paths, choice(cli)).await
 }
@@ -36,6 +39,20 @@ pub async fn open_with(cli: &Cli, paths: DeskPaths, choice: ProfileChoice) -> Re
     let desk = Desk::open(paths, choice, training)?;
     if let Some(lang) = cli.lang {
         desk.use_lang(lang.into());
+    }
+    // A signature that was running when the last process died may have been signed since: its
+    // evidence is fetched now, before this command reads or adds anything (bounded; a session
+    // Signicat cannot answer for is left for the next start).
+    if desk.has_signatures_to_recover() {
+        match tokio::time::timeout(RECOVERY_BOUND, desk.recover_signatures()).await {
+            Ok(Ok(n)) => tracing::info!(signed = n, "interrupted signatures settled"),
+            Ok(Err(e)) => {
+                tracing::warn!(code = e.code(), error = %e, "settling interrupted signatures failed")
+            }
+            Err(_) => tracing::warn!(
+                "settling interrupted signatures took too long; trying again next time"
+            ),
+        }
     }
     Ok(Session { desk, simulator })
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use id_desk_core::ciba::HintKind;
 use id_desk_core::profile::{
     CibaConfig, OidcConfig, Profile, ProfileConfig, RedirectConfig, RestConfig, SbidConfig,
-    TRAINING,
+    SignConfig, TRAINING,
 };
 use id_desk_core::secrets::{SecretName, Secrets};
 use id_desk_core::{Error, Result};
@@ -145,6 +145,12 @@ fn profile_toml(name: &str, sim: &Simulator) -> Result<String> {
             client_id: cfg.oidc_client.client_id.clone(),
             login_hint_kind: HintKind::NinNo,
             ..CibaConfig::default()
+        }),
+        sign: Some(SignConfig {
+            setups: vec!["sbid-phone".into(), "nbid-pki".into(), "link".into()],
+            link_providers: vec!["mitid".into(), "nbid".into()],
+            sender_display_name: Some("ID Desk simulator".into()),
+            ..SignConfig::default()
         }),
         ..ProfileConfig::default()
     };

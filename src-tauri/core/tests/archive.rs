@@ -451,3 +451,58 @@ fn a_vault_from_before_the_archive_queues_its_whole_history() {
     // The finished one from the migration, the running one once marked interrupted.
     assert_eq!(waiting, ["old-done", "old-running"]);
 }
+
+/// Issue 21: a Sign API v2 signature reaches the archive with every piece of its evidence, each
+/// byte for byte and with the hash the archive server computes itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_api_v2_evidence_reaches_the_archive_piece_by_piece() {
+    use id_desk_core::flow::EvidenceKind;
+    let f = Fixture::new();
+    let id = begin(&f.vault, Method::SignSbidPhone);
+    let xades = f
+        .vault
+        .store_evidence(&id, EvidenceKind::Xades, "doc-1", "xml", b"<ds:Signature/>")
+        .unwrap();
+    let sdo = f
+        .vault
+        .store_evidence(&id, EvidenceKind::LtvSdo, "doc-2", "xml", SDO)
+        .unwrap();
+    f.vault
+        .record(
+            &id,
+            &FlowEvent::Signed {
+                subject: subject(),
+                evidence: vec![xades.clone(), sdo.clone()],
+            },
+        )
+        .unwrap();
+    let report = f.archiver.flush().await.unwrap();
+    assert_eq!(report.inserted, 1);
+    let client = f.archive().await;
+    let rows = client
+        .query(
+            "SELECT seq, kind, content, sha256, encode(sha256(content), 'hex')
+             FROM id_desk_evidence WHERE tx_id = $1 ORDER BY seq",
+            &[&id.to_string()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 2);
+    for (row, (piece, kind)) in rows.iter().zip([(&xades, "xades"), (&sdo, "ltv_sdo")]) {
+        assert_eq!(row.get::<_, String>(1), kind);
+        assert_eq!(
+            row.get::<_, Vec<u8>>(2),
+            std::fs::read(&piece.path).unwrap()
+        );
+        assert_eq!(row.get::<_, String>(3), piece.sha256);
+        assert_eq!(row.get::<_, String>(4), piece.sha256);
+    }
+    // A second flush finds nothing waiting, and nothing is doubled.
+    assert_eq!(f.archiver.flush().await.unwrap().inserted, 0);
+    let count: i64 = client
+        .query_one("SELECT count(*) FROM id_desk_evidence", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(count, 2);
+}

@@ -296,7 +296,7 @@ fn schema_version_is_recorded_and_reopen_keeps_rows() {
     let v: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(v, 2);
+    assert_eq!(v, 3);
     let mode: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
@@ -306,7 +306,7 @@ fn schema_version_is_recorded_and_reopen_keeps_rows() {
     drop(conn);
     assert_eq!(Vault::open(dir.path()).unwrap_err().code(), "vault");
     let conn = rusqlite::Connection::open(dir.path().join("vault.sqlite3")).unwrap();
-    conn.pragma_update(None, "user_version", 2).unwrap();
+    conn.pragma_update(None, "user_version", 3).unwrap();
     drop(conn);
     let vault = Vault::open(dir.path()).unwrap();
     assert_eq!(vault.get(&id).unwrap().status, TxStatus::Succeeded);
@@ -373,4 +373,78 @@ fn export_replaces_a_file_the_staff_member_chose() {
     std::fs::write(&dest, b"old content").unwrap();
     vault.export(&tx.id, &dest).unwrap();
     assert_eq!(std::fs::read(&dest).unwrap(), SDO);
+}
+
+/// Issue 21: Sign API v2 evidence. Each piece is stored once (the same bytes again are the same
+/// piece; other bytes under its name are refused), `signed` needs every piece stored, and a
+/// signature interrupted by a crash waits for the desk to ask Signicat before it is archived.
+#[test]
+fn sign_api_v2_evidence_is_stored_once_and_an_interrupted_signature_can_be_recovered() {
+    use id_desk_core::flow::EvidenceKind;
+    let dir = tempfile::tempdir().unwrap();
+    let (id, piece) = {
+        let vault = Vault::open(dir.path()).unwrap();
+        let tx = new_tx(Method::SignSbidPhone);
+        vault.begin(&tx).unwrap();
+        let piece = vault
+            .store_evidence(&tx.id, EvidenceKind::Xades, "res-1", "xml", b"<x/>")
+            .unwrap();
+        assert_eq!(std::fs::read(&piece.path).unwrap(), b"<x/>");
+        let again = vault
+            .store_evidence(&tx.id, EvidenceKind::Xades, "res-1", "xml", b"<x/>")
+            .unwrap();
+        assert_eq!(again, piece);
+        let other = vault
+            .store_evidence(&tx.id, EvidenceKind::Xades, "res-1", "xml", b"<y/>")
+            .unwrap_err();
+        assert_eq!(other.code(), "evidence_mismatch");
+        assert!(vault
+            .store_evidence(&tx.id, EvidenceKind::Xades, "../res", "xml", b"<x/>")
+            .is_err());
+        // `signed` names a piece that was never stored: refused.
+        let unstored = Evidence {
+            sha256: "00".repeat(32),
+            ..piece.clone()
+        };
+        assert!(vault
+            .record(
+                &tx.id,
+                &FlowEvent::Signed {
+                    subject: subject(),
+                    evidence: vec![piece.clone(), unstored],
+                },
+            )
+            .is_err());
+        vault.set_reference(&tx.id, "signing-session-1").unwrap();
+        (tx.id, piece)
+        // Dropped while running: as on a crash.
+    };
+    let vault = Vault::open(dir.path()).unwrap();
+    assert_eq!(vault.get(&id).unwrap().status, TxStatus::Interrupted);
+    // Not archived yet: the customer may have signed.
+    assert_eq!(vault.outbox_summary().unwrap().waiting, 0);
+    assert_eq!(
+        vault.signatures_to_recover("test").unwrap(),
+        [(id.clone(), "signing-session-1".to_string())]
+    );
+    assert!(vault.signatures_to_recover("other").unwrap().is_empty());
+    vault
+        .recover_signed(&id, &subject(), std::slice::from_ref(&piece))
+        .unwrap();
+    let row = vault.get(&id).unwrap();
+    assert_eq!(row.status, TxStatus::Signed);
+    assert_eq!(row.evidence, [piece]);
+    assert!(vault.verify(&id).unwrap());
+    assert_eq!(vault.outbox_summary().unwrap().waiting, 1);
+    assert!(vault.signatures_to_recover("test").unwrap().is_empty());
+    // Only an interrupted row can be recovered.
+    assert!(vault
+        .recover_signed(&id, &subject(), &row.evidence)
+        .is_err());
+
+    // Exported as a directory of verified copies.
+    let out = tempfile::tempdir().unwrap();
+    let copies = vault.export_evidence(&id, out.path()).unwrap();
+    assert_eq!(std::fs::read(&copies[0].path).unwrap(), b"<x/>");
+    assert_eq!(copies[0].sha256, row.evidence[0].sha256);
 }

@@ -92,6 +92,12 @@ impl Control {
         Control { state }
     }
 
+    /// Sign API v2: how many documents, document collections and signing sessions are stored
+    /// (what the desk has not deleted).
+    pub fn sign_counts(&self) -> (usize, usize, usize) {
+        self.state.sign().counts()
+    }
+
     /// Every session and order, oldest first.
     pub fn sessions(&self) -> Vec<SessionView> {
         self.state

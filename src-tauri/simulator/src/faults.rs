@@ -40,6 +40,18 @@ pub enum Endpoint {
     Userinfo,
     /// OIDC `signature` (SDO).
     Signature,
+    /// Sign API v2 `POST /sign/documents`.
+    SignUpload,
+    /// Sign API v2 `POST /sign/document-collections`.
+    SignCollection,
+    /// Sign API v2 `POST /sign/signing-sessions`.
+    SignCreate,
+    /// Sign API v2 `GET /sign/signing-sessions/{id}`.
+    SignGet,
+    /// Sign API v2 `GET /sign/documents/{id}` (result documents).
+    SignDownload,
+    /// Sign API v2 `DELETE` of a document, collection or session.
+    SignDelete,
     /// Matches every endpoint (as a fault target only).
     Any,
 }

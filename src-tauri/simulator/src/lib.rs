@@ -22,6 +22,7 @@ pub mod phone;
 mod qr;
 mod rest;
 mod server;
+mod sign;
 pub(crate) mod state;
 pub mod stats;
 mod timefmt;

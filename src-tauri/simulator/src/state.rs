@@ -27,6 +27,7 @@ pub(crate) struct Shared {
     pub(crate) redirect_sessions: crate::rest::RedirectSessions,
     /// Legacy OIDC state (keys, codes, cookies), owned by the `oidc` module.
     pub(crate) oidc: crate::oidc::OidcState,
+    pub(crate) sign: crate::sign::SignStore,
 }
 
 impl AppState {
@@ -41,6 +42,7 @@ impl AppState {
                 rest_sessions: crate::rest::RestSessions::default(),
                 redirect_sessions: crate::rest::RedirectSessions::default(),
                 oidc,
+                sign: crate::sign::SignStore::default(),
                 config,
                 base_url,
             }),
@@ -83,6 +85,10 @@ impl AppState {
         &self.inner.redirect_sessions
     }
 
+    pub(crate) fn sign(&self) -> &crate::sign::SignStore {
+        &self.inner.sign
+    }
+
     pub(crate) fn oidc(&self) -> &crate::oidc::OidcState {
         &self.inner.oidc
     }
@@ -103,6 +109,7 @@ impl AppState {
 pub(crate) fn router(state: AppState) -> Router {
     Router::new()
         .merge(crate::rest::router(state.clone()))
+        .merge(crate::sign::router(state.clone()))
         .nest("/oidc", crate::oidc::router(state.clone()))
         .nest("/_sim", crate::control_http::router(state))
 }

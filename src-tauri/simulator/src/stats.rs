@@ -84,7 +84,7 @@ impl Counters {
         if let Some(id) = session {
             let s = stats.sessions.entry(id.to_owned()).or_default();
             match endpoint {
-                Endpoint::Get | Endpoint::Status | Endpoint::Collect => {
+                Endpoint::Get | Endpoint::Status | Endpoint::Collect | Endpoint::SignGet => {
                     s.polls += 1;
                     s.poll_unix_ns
                         .push(crate::timefmt::unix_ns(time::OffsetDateTime::now_utc()));

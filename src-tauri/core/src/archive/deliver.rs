@@ -17,33 +17,48 @@ use crate::{Error, Result};
 pub(crate) struct Row {
     tx: Transaction,
     sdo: Option<(Vec<u8>, String)>,
+    /// Sign API v2 evidence: (kind, bytes, SHA-256), in the vault's order.
+    evidence: Vec<(&'static str, Vec<u8>, String)>,
 }
 
 impl Row {
     pub(crate) fn id(&self) -> &FlowId {
         &self.tx.id
     }
+    /// The evidence bytes this row carries (the batch size is bounded by them).
     pub(crate) fn sdo_len(&self) -> usize {
         self.sdo.as_ref().map_or(0, |(b, _)| b.len())
+            + self.evidence.iter().map(|(_, b, _)| b.len()).sum::<usize>()
     }
+}
+
+/// A stored file's bytes, refused when they no longer match the recorded hash.
+fn read_checked(path: &str, sha256: &str, id: &FlowId) -> Result<(Vec<u8>, String)> {
+    let bytes = std::fs::read(Path::new(path)).map_err(|e| Error::Io(format!("{path}: {e}")))?;
+    let sha = hex::encode(Sha256::digest(&bytes));
+    if sha != sha256 {
+        return Err(Error::EvidenceMismatch(format!("transaction {id}")));
+    }
+    Ok((bytes, sha))
 }
 
 /// Reads the SDO a row names and checks it against the recorded hash: evidence that no longer
 /// matches is never shipped (and the archive's own check would refuse it). Blocking file I/O.
 pub(crate) fn prepare(tx: Transaction) -> Result<Row> {
-    let sdo = match &tx.sdo {
-        None => None,
-        Some(sdo) => {
-            let bytes = std::fs::read(Path::new(&sdo.path))
-                .map_err(|e| Error::Io(format!("{}: {e}", sdo.path)))?;
-            let sha = hex::encode(Sha256::digest(&bytes));
-            if sha != sdo.sha256 {
-                return Err(Error::EvidenceMismatch(format!("transaction {}", tx.id)));
-            }
-            Some((bytes, sha))
-        }
-    };
-    Ok(Row { tx, sdo })
+    let sdo = tx
+        .sdo
+        .as_ref()
+        .map(|s| read_checked(&s.path, &s.sha256, &tx.id))
+        .transpose()?;
+    let evidence = tx
+        .evidence
+        .iter()
+        .map(|e| {
+            let (bytes, sha) = read_checked(&e.path, &e.sha256, &tx.id)?;
+            Ok((e.kind.as_str(), bytes, sha))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Row { tx, sdo, evidence })
 }
 
 const INSERT: &str = "INSERT INTO id_desk_transactions (desk_id, tx_id, kind, method, status,
@@ -58,6 +73,13 @@ const INSERT: &str = "INSERT INTO id_desk_transactions (desk_id, tx_id, kind, me
         AS u(tx_id, kind, method, status, identity_masked, subject_name, error_code, message,
         reference, profile, sign_text, created_at, updated_at, sdo, sdo_sha256)
     ON CONFLICT (desk_id, tx_id) DO NOTHING";
+
+const INSERT_EVIDENCE: &str = "INSERT INTO id_desk_evidence (desk_id, tx_id, seq, kind, content,
+        sha256)
+    SELECT $1, tx_id, seq, kind, content, sha256
+    FROM UNNEST($2::text[], $3::int[], $4::text[], $5::bytea[], $6::text[])
+        AS u(tx_id, seq, kind, content, sha256)
+    ON CONFLICT (desk_id, tx_id, seq) DO NOTHING";
 
 /// Sends `rows` and returns how many the archive did not have yet, once its commit is done.
 pub(crate) async fn send(client: &mut Client, desk_id: &str, rows: &[Row]) -> Result<u64> {
@@ -105,6 +127,32 @@ pub(crate) async fn send(client: &mut Client, desk_id: &str, rows: &[Row]) -> Re
         )
         .await
         .map_err(pg_error)?;
+    let pieces: Vec<(&Row, usize)> = rows
+        .iter()
+        .flat_map(|r| (0..r.evidence.len()).map(move |i| (r, i)))
+        .collect();
+    if !pieces.is_empty() {
+        let ids: Vec<&str> = pieces.iter().map(|(r, _)| r.tx.id.as_str()).collect();
+        let seqs: Vec<i32> = pieces
+            .iter()
+            .map(|(_, i)| i32::try_from(*i + 1).unwrap_or(i32::MAX))
+            .collect();
+        let kinds: Vec<&str> = pieces.iter().map(|(r, i)| r.evidence[*i].0).collect();
+        let contents: Vec<&[u8]> = pieces
+            .iter()
+            .map(|(r, i)| r.evidence[*i].1.as_slice())
+            .collect();
+        let hashes: Vec<&str> = pieces
+            .iter()
+            .map(|(r, i)| r.evidence[*i].2.as_str())
+            .collect();
+        tx.execute(
+            INSERT_EVIDENCE,
+            &[&desk_id, &ids, &seqs, &kinds, &contents, &hashes],
+        )
+        .await
+        .map_err(pg_error)?;
+    }
     // Only a finished COMMIT lets the caller mark the rows sent.
     tx.commit().await.map_err(pg_error)?;
     Ok(inserted)

@@ -42,6 +42,19 @@ const MIGRATIONS: &[&str] = &[
         CONSTRAINT sdo_matches_hash CHECK (sdo IS NULL OR encode(sha256(sdo), 'hex') = sdo_sha256)
     );
     CREATE INDEX id_desk_transactions_created ON id_desk_transactions (created_at);",
+    // 2: Sign API v2 evidence (issue 21): every result document and package of a signature, one
+    // row each, with the same server-side hash check as the SDO.
+    "CREATE TABLE id_desk_evidence (
+        desk_id  TEXT NOT NULL,
+        tx_id    TEXT NOT NULL,
+        seq      INTEGER NOT NULL,
+        kind     TEXT NOT NULL,
+        content  BYTEA NOT NULL,
+        sha256   TEXT NOT NULL,
+        PRIMARY KEY (desk_id, tx_id, seq),
+        FOREIGN KEY (desk_id, tx_id) REFERENCES id_desk_transactions (desk_id, tx_id),
+        CONSTRAINT evidence_matches_hash CHECK (encode(sha256(content), 'hex') = sha256)
+    );",
 ];
 
 /// The schema version this build writes.

@@ -100,6 +100,16 @@ pub struct ProfileSummary {
     pub archive_url: Option<String>,
     /// The eIDs offered through the redirect flow (`[redirect] providers`).
     pub redirect_providers: Vec<RedirectProvider>,
+    /// Sign API v2 (`[sign]`): the signing setups offered, `None` without the section.
+    pub sign_setups: Option<SignSetupsView>,
+}
+
+/// The `[sign]` setups as the Consent signature screen offers them.
+#[derive(Debug, Clone, Serialize)]
+pub struct SignSetupsView {
+    pub sbid_phone: bool,
+    pub nbid_pki: bool,
+    pub link_providers: Vec<String>,
 }
 
 impl ProfileSummary {
@@ -123,6 +133,11 @@ impl ProfileSummary {
             ciba_secret: p.ciba().map(|c| ciba_secret(c.client_auth)),
             archive_url: p.archive().map(|a| a.url()),
             redirect_providers: p.redirect_providers().to_vec(),
+            sign_setups: p.sign().map(|s| SignSetupsView {
+                sbid_phone: s.setups.sbid_phone,
+                nbid_pki: s.setups.nbid_pki,
+                link_providers: s.setups.link_providers.clone(),
+            }),
         }
     }
 }
@@ -317,6 +332,8 @@ impl Desk {
                 .map(|c| c.login_hint_prefix.clone())
                 .unwrap_or_default(),
             redirect_providers: profile.redirect_providers().to_vec(),
+            sign: profile.sign().map(|s| s.setups.clone()).unwrap_or_default(),
+            sign_max_document_bytes: profile.sign().map(|s| s.max_document_bytes),
             ..FlowSettings::default()
         }
     }
@@ -348,6 +365,28 @@ impl Desk {
         )?;
         cur.engine = Some(engine.clone());
         Ok(engine)
+    }
+
+    /// Whether signatures of the active profile wait for `recover_signatures` (a cheap local
+    /// read: the CLI asks before it decides to wait for Signicat).
+    pub fn has_signatures_to_recover(&self) -> bool {
+        let profile = self.profile();
+        profile.sign().is_some()
+            && self
+                .vault
+                .signatures_to_recover(profile.name())
+                .is_ok_and(|rows| !rows.is_empty())
+    }
+
+    /// Settles the active profile's Sign API v2 signatures that were running when the desk last
+    /// stopped (the customer may have signed meanwhile): their evidence is fetched while Signicat
+    /// still has it. Returns how many were signed. The app runs it in the background at start.
+    pub async fn recover_signatures(&self) -> Result<usize> {
+        if !self.has_signatures_to_recover() {
+            return Ok(0);
+        }
+        let profile = self.profile();
+        self.engine()?.recover_signatures(profile.name()).await
     }
 
     /// Validates (before any request), then starts the flow; events follow on `sink`.
@@ -392,6 +431,9 @@ impl Desk {
             Method::Redirect if profile.rest().is_none() => return missing("rest"),
             Method::Redirect if profile.redirect_providers().is_empty() => {
                 return missing("redirect")
+            }
+            Method::SignSbidPhone | Method::SignLink if profile.sign().is_none() => {
+                return missing("sign")
             }
             _ => {}
         }
@@ -486,8 +528,20 @@ impl Desk {
         self.export(id, &self.paths.export_dir())
     }
 
-    /// Exports one SDO to `dest` (a file path or a directory), verifying its hash on the way.
+    /// Exports one signature's evidence to `dest`, verifying every hash on the way: the legacy
+    /// SDO as one file (`dest` a file path or a directory), Sign API v2 evidence as the files of
+    /// a directory (`dest/signature-<id>` when `dest` exists, else `dest` itself).
     pub fn export(&self, id: &FlowId, dest: &Path) -> Result<PathBuf> {
+        let tx = self.vault.get(id)?;
+        if tx.sdo.is_none() && !tx.evidence.is_empty() {
+            let dir = if dest.is_dir() {
+                dest.join(format!("signature-{id}"))
+            } else {
+                dest.to_path_buf()
+            };
+            self.vault.export_evidence(id, &dir)?;
+            return Ok(dir);
+        }
         let target = if dest.is_dir() {
             dest.join(format!("sdo-{id}.xml"))
         } else {
@@ -745,6 +799,22 @@ fn build_engine(
     vault: &Vault,
 ) -> Result<Engine> {
     let secret = |name| source.get(profile.name(), name).ok();
+    let sign = match (
+        profile.rest(),
+        profile.sign(),
+        secret(SecretName::RestClientSecret),
+    ) {
+        (Some(r), Some(s), Some(client_secret)) => Some(crate::sign::SignConfig {
+            base_url: s.base_url.clone(),
+            token_url: r.token_url.clone(),
+            client_id: r.client_id.clone(),
+            client_secret,
+            sender_display_name: s.sender_display_name.clone(),
+            max_document_bytes: s.max_document_bytes,
+            lifetime: s.lifetime,
+        }),
+        _ => None,
+    };
     let rest = match (profile.rest(), secret(SecretName::RestClientSecret)) {
         (Some(r), Some(client_secret)) => Some(crate::rest::RestConfig {
             base_url: r.base_url.clone(),
@@ -775,6 +845,9 @@ fn build_engine(
         if let Some(stored) = secret(ciba_secret(c.client_auth)) {
             engine = engine.with_ciba(ciba_config(c, stored)?)?;
         }
+    }
+    if let Some(cfg) = sign {
+        engine = engine.with_sign(cfg)?;
     }
     Ok(engine)
 }

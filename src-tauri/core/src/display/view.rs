@@ -18,6 +18,8 @@ pub enum Screen {
     Words { text: String },
     /// Swedish BankID: the current animated QR payload and its locally rendered SVG.
     Qr { data: String, svg: String },
+    /// Sign API v2 by link: the signing page's address, for the customer's phone camera.
+    SignQr { data: String, svg: String },
     /// Succeeded or signed.
     ThankYou,
     /// Failed, expired or cancelled: a calm invitation to try again, never the reason.
@@ -44,7 +46,7 @@ impl Screen {
                 data: data.clone(),
             },
             // Signing by link: the customer scans the session's address with their own phone.
-            FlowEvent::SignatureUrl { url } => Screen::Qr {
+            FlowEvent::SignatureUrl { url } => Screen::SignQr {
                 svg: crate::desk::qr::svg(url).ok()?,
                 data: url.clone(),
             },

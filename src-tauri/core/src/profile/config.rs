@@ -33,6 +33,33 @@ pub struct ProfileConfig {
     /// `[redirect]`: eIDs offered through the REST redirect flow (optional; needs `[rest]`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redirect: Option<RedirectConfig>,
+    /// `[sign]`: consent signatures through Signicat Sign API v2 (optional; needs `[rest]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign: Option<SignConfig>,
+}
+
+/// `[sign]`: Signicat Sign API v2, served to the `[rest]` API client (it needs Signicat's
+/// "Signature API" permission).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignConfig {
+    /// Defaults to `[rest] base_url` (the API lives under `{base_url}/sign`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+    /// The signing setups offered: `sbid-phone`, `nbid-pki`, `link`.
+    pub setups: Vec<String>,
+    /// With `link`: the Signicat identity providers the customer may sign with (`mitid`, ...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub link_providers: Vec<String>,
+    /// Shown to the signer as who asks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sender_display_name: Option<String>,
+    /// The largest PDF staff may upload and result document the desk accepts (default 10 MiB).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_document_bytes: Option<usize>,
+    /// Minutes the customer has to sign (1–1440, default 15).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_minutes: Option<u32>,
 }
 
 /// `[redirect]`: the eIDs without a headless flow that the customer completes in a sandboxed

@@ -20,7 +20,8 @@ use crate::Result;
 
 pub use archive::{ArchiveConfig, ArchiveSettings, ArchiveTls};
 pub use config::{
-    CibaConfig, OidcConfig, ProfileConfig, RedirectConfig, RestConfig, SbidConfig, TemplateConfig,
+    CibaConfig, OidcConfig, ProfileConfig, RedirectConfig, RestConfig, SbidConfig, SignConfig,
+    TemplateConfig,
 };
 pub use store::ProfileStore;
 pub use template::Template;
@@ -47,6 +48,17 @@ pub struct Profile {
     archive: Option<ArchiveSettings>,
     /// The redirect flow's providers, never empty when present.
     redirect: Vec<RedirectProvider>,
+    sign: Option<SignSettings>,
+}
+
+/// `[sign]`, validated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignSettings {
+    pub base_url: Url,
+    pub setups: crate::sign::SignSetups,
+    pub sender_display_name: Option<String>,
+    pub max_document_bytes: usize,
+    pub lifetime: std::time::Duration,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -140,6 +152,13 @@ impl Profile {
             redirect: Some(RedirectConfig {
                 providers: vec!["mitid".to_string(), "ftn".to_string()],
             }),
+            // Every signing setup: Swedish BankID Phone, Norwegian BankID PKI and eID links.
+            sign: Some(SignConfig {
+                setups: vec!["sbid-phone".into(), "nbid-pki".into(), "link".into()],
+                link_providers: vec!["mitid".into(), "nbid".into(), "sbid".into()],
+                sender_display_name: Some("ID Desk Training".into()),
+                ..SignConfig::default()
+            }),
         })
     }
 
@@ -193,6 +212,22 @@ impl Profile {
             redirect: (!self.redirect.is_empty()).then(|| RedirectConfig {
                 providers: self.redirect.iter().map(|p| p.id().to_string()).collect(),
             }),
+            sign: self.sign.as_ref().map(|s| SignConfig {
+                base_url: Some(s.base_url.to_string()),
+                setups: [
+                    (s.setups.sbid_phone, "sbid-phone"),
+                    (s.setups.nbid_pki, "nbid-pki"),
+                    (!s.setups.link_providers.is_empty(), "link"),
+                ]
+                .into_iter()
+                .filter(|(on, _)| *on)
+                .map(|(_, id)| id.to_string())
+                .collect(),
+                link_providers: s.setups.link_providers.clone(),
+                sender_display_name: s.sender_display_name.clone(),
+                max_document_bytes: Some(s.max_document_bytes),
+                due_minutes: u32::try_from(s.lifetime.as_secs() / 60).ok(),
+            }),
         }
     }
 
@@ -228,6 +263,10 @@ impl Profile {
     /// The eIDs offered through the redirect flow (empty without a `[redirect]` section).
     pub fn redirect_providers(&self) -> &[RedirectProvider] {
         &self.redirect
+    }
+    /// `None` when the profile has no `[sign]` section (Sign API v2 signing unavailable).
+    pub fn sign(&self) -> Option<&SignSettings> {
+        self.sign.as_ref()
     }
     pub fn templates(&self) -> &[Template] {
         &self.templates
@@ -271,6 +310,7 @@ fn preset(name: &str, issuer: &str, allow_test_identities: bool) -> ProfileConfi
         templates: default_templates(),
         archive: None,
         redirect: None,
+        sign: None,
     }
 }
 

@@ -450,3 +450,54 @@ fn redirect_providers_are_read_checked_by_field_and_written_back() {
     let extra = format!("{text}success_url = \"https://x.example\"\n");
     assert!(toml::from_str::<ProfileConfig>(&extra).is_err());
 }
+
+#[test]
+fn sign_setups_are_read_checked_by_field_and_written_back() {
+    let text = format!(
+        "{ISSUE_7_EXAMPLE}[sign]\nsetups = [\"sbid-phone\", \"link\"]\nlink_providers = [\"mitid\"]\nsender_display_name = \"Telia butikk\"\ndue_minutes = 10\n"
+    );
+    let config: ProfileConfig = toml::from_str(&text).unwrap();
+    let p = Profile::validate(&config).unwrap();
+    let s = p.sign().unwrap();
+    assert!(s.setups.sbid_phone && !s.setups.nbid_pki);
+    assert_eq!(s.setups.link_providers, ["mitid"]);
+    assert_eq!(s.base_url.as_str(), "https://api.signicat.com/");
+    assert_eq!(s.lifetime, std::time::Duration::from_secs(600));
+    assert_eq!(
+        Profile::validate(&p.to_config()).unwrap().sign(),
+        Some(s),
+        "written back as read"
+    );
+
+    let with = |edit: &dyn Fn(&mut SignConfig)| {
+        let mut c = config.clone();
+        if let Some(s) = c.sign.as_mut() {
+            edit(s);
+        }
+        config_error(&c)
+    };
+    let (field, reason) = with(&|s| s.setups = vec!["sbid-phone".into(), "bankid-sign".into()]);
+    assert_eq!(field, "sign.setups[1]");
+    assert!(reason.contains("bankid-sign"), "{reason}");
+    assert_eq!(with(&|s| s.setups.clear()).0, "sign.setups");
+    assert_eq!(with(&|s| s.link_providers.clear()).0, "sign.link_providers");
+    assert_eq!(
+        with(&|s| s.link_providers = vec!["MitID".into()]).0,
+        "sign.link_providers[0]"
+    );
+    assert_eq!(with(&|s| s.due_minutes = Some(0)).0, "sign.due_minutes");
+    assert_eq!(
+        with(&|s| s.base_url = Some("http://sign.example".into())).0,
+        "sign.base_url"
+    );
+    // Sign API v2 is served to the [rest] API client.
+    let mut no_rest = config.clone();
+    no_rest.rest = None;
+    assert_eq!(config_error(&no_rest).0, "sign");
+    // Unknown keys are refused, naming the key.
+    let extra = format!("{text}client_secret = \"s3cret\"\n");
+    let e = toml::from_str::<ProfileConfig>(&extra)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("client_secret"), "{e}");
+}

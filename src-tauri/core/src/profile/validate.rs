@@ -73,9 +73,15 @@ pub(super) fn profile(c: &ProfileConfig) -> Result<Profile> {
         .map(|r| redirect(r, c.rest.is_some()))
         .transpose()?
         .unwrap_or_default();
+    let sign = c
+        .sign
+        .as_ref()
+        .map(|s| sign(s, rest.as_ref().map(|r| &r.base_url)))
+        .transpose()?;
     Ok(Profile {
         archive,
         redirect,
+        sign,
         name: c.name.clone(),
         allow_test_identities: c.allow_test_identities,
         language: c.language,
@@ -115,6 +121,101 @@ fn redirect(c: &super::RedirectConfig, has_rest: bool) -> Result<Vec<RedirectPro
         out.push(p);
     }
     Ok(out)
+}
+
+/// `[sign]`: known setups, `link` with at least one provider, sane limits; served to the `[rest]`
+/// API client, so the profile needs `[rest]`.
+fn sign(c: &super::SignConfig, rest_base: Option<&Url>) -> Result<super::SignSettings> {
+    let Some(rest_base) = rest_base else {
+        return Err(Error::invalid_config(
+            "sign",
+            "Sign API v2 uses the [rest] API client: add a [rest] section",
+        ));
+    };
+    let base_url = match &c.base_url {
+        Some(u) => url("sign.base_url", u)?,
+        None => rest_base.clone(),
+    };
+    let mut setups = crate::sign::SignSetups::default();
+    let mut link = false;
+    for (i, raw) in c.setups.iter().enumerate() {
+        let field = format!("sign.setups[{i}]");
+        let flag = match raw.trim() {
+            "sbid-phone" => &mut setups.sbid_phone,
+            "nbid-pki" => &mut setups.nbid_pki,
+            "link" => &mut link,
+            other => {
+                return Err(Error::invalid_config(
+                    field,
+                    format!("unknown signing setup '{other}' (known: sbid-phone, nbid-pki, link)"),
+                ))
+            }
+        };
+        if *flag {
+            return Err(Error::invalid_config(field, "is listed twice"));
+        }
+        *flag = true;
+    }
+    if c.setups.is_empty() {
+        return Err(Error::invalid_config(
+            "sign.setups",
+            "name at least one setup, e.g. [\"sbid-phone\"]",
+        ));
+    }
+    for (i, p) in c.link_providers.iter().enumerate() {
+        let p = p.trim();
+        let field = format!("sign.link_providers[{i}]");
+        if p.is_empty()
+            || p == crate::sign::LinkProvider::NBID_PKI
+            || !p
+                .chars()
+                .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-')
+        {
+            return Err(Error::invalid_config(
+                field,
+                "a Signicat identity provider name (lower case, e.g. mitid)",
+            ));
+        }
+        if setups.link_providers.iter().any(|x| x == p) {
+            return Err(Error::invalid_config(field, "is listed twice"));
+        }
+        setups.link_providers.push(p.to_string());
+    }
+    let has_providers = !setups.link_providers.is_empty();
+    if link != has_providers {
+        return Err(Error::invalid_config(
+            "sign.link_providers",
+            "give the providers exactly when the setups include link",
+        ));
+    }
+    let max_document_bytes = c
+        .max_document_bytes
+        .unwrap_or(crate::sign::SignConfig::DEFAULT_MAX_DOCUMENT_BYTES);
+    if !(1024..=100 * 1024 * 1024).contains(&max_document_bytes) {
+        return Err(Error::invalid_config(
+            "sign.max_document_bytes",
+            "must be between 1 KiB and 100 MiB",
+        ));
+    }
+    let minutes = c.due_minutes.unwrap_or(15);
+    if !(1..=1440).contains(&minutes) {
+        return Err(Error::invalid_config(
+            "sign.due_minutes",
+            "must be between 1 and 1440",
+        ));
+    }
+    Ok(super::SignSettings {
+        base_url,
+        setups,
+        sender_display_name: c
+            .sender_display_name
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string),
+        max_document_bytes,
+        lifetime: std::time::Duration::from_secs(u64::from(minutes) * 60),
+    })
 }
 
 /// Profile names become file names and keyring user names: keep them plain.

@@ -348,6 +348,33 @@ impl Engine {
         }
     }
 
+    /// Sign API v2 signatures of `profile` that were running when the desk stopped: each is
+    /// settled with Signicat (evidence fetched and the row `signed`, or released as
+    /// `interrupted`). Returns how many were found signed. A session Signicat cannot be asked
+    /// about now is left for the next start.
+    pub async fn recover_signatures(&self, profile: &str) -> Result<usize> {
+        let (Some(client), Some(vault)) = (&self.inner.sign, &self.inner.vault) else {
+            return Ok(0);
+        };
+        let mut signed = 0;
+        for (id, session) in vault.signatures_to_recover(profile)? {
+            match crate::sign::recover(client, vault, &id, &session).await {
+                Ok(crate::sign::Recovered::Signed { subject, evidence }) => {
+                    vault.recover_signed(&id, &subject, &evidence)?;
+                    signed += 1;
+                }
+                Ok(crate::sign::Recovered::NotSigned(why)) => {
+                    tracing::info!(flow_id = %id, why, "interrupted signature: not signed");
+                    vault.release_recovery(&id, &why)?;
+                }
+                Err(e) => {
+                    tracing::warn!(flow_id = %id, code = e.code(), error = %e, "interrupted signature: Signicat could not be asked; trying again at the next start")
+                }
+            }
+        }
+        Ok(signed)
+    }
+
     pub fn running(&self) -> Vec<RunningFlow> {
         self.inner.registry.running()
     }

@@ -11,9 +11,10 @@ use super::model::{
     CollectionDocument, IdentityProvider, NewCollection, NewSession, Session, SessionDocument,
     SessionState, Signer, SigningSetup, Ui,
 };
-use super::order::{LinkProvider, SignHow, SignOrder};
+use super::order::{LinkProvider, SignHow, SignOrder, SignerNin};
 use crate::flow::{
-    Evidence, EvidenceKind, FlowContext, FlowEvent, FlowJob, JobFuture, Subject, CUSTOMER_ABORTED,
+    Evidence, EvidenceKind, FlowContext, FlowEvent, FlowId, FlowJob, JobFuture, Subject,
+    CUSTOMER_ABORTED,
 };
 use crate::identity::mask_nin;
 use crate::messages::{BankIdCode, BankIdState, Lang};
@@ -380,7 +381,7 @@ async fn finish(
     session: &Session,
 ) -> FlowEvent {
     let started = std::time::Instant::now();
-    let evidence = match store_evidence(ctx, client, vault, session).await {
+    let evidence = match store_evidence(&ctx.flow_id, client, vault, session).await {
         Ok(e) => e,
         Err(e) => {
             tracing::error!(flow_id = %ctx.flow_id, code = e.code(), error = %e, "the customer signed but the evidence could not be stored; the session stays at Signicat");
@@ -395,7 +396,7 @@ async fn finish(
         ms = started.elapsed().as_millis() as u64,
         "signature evidence stored"
     );
-    let subject = match check_signer(order, session) {
+    let subject = match check_signer(order.signer().as_ref(), session) {
         Ok(s) => s,
         Err(e) => {
             tracing::error!(flow_id = %ctx.flow_id, code = e.code(), "the signer is not the person staff asked for; the evidence is kept, nothing is marked signed");
@@ -425,15 +426,15 @@ async fn finish(
             .chain(result_docs)
             .collect(),
         collection: created.collection.clone(),
-        session: None,
+        session: Some(session.id.clone()),
     };
     cleanup(client, &all, ctx).await;
     FlowEvent::Signed { subject, evidence }
 }
 
 /// Downloads every result document and package and stores each durably.
-pub(crate) async fn store_evidence(
-    ctx: &FlowContext,
+async fn store_evidence(
+    flow_id: &FlowId,
     client: &SignClient,
     vault: &Vault,
     session: &Session,
@@ -465,7 +466,7 @@ pub(crate) async fn store_evidence(
     for (kind, doc_id) in pieces {
         let doc = client.download(doc_id, until).await?;
         let ext = extension(kind, doc.content_type.as_deref());
-        let (vault, id, name) = (vault.clone(), ctx.flow_id.clone(), doc_id.clone());
+        let (vault, id, name) = (vault.clone(), flow_id.clone(), doc_id.clone());
         let piece = tokio::task::spawn_blocking(move || {
             vault.store_evidence(&id, kind, &name, ext, &doc.bytes)
         })
@@ -507,8 +508,7 @@ fn extension(kind: EvidenceKind, content_type: Option<&str>) -> &'static str {
 
 /// The signer Signicat names must be the person staff asked for (decision D5): every signature
 /// that names a number must name theirs. Returns who signed.
-pub(crate) fn check_signer(order: &SignOrder, session: &Session) -> Result<Subject> {
-    let asked = order.signer();
+fn check_signer(asked: Option<&SignerNin>, session: &Session) -> Result<Subject> {
     let named: Vec<_> = session
         .output
         .signatures
@@ -519,7 +519,7 @@ pub(crate) fn check_signer(order: &SignOrder, session: &Session) -> Result<Subje
         .iter()
         .filter_map(|s| s.national_identification_number.as_deref())
         .collect();
-    if let Some(asked) = &asked {
+    if let Some(asked) = asked {
         if numbers.iter().any(|n| normalise(n) != asked.as_str()) {
             return Err(Error::IdentityMismatch(format!(
                 "the document was signed by {}, not by {}",
@@ -535,7 +535,7 @@ pub(crate) fn check_signer(order: &SignOrder, session: &Session) -> Result<Subje
     let nin = numbers
         .first()
         .map(|n| normalise(n))
-        .or_else(|| asked.as_ref().map(|a| a.as_str().to_string()));
+        .or_else(|| asked.map(|a| a.as_str().to_string()));
     let name = by
         .and_then(|b| b.name.clone())
         .filter(|n| !n.is_empty())
@@ -554,7 +554,7 @@ pub(crate) fn check_signer(order: &SignOrder, session: &Session) -> Result<Subje
         last_name: by.and_then(|b| b.last_name.clone()),
         date_of_birth: by.and_then(|b| b.date_of_birth.clone()),
         nin_masked: nin.as_deref().map(mask_nin),
-        country: asked.as_ref().map(|a| a.country().to_string()),
+        country: asked.map(|a| a.country().to_string()),
         nin,
         loa: None,
     })
@@ -603,4 +603,81 @@ fn is_loopback(url: &url::Url) -> bool {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         None => false,
     }
+}
+
+/// What the desk learnt about a signature that was running when it stopped.
+#[derive(Debug)]
+pub enum Recovered {
+    /// Signed at Signicat: the evidence is now durably in the vault.
+    Signed {
+        subject: Subject,
+        evidence: Vec<Evidence>,
+    },
+    /// Not signed (or not by the right person): why, for the row's message.
+    NotSigned(String),
+}
+
+/// Asks Signicat about the signing session of a flow the desk lost (`PROTOCOL.md` D8): a signed
+/// session's evidence is fetched and stored as the flow would have; a session still open is
+/// deleted (nobody watches it any more). Errors (network) leave it for the next start.
+pub async fn recover(
+    client: &SignClient,
+    vault: &Vault,
+    flow_id: &FlowId,
+    session_id: &str,
+) -> Result<Recovered> {
+    let session = match client
+        .get_session(session_id, Instant::now() + CLEANUP_BOUND * 4)
+        .await
+    {
+        Ok(s) => s,
+        Err(Error::NotFound(_)) => {
+            return Ok(Recovered::NotSigned(
+                "the signing session no longer exists at Signicat".into(),
+            ))
+        }
+        Err(e) => return Err(e),
+    };
+    match session.lifecycle.state {
+        SessionState::Signed => {}
+        SessionState::Rejected => {
+            return Ok(Recovered::NotSigned("the customer declined to sign".into()))
+        }
+        _ => {
+            let _ = client.delete_session(session_id).await;
+            return Ok(Recovered::NotSigned(
+                "the customer had not signed when ID Desk stopped; the signing session was withdrawn"
+                    .into(),
+            ));
+        }
+    }
+    let evidence = store_evidence(flow_id, client, vault, &session).await?;
+    // Who staff asked for, as the session (created by us) names them.
+    let asked = session
+        .signer
+        .as_ref()
+        .and_then(|s| s.national_identification_number.as_deref())
+        .and_then(|n| SignerNin::parse(n, true).ok());
+    let subject = match check_signer(asked.as_ref(), &session) {
+        Ok(s) => s,
+        Err(e) => return Ok(Recovered::NotSigned(e.to_string())),
+    };
+    for id in session
+        .output
+        .signatures
+        .iter()
+        .map(|s| &s.result_document_id)
+        .chain(
+            session
+                .output
+                .packages
+                .iter()
+                .map(|p| &p.result_document_id),
+        )
+    {
+        let _ = client.delete_document(id).await;
+    }
+    let _ = client.delete_session(session_id).await;
+    tracing::info!(flow_id = %flow_id, pieces = evidence.len(), "signature recovered: deleted at Signicat");
+    Ok(Recovered::Signed { subject, evidence })
 }

@@ -219,6 +219,16 @@ impl Vault {
                 // The final status and its archive outbox row commit together.
                 let tx = conn.unchecked_transaction().map_err(db_err)?;
                 self.recover_orphan_sdo(&tx, &id)?;
+                // A Sign API v2 signature the customer may have completed waits for the desk to
+                // ask Signicat (`recover_signed`/`release_recovery`) before it is archived.
+                let awaits_recovery: bool = tx
+                    .query_row(
+                        "SELECT method IN ('sign_sbid_phone', 'sign_link') AND reference IS NOT NULL
+                         FROM transactions WHERE id = ?1",
+                        [&id],
+                        |r| r.get(0),
+                    )
+                    .map_err(db_err)?;
                 let changed = tx
                     .execute(
                         "UPDATE transactions SET status = 'interrupted', error_code = 'interrupted',
@@ -228,7 +238,7 @@ impl Vault {
                         params![at, id],
                     )
                     .map_err(db_err)?;
-                if changed > 0 {
+                if changed > 0 && !awaits_recovery {
                     outbox::enqueue(&tx, &id, &at)?;
                 }
                 tx.commit().map_err(db_err)?;
@@ -603,6 +613,87 @@ impl Vault {
         Ok(piece)
     }
 
+    /// Sign API v2 signatures of `profile` that ended `interrupted` (the desk stopped while they
+    /// ran) and are not archived yet: `(transaction, Signicat's signing session id)`.
+    pub fn signatures_to_recover(&self, profile: &str) -> Result<Vec<(FlowId, String)>> {
+        let conn = self.conn()?;
+        let mut st = conn
+            .prepare(
+                "SELECT t.id, t.reference FROM transactions t
+                 LEFT JOIN archive_outbox o ON o.tx_id = t.id
+                 WHERE t.status = 'interrupted' AND t.method IN ('sign_sbid_phone', 'sign_link')
+                   AND t.reference IS NOT NULL AND t.profile IS ?1 AND o.tx_id IS NULL
+                 ORDER BY t.created_at",
+            )
+            .map_err(db_err)?;
+        let rows = st
+            .query_map([profile], |r| {
+                Ok((FlowId::from(r.get::<_, String>(0)?), r.get::<_, String>(1)?))
+            })
+            .map_err(db_err)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(db_err)
+    }
+
+    /// A signature found signed at Signicat after the desk stopped: `interrupted` becomes `signed`
+    /// (the one change of a final status the vault allows, because the evidence proves it), once
+    /// every piece of `evidence` is stored. Queued for the archive in the same transaction.
+    pub fn recover_signed(
+        &self,
+        id: &FlowId,
+        subject: &Subject,
+        evidence: &[Evidence],
+    ) -> Result<()> {
+        let at = now();
+        let conn = self.conn()?;
+        let stored = Self::evidence_hashes(&conn, id)?;
+        if evidence.is_empty() || !evidence.iter().all(|e| stored.contains(&e.sha256)) {
+            return Err(Error::Vault(format!(
+                "transaction {id} reports a signature whose evidence is not stored"
+            )));
+        }
+        let tx = conn.unchecked_transaction().map_err(db_err)?;
+        let changed = tx
+            .execute(
+                "UPDATE transactions SET status = 'signed', error_code = NULL,
+                    message = 'Signed; the evidence was fetched when ID Desk started again',
+                    subject_name = COALESCE(?2, subject_name), updated_at = ?3
+                 WHERE id = ?1 AND status = 'interrupted'",
+                params![
+                    id.as_str(),
+                    Some(subject.name.as_str()).filter(|n| !n.is_empty()),
+                    at
+                ],
+            )
+            .map_err(db_err)?;
+        if changed == 0 {
+            return Err(Error::Vault(format!("transaction {id} is not interrupted")));
+        }
+        outbox::enqueue(&tx, id.as_str(), &at)?;
+        Self::append_event(&tx, id, &at, "recovered", Some(TxStatus::Signed), None)?;
+        tx.commit().map_err(db_err)?;
+        self.inner.outbox_signal.notify_one();
+        Ok(())
+    }
+
+    /// A signature the desk could settle no better: it stays `interrupted` with `message`, and
+    /// goes to the archive as such.
+    pub fn release_recovery(&self, id: &FlowId, message: &str) -> Result<()> {
+        let at = now();
+        let conn = self.conn()?;
+        let tx = conn.unchecked_transaction().map_err(db_err)?;
+        tx.execute(
+            "UPDATE transactions SET message = ?2, updated_at = ?3
+             WHERE id = ?1 AND status = 'interrupted'",
+            params![id.as_str(), message, at],
+        )
+        .map_err(db_err)?;
+        outbox::enqueue(&tx, id.as_str(), &at)?;
+        Self::append_event(&tx, id, &at, "recovery_checked", None, Some(message))?;
+        tx.commit().map_err(db_err)?;
+        self.inner.outbox_signal.notify_one();
+        Ok(())
+    }
+
     fn evidence_hashes(conn: &Connection, id: &FlowId) -> Result<Vec<String>> {
         let mut st = conn
             .prepare("SELECT sha256 FROM evidence WHERE tx_id = ?1")
@@ -615,6 +706,14 @@ impl Vault {
     pub fn evidence(&self, id: &FlowId) -> Result<Vec<Evidence>> {
         let conn = self.conn()?;
         self.evidence_of(&conn, id.as_str()).map_err(db_err)
+    }
+
+    /// Every read of whole transactions ends here: a signature's row carries its evidence.
+    fn attach_evidence(&self, conn: &Connection, txs: &mut [Transaction]) -> Result<()> {
+        for tx in txs.iter_mut().filter(|t| t.kind == TxKind::Sign) {
+            tx.evidence = self.evidence_of(conn, tx.id.as_str()).map_err(db_err)?;
+        }
+        Ok(())
     }
 
     fn evidence_of(&self, conn: &Connection, id: &str) -> rusqlite::Result<Vec<Evidence>> {
@@ -714,7 +813,9 @@ impl Vault {
                 self.row_to_tx(r)
             })
             .map_err(db_err)?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_err)
+        let mut txs = rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_err)?;
+        self.attach_evidence(&conn, &mut txs)?;
+        Ok(txs)
     }
 
     pub fn get(&self, id: &FlowId) -> Result<Transaction> {
@@ -727,6 +828,12 @@ impl Vault {
         .optional()
         .map_err(db_err)?
         .ok_or_else(|| Error::NotFound(format!("transaction {id}")))
+        .and_then(|tx| {
+            let mut one = [tx];
+            self.attach_evidence(&conn, &mut one)?;
+            let [tx] = one;
+            Ok(tx)
+        })
     }
 
     /// The event trail of one transaction, oldest first.
@@ -759,9 +866,58 @@ impl Vault {
 
     /// Re-reads the stored SDO and compares it with the recorded hash and size.
     pub fn verify(&self, id: &FlowId) -> Result<bool> {
+        let tx = self.get(id)?;
+        if tx.sdo.is_none() && !tx.evidence.is_empty() {
+            // Sign API v2: every piece must still match.
+            for e in &tx.evidence {
+                let (sha, bytes) = durable_file::hash_file(Path::new(&e.path))?;
+                if sha != e.sha256 || bytes != e.bytes {
+                    return Ok(false);
+                }
+            }
+            return Ok(true);
+        }
         let sdo = self.stored_sdo(id)?;
         let (sha, bytes) = durable_file::hash_file(Path::new(&sdo.path))?;
         Ok(sha == sdo.sha256 && bytes == sdo.bytes)
+    }
+
+    /// Copies every Sign API v2 piece of evidence into the directory `dest` (created if needed),
+    /// under its vault file name, each checked against its recorded hash before and after.
+    pub fn export_evidence(&self, id: &FlowId, dest: &Path) -> Result<Vec<Evidence>> {
+        let pieces = self.get(id)?.evidence;
+        if pieces.is_empty() {
+            return Err(Error::NotFound(format!("evidence for transaction {id}")));
+        }
+        std::fs::create_dir_all(dest).map_err(|e| Error::Io(format!("{}: {e}", dest.display())))?;
+        let mut out = Vec::with_capacity(pieces.len());
+        for e in pieces {
+            let bytes =
+                std::fs::read(&e.path).map_err(|err| Error::Io(format!("{}: {err}", e.path)))?;
+            if durable_file::sha256_hex(&bytes) != e.sha256 {
+                return Err(Error::EvidenceMismatch(format!("transaction {id}")));
+            }
+            let name = Path::new(&e.path)
+                .file_name()
+                .and_then(|n| n.to_str())
+                .ok_or_else(|| Error::Vault(format!("evidence file {} has no name", e.path)))?
+                .to_string();
+            durable_file::write_durably(dest, &name, &bytes, Existing::Replace)?;
+            let copy = dest.join(&name);
+            let (sha, len) = durable_file::hash_file(&copy)?;
+            if sha != e.sha256 {
+                return Err(Error::EvidenceMismatch(format!(
+                    "exported copy of transaction {id}"
+                )));
+            }
+            out.push(Evidence {
+                kind: e.kind,
+                path: copy.to_string_lossy().into_owned(),
+                sha256: sha,
+                bytes: len,
+            });
+        }
+        Ok(out)
     }
 
     /// Copies the stored SDO to `dest` (durably) and checks the copy against the recorded hash.

@@ -96,7 +96,9 @@ impl Vault {
         );
         let mut st = conn.prepare(&sql).map_err(db_err)?;
         let rows = st.query_map([], |r| self.row_to_tx(r)).map_err(db_err)?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_err)
+        let mut txs = rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_err)?;
+        self.attach_evidence(&conn, &mut txs)?;
+        Ok(txs)
     }
 
     /// Marks `ids` sent, in one SQLite transaction. Call only after the archive server committed
