@@ -82,7 +82,10 @@ fn a_desk_killed_between_the_archive_commit_and_its_own_mark_delivers_again_harm
         )
         .unwrap();
     assert_eq!(sign.code, Some(0), "{sign:?}");
-    let sha = sign.last()["sdo"]["sha256"].as_str().unwrap().to_string();
+    let sha = sign.last()["evidence"][0]["sha256"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let sign_id = sign.last()["flow_id"].as_str().unwrap().to_string();
 
     let profile = archive_profile(&sim, &pg, data.path());

@@ -185,15 +185,19 @@ fn legacy_oidc_flows_and_signatures_succeed() {
     let signed = sign_no.last();
     assert_eq!(signed["type"], "signed");
     assert_eq!(signed["subject"]["nin"], MOBILE_NIN);
-    let sdo = PathBuf::from(signed["sdo"]["path"].as_str().unwrap());
+    // The legacy SDO is the one piece of evidence, of kind ltv_sdo.
+    let evidence = signed["evidence"].as_array().unwrap();
+    assert_eq!(evidence.len(), 1, "{signed}");
+    assert_eq!(evidence[0]["kind"], "ltv_sdo");
+    let sdo = PathBuf::from(evidence[0]["path"].as_str().unwrap());
     assert!(
         sdo.starts_with(data.path()),
         "SDO outside the data dir: {sdo:?}"
     );
-    assert_eq!(sha256_of(&sdo), signed["sdo"]["sha256"].as_str().unwrap());
+    assert_eq!(sha256_of(&sdo), evidence[0]["sha256"].as_str().unwrap());
     assert_eq!(
         std::fs::metadata(&sdo).unwrap().len(),
-        signed["sdo"]["bytes"].as_u64().unwrap()
+        evidence[0]["bytes"].as_u64().unwrap()
     );
 
     let sign_se = sim
@@ -556,7 +560,10 @@ fn history_lists_flows_and_export_copies_the_signed_evidence() {
         .unwrap();
     assert_eq!(export.code, Some(0), "{export:?}");
     assert_eq!(export.last()["type"], "exported");
-    assert_eq!(sha256_of(&dest), signed["sdo"]["sha256"].as_str().unwrap());
+    assert_eq!(
+        sha256_of(&dest),
+        signed["evidence"][0]["sha256"].as_str().unwrap()
+    );
 
     // An authentication has no evidence to export.
     let none = sim
@@ -670,7 +677,7 @@ fn no_file_under_the_data_dir_holds_a_secret_or_a_full_identity_number() {
         )
         .unwrap();
     assert_eq!(sign.code, Some(0), "{sign:?}");
-    let sdo = PathBuf::from(sign.last()["sdo"]["path"].as_str().unwrap());
+    let sdo = PathBuf::from(sign.last()["evidence"][0]["path"].as_str().unwrap());
     // Also the profile file next to the data the test keeps.
     std::fs::copy(&sim.profile_file, data.path().join("profile.toml")).unwrap();
     for run in [&auth, &sign] {

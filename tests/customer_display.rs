@@ -321,7 +321,6 @@ async fn signing_by_link_shows_the_signing_page_as_a_qr_code_on_the_display() {
     desk.screenshot_of(DISPLAY_TITLE, "display-sign-qr")
         .await
         .unwrap();
-    desk.screenshot("sign-link-qr").await.unwrap();
 
     // The customer's phone: the signing page, then Sign.
     let client = reqwest::Client::new();

@@ -132,3 +132,61 @@ async fn abort_on_the_providers_page_is_cancelled_and_an_error_is_failed() {
     assert!(status.contains("identity provider"), "{status}");
     desk.close().await;
 }
+
+/// Issue 21: signing by link for a customer at the desk. The card shows the signing page as a QR
+/// code and "Sign on this screen"; the page opens in the same sandboxed window as the redirect
+/// flow (no IPC), the customer signs there, and the card shows the stored evidence.
+#[tokio::test]
+#[ignore = "needs the built app, tauri-driver and a display: run `make e2e`"]
+async fn signing_by_link_on_this_screen_happens_in_the_sandboxed_window() {
+    let desk = Desk::open().await.unwrap();
+    desk.click("#tab-sign").await.unwrap();
+    desk.click("input[value='sign-link:mitid']").await.unwrap();
+    desk.fill("#sign-text", "I confirm my order of Medium500")
+        .await
+        .unwrap();
+    desk.click("#sign-start").await.unwrap();
+    desk.wait_for_css(".flow-card .qr svg", WAIT).await.unwrap();
+    desk.wait_for_css(".flow-card .open-signing", WAIT)
+        .await
+        .unwrap();
+    let _ = desk.screenshot("sign-link-qr").await;
+    desk.click(".flow-card .open-signing").await.unwrap();
+    let (main, sandboxed) = desk.wait_for_second_window(WAIT).await.unwrap();
+    desk.client.switch_to_window(&sandboxed).await.unwrap();
+    let text = desk.wait_for_css("pre", WAIT).await.unwrap();
+    assert!(text.contains("Medium500"), "{text}");
+    let here = desk.js("return location.href").await.unwrap();
+    assert!(
+        here.as_str().unwrap_or_default().contains("/sign/ui/"),
+        "{here}"
+    );
+    let script = "const done = arguments[arguments.length - 1];\
+        const ipc = window.__TAURI_INTERNALS__;\
+        if (!ipc || typeof ipc.invoke !== 'function') { done({ absent: true }); return; }\
+        try {\
+          ipc.invoke('app_info', {}).then((v) => done({ ok: v }), (e) => done({ err: String(e) }));\
+        } catch (e) { done({ err: String(e) }); }\
+        setTimeout(() => done({ err: 'no answer' }), 3000);";
+    let tried: Value = desk.client.execute_async(script, vec![]).await.unwrap();
+    assert!(
+        refused_by_the_acl(&tried),
+        "the signing window called app_info: {tried}"
+    );
+    desk.fill("input[name='nin']", "29124815345").await.unwrap();
+    let _ = desk
+        .screenshot_of("ID Desk - sign on this screen", "sign-link-window")
+        .await;
+    // The desk closes the window once the flow has its evidence.
+    let _ = desk.click("button[value='sign']").await;
+    desk.wait_for_windows(1, WAIT).await.unwrap();
+    desk.client.switch_to_window(&main).await.unwrap();
+    assert_eq!(outcome(&desk).await, "signed");
+    let result = desk
+        .wait_text(".flow-card .result", WAIT, |t| t.contains("Evidence saved"))
+        .await
+        .unwrap();
+    assert!(result.contains("Kari Nordmann"), "{result}");
+    assert!(result.contains("xades"), "{result}");
+    desk.close().await;
+}

@@ -60,3 +60,8 @@ function show(frame) {
 }
 
 window.__iddeskDisplay = Object.freeze({ show });
+// A frame Rust pushed before this module ran (see src-tauri/src/display.rs).
+if (window.__iddeskPending) {
+  show(window.__iddeskPending);
+  delete window.__iddeskPending;
+}

@@ -19,8 +19,9 @@ export function mountFlows() {
 export function track(flowId, method, text) {
   const card = ensureCard(flowId, method);
   card.text = text;
-  // The engine's `started` may have made the card first: a redirect card names its provider.
-  if (method?.startsWith('redirect:')) {
+  // The engine's `started` may have made the card first: a redirect or signing-link card names
+  // its provider.
+  if (method?.startsWith('redirect:') || method?.startsWith('sign-link:')) {
     card.method = method;
     $('.flow-method', card.node).textContent = t(methodLabel(method)[0]);
   }
@@ -65,8 +66,8 @@ function handle(ev) {
   const { node } = card;
   switch (ev.type) {
     case 'started':
-      // A redirect card keeps its provider's name (`started` says only `redirect`).
-      if (ev.method !== 'redirect' || !card.method) {
+      // A redirect or signing-link card keeps its provider's name (`started` says only the method).
+      if (!['redirect', 'sign_link'].includes(ev.method) || !card.method?.includes(':')) {
         card.method = ev.method;
         $('.flow-method', node).textContent = t(methodLabel(ev.method)[0]);
       }

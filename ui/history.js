@@ -30,9 +30,11 @@ export async function refresh() {
 }
 
 function row(r) {
-  const evidence = r.sdo
+  // The legacy SDO, or every Sign API v2 piece (XAdES, PAdES, LTV-SDO, ...), each with its hash.
+  const pieces = r.sdo ? [{ kind: 'ltv_sdo', sha256: r.sdo.sha256 }] : (r.evidence ?? []);
+  const evidence = pieces.length
     ? el('div', { class: 'row' },
-      el('span', { class: 'hash', title: r.sdo.sha256, text: `${r.sdo.sha256.slice(0, 12)}…` }),
+      ...pieces.map((p) => el('span', { class: 'hash', 'data-kind': p.kind, title: p.sha256, text: `${p.sha256.slice(0, 12)}…` })),
       el('button', { class: 'verify', onclick: (e) => verify(r.id, e.target) , text: t('history.verify') }),
       el('button', { class: 'export', onclick: (e) => exportSdo(r.id, e.target), text: t('history.export') }))
     : '';

@@ -48,7 +48,7 @@ export const FIELDS = {
   nin: { key: 'nin', inputmode: 'numeric', autocomplete: 'off', placeholder: '11 digits' },
   pnr: { key: 'nin', inputmode: 'numeric', autocomplete: 'off', placeholder: 'YYYYMMDD-NNNN' },
   pnr_optional: { key: 'nin', inputmode: 'numeric', autocomplete: 'off', placeholder: 'YYYYMMDD-NNNN', optional: true },
-  nin_optional: { key: 'nin', inputmode: 'numeric', autocomplete: 'off', placeholder: '', optional: true },
+  nin_optional: { key: 'nin', inputmode: 'numeric', autocomplete: 'off', placeholder: '11 or 12 digits', optional: true },
   // Who called whom: staff must choose, there is no default.
   call_initiator: { key: 'call_initiator', choices: ['user', 'rp'] },
   phone: { key: 'phone', inputmode: 'tel', autocomplete: 'off', placeholder: '+47 999 99 999' },

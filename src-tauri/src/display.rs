@@ -132,7 +132,12 @@ fn push<R: Runtime>(app: &AppHandle<R>, frame: &Frame) {
             return;
         }
     };
-    let script = format!("window.__iddeskDisplay && window.__iddeskDisplay.show({json});");
+    // Before the page's module has run, the frame waits in `__iddeskPending` and the module shows
+    // it when it starts: a frame pushed in that gap used to be lost (the display stayed on
+    // "Welcome", issue 24).
+    let script = format!(
+        "(f => window.__iddeskDisplay ? window.__iddeskDisplay.show(f) : (window.__iddeskPending = f))({json});"
+    );
     if let Err(e) = window.eval(&script) {
         tracing::debug!(error = %e, "customer display not reachable");
     }
