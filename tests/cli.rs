@@ -222,6 +222,28 @@ fn an_unanswered_session_expires_with_exit_4() {
     assert_eq!(r.code, Some(4), "{r:?}");
     assert_flow_lines(&r.lines);
     assert_eq!(r.last()["type"], "expired");
+
+    // A Sign API v2 signing session nobody opens: its due date (2 s here) ends it, and the
+    // session is deleted at Signicat.
+    let deletes = sim.requests("SignDelete").unwrap();
+    let r = sim
+        .cli(
+            data.path(),
+            &[
+                "sign",
+                "link",
+                "--provider",
+                "mitid",
+                "--text",
+                "Jeg samtykker",
+            ],
+        )
+        .unwrap();
+    assert_eq!(r.code, Some(4), "{r:?}");
+    assert_flow_lines(&r.lines);
+    assert_eq!(types(&r.lines)[..2], ["started", "signature_url"], "{r:?}");
+    assert_eq!(r.last()["type"], "expired");
+    assert!(sim.requests("SignDelete").unwrap() > deletes);
     sim.stop().unwrap();
 }
 

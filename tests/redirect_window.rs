@@ -145,6 +145,17 @@ async fn signing_by_link_on_this_screen_happens_in_the_sandboxed_window() {
     desk.fill("#sign-text", "I confirm my order of Medium500")
         .await
         .unwrap();
+    // Staff pick the order summary, a PDF (set as a file chooser would).
+    let picked = "const done = arguments[arguments.length - 1];\
+        const bytes = new TextEncoder().encode('%PDF-1.4\\n% order summary Medium500\\n%%EOF\\n');\
+        const dt = new DataTransfer();\
+        dt.items.add(new File([bytes], 'order.pdf', { type: 'application/pdf' }));\
+        const input = document.getElementById('sign-pdf');\
+        input.files = dt.files;\
+        input.dispatchEvent(new Event('change'));\
+        setTimeout(() => done(input.files.length), 200);";
+    let picked: Value = desk.client.execute_async(picked, vec![]).await.unwrap();
+    assert_eq!(picked, serde_json::json!(1));
     desk.click("#sign-start").await.unwrap();
     desk.wait_for_css(".flow-card .qr svg", WAIT).await.unwrap();
     desk.wait_for_css(".flow-card .open-signing", WAIT)
@@ -156,6 +167,11 @@ async fn signing_by_link_on_this_screen_happens_in_the_sandboxed_window() {
     desk.client.switch_to_window(&sandboxed).await.unwrap();
     let text = desk.wait_for_css("pre", WAIT).await.unwrap();
     assert!(text.contains("Medium500"), "{text}");
+    let page = desk.js("return document.body.textContent").await.unwrap();
+    assert!(
+        page.as_str().unwrap_or_default().contains("PDF document"),
+        "{page}"
+    );
     let here = desk.js("return location.href").await.unwrap();
     assert!(
         here.as_str().unwrap_or_default().contains("/sign/ui/"),
@@ -187,6 +203,9 @@ async fn signing_by_link_on_this_screen_happens_in_the_sandboxed_window() {
         .await
         .unwrap();
     assert!(result.contains("Kari Nordmann"), "{result}");
-    assert!(result.contains("xades"), "{result}");
+    assert!(
+        result.contains("xades") && result.contains("pades") && result.contains("ltv_sdo"),
+        "{result}"
+    );
     desk.close().await;
 }

@@ -10,6 +10,16 @@ import { FIELDS, fieldLabelKey, methodLabel, methodSpec, methodsFor, rawMethod }
 export function mountForm({ kind, form, methodsBox, fieldsBox, errorBox, getText, onStarted, app }) {
   let method = null;
   const values = {};
+  // Signing by link may carry a PDF staff picked: read here, sent (base64) only on submit, checked
+  // for type and size by the engine before anything reaches Signicat.
+  let pdf = null;
+  const pdfField = form.querySelector('#sign-pdf-field');
+  const pdfInput = form.querySelector('#sign-pdf');
+  pdfInput?.addEventListener('change', async () => {
+    clearFieldError('pdf');
+    const file = pdfInput.files?.[0];
+    pdf = file ? base64(new Uint8Array(await file.arrayBuffer())) : null;
+  });
 
   function renderMethods() {
     methodsBox.querySelectorAll('.method').forEach((n) => n.remove());
@@ -41,6 +51,7 @@ export function mountForm({ kind, form, methodsBox, fieldsBox, errorBox, getText
 
   function renderFields() {
     renderStartButton();
+    if (pdfField) pdfField.hidden = !method.startsWith('sign-link:');
     fieldsBox.replaceChildren();
     for (const f of methodSpec(method).fields) {
       const spec = FIELDS[f];
@@ -80,6 +91,12 @@ export function mountForm({ kind, form, methodsBox, fieldsBox, errorBox, getText
       if (v !== '') raw[key] = v;
     }
     if (kind === 'sign') raw.text = getText();
+    return raw;
+  }
+
+  function submitInput() {
+    const raw = rawInput();
+    if (pdf && method.startsWith('sign-link:')) raw.pdf_base64 = pdf;
     return raw;
   }
 
@@ -123,7 +140,7 @@ export function mountForm({ kind, form, methodsBox, fieldsBox, errorBox, getText
     form.querySelectorAll('[data-error-for]').forEach((n) => { n.hidden = true; });
     // A field corrected right before another was typed in (one shared debounce) must not stay red.
     form.querySelectorAll('[aria-invalid]').forEach((n) => n.removeAttribute('aria-invalid'));
-    const raw = rawInput();
+    const raw = submitInput();
     const errors = await call('validate_input', { input: raw });
     if (errors.length) {
       for (const e of errors) showFieldError(e.field, e.message);
@@ -192,6 +209,12 @@ export function mountTemplates({ select, placeholdersBox, textArea, counter, tem
   textArea.addEventListener('input', () => { updateCounter(); onChange(); });
   renderPlaceholders();
   return { text: () => textArea.value };
+}
+
+function base64(bytes) {
+  let text = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(text);
 }
 
 export { $ };

@@ -115,7 +115,8 @@ pub enum AuthCommand {
     },
     /// OpenID Connect CIBA (the profile's [ciba] provider), poll mode.
     Ciba {
-        /// Who the customer is, as the profile's login_hint_kind says (text, nin_no, pnr_se).
+        /// Who the customer is, as the profile's login_hint_kind says (text, nin_no, pnr_se);
+        /// `-` reads it from stdin.
         #[arg(long, required_unless_present = "login_hint_token")]
         login_hint: Option<String>,
         /// A login_hint_token instead of a login hint.

@@ -63,7 +63,11 @@ pub fn auth_input(cmd: &AuthCommand) -> Result<RawFlowInput, Error> {
             login_hint_token,
             binding_message,
         } => RawFlowInput {
-            login_hint: login_hint.clone(),
+            // A login hint is often a national identity number: `-` reads it from stdin too.
+            login_hint: login_hint
+                .as_deref()
+                .map(|h| arg_or_stdin(h, "login_hint"))
+                .transpose()?,
             login_hint_token: login_hint_token.clone(),
             binding_message: binding_message.clone(),
             ..RawFlowInput::new(Method::Ciba)

@@ -303,3 +303,33 @@ async fn bad_input_is_named_before_anything_is_sent() {
     assert_eq!(stats.count(Endpoint::SignUpload), 0);
     assert_eq!(stats.count(Endpoint::Token), 0);
 }
+
+#[tokio::test]
+async fn a_cancel_right_after_the_customer_signed_keeps_the_signature() {
+    let rig = Rig::new(0.1, Duration::from_secs(60)).await;
+    let req = FlowRequest::parse(&link("mitid", None), rig.engine.settings()).unwrap();
+    let id = rig.engine.start(req, rig.sink()).await.unwrap();
+    on_page(&rig.signature_url().await, "sign", "29124815345").await;
+    // Staff press cancel before the flow's next poll has seen the signature.
+    rig.engine.cancel(&id).await.unwrap();
+    let terminal = rig.engine.wait(&id).await.unwrap();
+    let FlowEvent::Signed { evidence, .. } = &terminal else {
+        panic!("{terminal:?}")
+    };
+    assert_evidence_on_disk(evidence);
+    assert_eq!(rig.vault.get(&id).unwrap().status, TxStatus::Signed);
+}
+
+#[tokio::test]
+async fn a_customer_who_denies_the_call_ends_the_flow_with_user_declined_call() {
+    let rig = Rig::new(0.1, Duration::from_secs(60)).await;
+    let (id, terminal) = rig.run(phone("198702142343", Some("rp"))).await;
+    let FlowEvent::Failed { code, message } = &terminal else {
+        panic!("{terminal:?}")
+    };
+    assert_eq!(code, "user_declined_call");
+    assert!(!message.is_empty());
+    assert_eq!(exit_code(&terminal), 3);
+    assert_eq!(rig.vault.get(&id).unwrap().status, TxStatus::Failed);
+    assert_eq!(rig.sim.control().sign_counts(), (0, 0, 0));
+}

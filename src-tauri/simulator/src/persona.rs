@@ -287,6 +287,19 @@ pub fn all() -> Vec<Persona> {
             })
         })
         .collect();
+    if let Some(p) = person("198702142343", "Karin", "Nekar") {
+        out.push(Persona {
+            person: p,
+            phone: None,
+            scenario: Scenario {
+                description: "opens after 1 s, says she is not in a call with you after 2 s (userDeclinedCall)",
+                steps: vec![
+                    (secs(1.0), Step::PickUp),
+                    (secs(2.0), Step::Fail(FailCode::WrongBindingMessage)),
+                ],
+            },
+        });
+    }
     if let Some(p) = person("199207071235", "Lisa", "Tyst") {
         out.push(Persona {
             person: p,
@@ -340,7 +353,7 @@ mod tests {
     #[test]
     fn every_persona_has_a_valid_identity_and_unique_key() {
         let all = all();
-        assert_eq!(all.len(), 13, "a persona number failed its check digits");
+        assert_eq!(all.len(), 14, "a persona number failed its check digits");
         let mut nins: Vec<_> = all.iter().map(|p| p.person.nin.clone()).collect();
         nins.sort();
         nins.dedup();

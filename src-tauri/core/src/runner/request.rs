@@ -85,6 +85,9 @@ pub struct RawFlowInput {
     /// Sign API v2: the path of a PDF to sign (read and checked before anything is sent).
     #[serde(default)]
     pub pdf: Option<String>,
+    /// Sign API v2 from the window: the PDF staff picked, its bytes in standard base64.
+    #[serde(default)]
+    pub pdf_base64: Option<String>,
 }
 
 impl RawFlowInput {
@@ -101,6 +104,7 @@ impl RawFlowInput {
             provider: None,
             call_initiator: None,
             pdf: None,
+            pdf_base64: None,
         }
     }
 }
@@ -404,14 +408,20 @@ fn parse_sign(raw: &RawFlowInput, settings: &FlowSettings) -> Result<SignOrder> 
         SignHow::Link { provider, nin }
     };
     let text = present(&raw.text).map(SignText::parse).transpose()?;
-    let pdf = present(&raw.pdf)
-        .map(|p| {
-            let max = settings
-                .sign_max_document_bytes
-                .unwrap_or(crate::sign::SignConfig::DEFAULT_MAX_DOCUMENT_BYTES);
-            PdfDocument::read(std::path::Path::new(p), max)
-        })
-        .transpose()?;
+    let max = settings
+        .sign_max_document_bytes
+        .unwrap_or(crate::sign::SignConfig::DEFAULT_MAX_DOCUMENT_BYTES);
+    let pdf = match (present(&raw.pdf), present(&raw.pdf_base64)) {
+        (Some(_), Some(_)) => {
+            return Err(Error::invalid_input(
+                "pdf",
+                "give the file's path or its bytes, not both",
+            ))
+        }
+        (Some(path), None) => Some(PdfDocument::read(std::path::Path::new(path), max)?),
+        (None, Some(encoded)) => Some(PdfDocument::from_base64(encoded, max)?),
+        (None, None) => None,
+    };
     SignOrder::new(how, text, pdf)
 }
 

@@ -80,8 +80,12 @@ async fn run(
             return FlowEvent::failed(&e);
         }
     };
+    // Without the session id on disk a crash after signing could not be recovered: a vault that
+    // cannot take it now would not take the evidence later either, so stop before anyone signs.
     if let Err(e) = vault.set_reference(&ctx.flow_id, &session.id) {
-        tracing::warn!(flow_id = %ctx.flow_id, error = %e, "could not record the signing session id");
+        tracing::error!(flow_id = %ctx.flow_id, code = e.code(), error = %e, "could not record the signing session id");
+        cleanup(client, &created, ctx).await;
+        return FlowEvent::failed(&e);
     }
     let due = session
         .due_date
@@ -237,7 +241,8 @@ enum Watched {
     Ended(Box<FlowEvent>),
 }
 
-/// Polls the session until it is final, due, or staff cancel.
+/// Polls the session until it is final, due, or staff cancel. Deleting what is left at Signicat
+/// is `run`'s job (`cleanup`).
 async fn watch(
     ctx: &FlowContext,
     client: &SignClient,
@@ -253,21 +258,14 @@ async fn watch(
         tokio::time::interval_at(Instant::now() + ctx.poll.interval(), ctx.poll.interval());
     ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
     loop {
-        tokio::select! {
+        let stop = tokio::select! {
             biased;
-            _ = ctx.cancel.cancelled() => {
-                match client.delete_session(session_id).await {
-                    Ok(()) => tracing::info!(flow_id = %ctx.flow_id, "signing session deleted at staff request"),
-                    Err(e) => tracing::warn!(flow_id = %ctx.flow_id, code = e.code(), error = %e, "deleting the signing session failed"),
-                }
-                return Watched::ended(FlowEvent::Cancelled);
-            }
-            _ = tokio::time::sleep_until(deadline) => {
-                tracing::info!(flow_id = %ctx.flow_id, "signing session reached its due date");
-                let _ = tokio::time::timeout(CLEANUP_BOUND, client.delete_session(session_id)).await;
-                return Watched::ended(FlowEvent::Expired);
-            }
-            _ = ticker.tick() => {}
+            _ = ctx.cancel.cancelled() => Some(FlowEvent::Cancelled),
+            _ = tokio::time::sleep_until(deadline) => Some(FlowEvent::Expired),
+            _ = ticker.tick() => None,
+        };
+        if let Some(stop) = stop {
+            return last_look(ctx, client, session_id, stop).await;
         }
         let read = tokio::select! {
             biased;
@@ -285,10 +283,33 @@ async fn watch(
             }
             Err(e) => {
                 tracing::warn!(flow_id = %ctx.flow_id, code = e.code(), error = %e, "polling the signing session failed");
-                let _ =
-                    tokio::time::timeout(CLEANUP_BOUND, client.delete_session(session_id)).await;
                 return Watched::ended(FlowEvent::failed(&e));
             }
+        }
+    }
+}
+
+/// Before a staff cancel or the due date ends the flow, one more read (bounded): a customer who
+/// signed a moment ago keeps their signature, and its evidence is fetched as usual.
+async fn last_look(
+    ctx: &FlowContext,
+    client: &SignClient,
+    session_id: &str,
+    stop: FlowEvent,
+) -> Watched {
+    let read = tokio::time::timeout(
+        CLEANUP_BOUND,
+        client.get_session(session_id, Instant::now() + CLEANUP_BOUND),
+    )
+    .await;
+    match read {
+        Ok(Ok(s)) if s.lifecycle.state == SessionState::Signed => {
+            tracing::info!(flow_id = %ctx.flow_id, "signed just before the flow ended: keeping the signature");
+            Watched::Signed(Box::new(s))
+        }
+        _ => {
+            tracing::info!(flow_id = %ctx.flow_id, outcome = ?stop, "signing session ends unsigned");
+            Watched::ended(stop)
         }
     }
 }
@@ -338,11 +359,10 @@ impl Shown {
             _ => {}
         }
         if self.state.as_ref() != Some(state) || self.hint != hint {
+            // BankID's own words for its hint code (an unknown one reads as "in progress").
             let message = match hint.as_deref().map(BankIdCode::parse) {
-                Some(code @ BankIdCode::Unknown(_)) | Some(code) if hint.is_some() => {
-                    code.message_as(ctx.lang, false, BankIdState::Pending)
-                }
-                _ => state_message(ctx.lang, state),
+                Some(code) => code.message_as(ctx.lang, false, BankIdState::Pending),
+                None => state_message(ctx.lang, state),
             };
             ctx.emit(FlowEvent::Progress {
                 status: hint.clone().unwrap_or_else(|| state.as_str().to_string()),

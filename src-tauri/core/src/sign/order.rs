@@ -160,6 +160,22 @@ impl PdfDocument {
         Self::from_bytes(bytes, max_bytes)
     }
 
+    /// The file's bytes as the window sends them (standard base64). An encoding longer than a
+    /// file of `max_bytes` can be is refused before it is decoded.
+    pub fn from_base64(encoded: &str, max_bytes: usize) -> Result<Self> {
+        use base64::Engine as _;
+        if encoded.len() > max_bytes.div_ceil(3).saturating_mul(4) {
+            return Err(Error::invalid_input(
+                "pdf",
+                format!("is larger than {max_bytes} bytes"),
+            ));
+        }
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(encoded.trim())
+            .map_err(|_| Error::invalid_input("pdf", "could not be read"))?;
+        Self::from_bytes(bytes, max_bytes)
+    }
+
     pub fn from_bytes(bytes: Vec<u8>, max_bytes: usize) -> Result<Self> {
         if bytes.len() > max_bytes {
             return Err(Error::invalid_input(
@@ -251,6 +267,20 @@ mod tests {
         );
         assert!(PdfDocument::from_bytes(vec![b'%'; 101], 100).is_err());
         assert!(PdfDocument::from_bytes(b"%PDF-1.7".to_vec(), 100).is_ok());
+    }
+
+    #[test]
+    fn a_pdf_from_the_window_is_size_checked_before_it_is_decoded() {
+        use base64::Engine as _;
+        let encode = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+        assert!(PdfDocument::from_base64(&encode(b"%PDF-1.4 tiny"), 100).is_ok());
+        let big = encode(&[b'%'; 200]);
+        assert_eq!(
+            PdfDocument::from_base64(&big, 100).unwrap_err().field(),
+            Some("pdf")
+        );
+        assert!(PdfDocument::from_base64("not base64!", 100).is_err());
+        assert!(PdfDocument::from_base64(&encode(b"hello"), 100).is_err());
     }
 
     #[test]

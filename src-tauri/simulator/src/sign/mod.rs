@@ -425,13 +425,23 @@ async fn create_session(
     if requests.is_empty() {
         return bad("body", "at least one signing session is required");
     }
+    let lifetime_cap = state.config().session_lifetime_override;
     let mut store = state.sign().lock();
     let mut created = Vec::new();
-    for req in requests {
+    for mut req in requests {
         let phone = match check_session(&req, &store) {
             Ok(p) => p,
             Err(p) => return p.into_response(),
         };
+        // `--session-lifetime`: the due date comes sooner, so expiry can be seen quickly.
+        if let Some(cap) = lifetime_cap {
+            let soonest = OffsetDateTime::now_utc() + cap;
+            let asked =
+                str_at(&req, &["dueDate"]).and_then(|d| OffsetDateTime::parse(d, &Rfc3339).ok());
+            if asked.is_none_or(|d| d > soonest) {
+                req["dueDate"] = json!(soonest.format(&Rfc3339).unwrap_or_default());
+            }
+        }
         let id = new_id();
         let session = Session {
             id: id.clone(),
