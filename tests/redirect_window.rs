@@ -45,6 +45,18 @@ fn refused_by_the_acl(tried: &Value) -> bool {
             .is_some_and(|e| e.contains("not allowed on window \"redirect-"))
 }
 
+/// The page in the current window tries the app's IPC (`app_info`); what came back.
+async fn call_app_info(desk: &Desk) -> Value {
+    let script = "const done = arguments[arguments.length - 1];\
+        const ipc = window.__TAURI_INTERNALS__;\
+        if (!ipc || typeof ipc.invoke !== 'function') { done({ absent: true }); return; }\
+        try {\
+          ipc.invoke('app_info', {}).then((v) => done({ ok: v }), (e) => done({ err: String(e) }));\
+        } catch (e) { done({ err: String(e) }); }\
+        setTimeout(() => done({ err: 'no answer' }), 3000);";
+    desk.client.execute_async(script, vec![]).await.unwrap()
+}
+
 async fn outcome(desk: &Desk) -> String {
     let css = ".flow-card:not([data-state='running'])";
     desk.wait_for_css(css, WAIT).await.unwrap();
@@ -68,14 +80,7 @@ async fn a_mitid_persona_succeeds_through_the_sandboxed_window_which_can_call_no
     assert!(here.contains("/redirect/"), "{here}");
 
     // The page tries the app's IPC: there is nothing to call, or the call is refused.
-    let script = "const done = arguments[arguments.length - 1];\
-        const ipc = window.__TAURI_INTERNALS__;\
-        if (!ipc || typeof ipc.invoke !== 'function') { done({ absent: true }); return; }\
-        try {\
-          ipc.invoke('app_info', {}).then((v) => done({ ok: v }), (e) => done({ err: String(e) }));\
-        } catch (e) { done({ err: String(e) }); }\
-        setTimeout(() => done({ err: 'no answer' }), 3000);";
-    let tried: Value = desk.client.execute_async(script, vec![]).await.unwrap();
+    let tried = call_app_info(&desk).await;
     eprintln!("app_info from the sandboxed window: {tried}");
     assert!(
         refused_by_the_acl(&tried),
@@ -177,14 +182,7 @@ async fn signing_by_link_on_this_screen_happens_in_the_sandboxed_window() {
         here.as_str().unwrap_or_default().contains("/sign/ui/"),
         "{here}"
     );
-    let script = "const done = arguments[arguments.length - 1];\
-        const ipc = window.__TAURI_INTERNALS__;\
-        if (!ipc || typeof ipc.invoke !== 'function') { done({ absent: true }); return; }\
-        try {\
-          ipc.invoke('app_info', {}).then((v) => done({ ok: v }), (e) => done({ err: String(e) }));\
-        } catch (e) { done({ err: String(e) }); }\
-        setTimeout(() => done({ err: 'no answer' }), 3000);";
-    let tried: Value = desk.client.execute_async(script, vec![]).await.unwrap();
+    let tried = call_app_info(&desk).await;
     assert!(
         refused_by_the_acl(&tried),
         "the signing window called app_info: {tried}"

@@ -322,19 +322,26 @@ fn parse_session(body: &[u8]) -> Result<Session> {
         .map_err(|e| Error::Protocol(format!("session answer is not readable: {e}")))
 }
 
-fn retryable(status: StatusCode) -> bool {
+/// 429 and 5xx: worth asking again (reads and deletes; never a create).
+pub(crate) fn retryable(status: StatusCode) -> bool {
     status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
 }
 
 fn api_error(op: &str, reply: &Reply) -> Error {
-    let code = reply.status.as_u16();
-    let problem: Problem = serde_json::from_slice(&reply.body).unwrap_or_default();
+    api_error_of(op, reply.status, &reply.body)
+}
+
+/// A refused Signicat call as the engine's error: the problem body's code and text, logged with
+/// its trace id (shared by every Signicat REST client).
+pub(crate) fn api_error_of(op: &str, status: StatusCode, body: &[u8]) -> Error {
+    let code = status.as_u16();
+    let problem: Problem = serde_json::from_slice(body).unwrap_or_default();
     tracing::warn!(
         op,
         status = code,
         code = problem.code_or(code),
         trace_id = problem.trace_id.as_deref().unwrap_or("-"),
-        "Signicat refused a sessions call"
+        "Signicat refused a call"
     );
     Error::Api {
         status: code,
@@ -345,7 +352,7 @@ fn api_error(op: &str, reply: &Reply) -> Error {
 
 /// `Retry-After` in seconds (the HTTP-date form falls back to our own backoff). Capped at a minute:
 /// a flow's deadline bounds it anyway.
-fn parse_retry_after(raw: &str) -> Option<Duration> {
+pub(crate) fn parse_retry_after(raw: &str) -> Option<Duration> {
     let secs: f64 = raw.trim().parse().ok()?;
     if !secs.is_finite() || secs < 0.0 {
         return None;
@@ -355,7 +362,7 @@ fn parse_retry_after(raw: &str) -> Option<Duration> {
 
 /// 250 ms, 500 ms, 1 s, 2 s, 4 s, 4 s, ... with up to 20 % jitter so many flows do not retry in
 /// lockstep after a shared outage.
-fn backoff(attempt: u32) -> Duration {
+pub(crate) fn backoff(attempt: u32) -> Duration {
     use rand::Rng;
     let base = BACKOFF_FIRST
         .saturating_mul(1u32 << attempt.saturating_sub(1).min(5))

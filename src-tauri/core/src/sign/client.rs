@@ -11,6 +11,7 @@
 //! document limit, so a misbehaving server cannot exhaust the desk's memory.
 
 use super::model::{Collection, NewCollection, NewSession, Session, UploadedDocument};
+use crate::rest::client::{api_error_of, backoff, parse_retry_after, retryable};
 use crate::rest::model::Problem;
 use crate::rest::token::{describe, transient, AccessToken, TokenCache};
 use crate::secrets::SecretString;
@@ -24,9 +25,9 @@ use url::Url;
 
 /// JSON answers larger than this are refused unread.
 pub const MAX_JSON_BYTES: usize = 1024 * 1024;
-const BACKOFF_FIRST: Duration = Duration::from_millis(250);
-const BACKOFF_MAX: Duration = Duration::from_secs(4);
+/// Deletes are idempotent: a few attempts, a quarter of a second apart and growing.
 const DELETE_ATTEMPTS: u32 = 3;
+const DELETE_PAUSE: Duration = Duration::from_millis(250);
 
 /// What the Sign API client needs from a profile.
 #[derive(Clone)]
@@ -325,7 +326,7 @@ impl SignClient {
             if attempt >= DELETE_ATTEMPTS {
                 return Err(err);
             }
-            tokio::time::sleep(BACKOFF_FIRST * attempt).await;
+            tokio::time::sleep(DELETE_PAUSE * attempt).await;
         }
     }
 
@@ -408,10 +409,7 @@ async fn send_once(
             .map(str::to_string)
     };
     let content_type = header(reqwest::header::CONTENT_TYPE);
-    let retry_after = header(reqwest::header::RETRY_AFTER)
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .filter(|s| s.is_finite() && *s >= 0.0)
-        .map(|s| Duration::from_secs_f64(s.min(60.0)));
+    let retry_after = header(reqwest::header::RETRY_AFTER).and_then(|v| parse_retry_after(&v));
     let mut body = Vec::new();
     while let Some(chunk) = resp.chunk().await.map_err(SendError::Transport)? {
         if body.len() + chunk.len() > limit {
@@ -435,32 +433,6 @@ fn json_of<T: serde::de::DeserializeOwned>(op: &str, reply: &Reply) -> Result<T>
         .map_err(|e| Error::Protocol(format!("Sign API {op} answer is not readable: {e}")))
 }
 
-fn retryable(status: StatusCode) -> bool {
-    status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
-}
-
 fn api_error(op: &str, reply: &Reply) -> Error {
-    let code = reply.status.as_u16();
-    let problem: Problem = serde_json::from_slice(&reply.body).unwrap_or_default();
-    tracing::warn!(
-        op,
-        status = code,
-        code = problem.code_or(code),
-        trace_id = problem.trace_id.as_deref().unwrap_or("-"),
-        "Signicat refused a Sign API call"
-    );
-    Error::Api {
-        status: code,
-        code: problem.code_or(code),
-        message: problem.message_or(code),
-    }
-}
-
-/// 250 ms doubling to 4 s, with up to 20 % jitter.
-fn backoff(attempt: u32) -> Duration {
-    use rand::Rng;
-    let base = BACKOFF_FIRST
-        .saturating_mul(1u32 << attempt.saturating_sub(1).min(5))
-        .min(BACKOFF_MAX);
-    base.mul_f64(1.0 + rand::thread_rng().gen_range(0.0..0.2))
+    api_error_of(op, reply.status, &reply.body)
 }
