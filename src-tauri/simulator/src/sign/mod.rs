@@ -30,6 +30,7 @@ use crate::persona::{self, FailCode, Person, Step};
 use crate::rest::problem::{InvalidParam, Problem};
 use crate::server::ConnHandle;
 use crate::state::AppState;
+use crate::SimulatorConfig;
 
 pub(crate) fn router(state: AppState) -> Router {
     Router::new()
@@ -455,11 +456,9 @@ async fn create_session(
         created.push(session.clone());
         store.sessions.insert(id, session);
     }
-    let base = state.base_url().to_string();
-    let scale = state.config().time_scale;
     let body: Vec<Value> = created
         .iter()
-        .map(|s| view(s, &base, scale, &mut store))
+        .map(|s| view(s, state.base_url(), state.config(), &mut store))
         .collect();
     (StatusCode::CREATED, Json(Value::Array(body))).into_response()
 }
@@ -473,13 +472,11 @@ async fn get_session(
     if let Err(r) = begin(&state, &conn, Endpoint::SignGet, &headers, Some(&id)).await {
         return r;
     }
-    let base = state.base_url().to_string();
-    let scale = state.config().time_scale;
     let mut store = state.sign().lock();
     let Some(session) = store.sessions.get(&id).cloned() else {
         return not_found("Signing session", &id);
     };
-    Json(view(&session, &base, scale, &mut store)).into_response()
+    Json(view(&session, state.base_url(), state.config(), &mut store)).into_response()
 }
 
 async fn delete_session(
@@ -498,17 +495,10 @@ async fn delete_session(
 }
 
 /// The Phone persona's state at this moment: (picked up, outcome).
-fn play(p: &PhonePlay, elapsed: Duration, scale: f64) -> (bool, Option<Outcome>) {
-    let scaled = |d: Duration| {
-        d.mul_f64(if scale.is_finite() && scale > 0.0 {
-            scale
-        } else {
-            0.0
-        })
-    };
+fn play(p: &PhonePlay, elapsed: Duration, cfg: &SimulatorConfig) -> (bool, Option<Outcome>) {
     let mut picked = false;
     for (at, step) in &p.steps {
-        if elapsed < scaled(*at) {
+        if elapsed < cfg.scaled(*at) {
             break;
         }
         match step {
@@ -641,11 +631,11 @@ fn settle(session: &mut Session, outcome: Outcome, store: &mut Store) {
 }
 
 /// The session as the API shows it, settling a Phone persona's outcome when its time has come.
-fn view(s: &Session, base: &str, scale: f64, store: &mut Store) -> Value {
+fn view(s: &Session, base: &str, cfg: &SimulatorConfig, store: &mut Store) -> Value {
     let mut session = s.clone();
     let mut hint = None;
     if let (Some(p), None) = (&session.phone, &session.outcome) {
-        let (picked, outcome) = play(p, session.created.elapsed(), scale);
+        let (picked, outcome) = play(p, session.created.elapsed(), cfg);
         if picked {
             hint = Some("userCallConfirm".to_string());
         }
