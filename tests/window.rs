@@ -396,6 +396,13 @@ async fn swedish_bankid_phone_signing_keeps_every_result_document() {
     desk.click("#sign-start").await.unwrap();
 
     wait_state(&desk, "signed").await;
+    // The next call is asked about anew.
+    assert_eq!(
+        desk.js("return document.querySelector(\"input[name='call_initiator']:checked\") === null")
+            .await
+            .unwrap(),
+        json!(true)
+    );
     let result = desk
         .wait_text(".flow-card .result", WAIT, |t| t.contains("Evidence saved"))
         .await

@@ -151,7 +151,14 @@ export function mountForm({ kind, form, methodsBox, fieldsBox, errorBox, getText
     button.disabled = true;
     try {
       const flowId = await startWithConfirm(raw);
-      if (flowId) onStarted(flowId, method);
+      if (flowId) {
+        // Each call is asked anew, and a PDF goes with one signature only.
+        delete values.call_initiator;
+        form.querySelectorAll('input[name="call_initiator"]').forEach((r) => { r.checked = false; });
+        pdf = null;
+        if (pdfInput) pdfInput.value = '';
+        onStarted(flowId, method);
+      }
     } catch (e) {
       if (e.field) showFieldError(e.field, e.message);
       else { errorBox.textContent = e.message; errorBox.hidden = false; }
