@@ -573,3 +573,71 @@ async fn progress_in_the_staff_language_and_poll_floor() {
         );
     }
 }
+
+/// Issue 23: Signicat's answer names another person than the one staff asked for. The flow ends
+/// `identity_mismatch` (exit 1), the vault row is failed (nothing verified), and the message
+/// names neither number in full.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_verified_person_other_than_the_one_asked_for_is_an_identity_mismatch() {
+    use id_desk_core::vault::{TxStatus, Vault};
+    use id_desk_simulator::faults::{Endpoint, Fault, FaultKind};
+    // An interactive customer: the session stays open until the control API approves it.
+    const ASKED: &str = "12038010008";
+    let sim = simulator(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let vault = Vault::open(dir.path()).unwrap();
+    let engine = engine(&sim).with_vault(vault.clone(), Some("test".into()));
+    let rec = Recorder::default();
+    let id = engine
+        .start(
+            request(&input(Method::NbidSafeConversation, Some(ASKED))),
+            rec.sink(),
+        )
+        .await
+        .unwrap();
+    rec.until(&id, |e| matches!(e, FlowEvent::BindingMessage { .. }))
+        .await;
+    let control = sim.control();
+    let sid = control.sessions()[0].id.clone();
+    control.inject(
+        Fault::new(Endpoint::Get, FaultKind::WrongSubject)
+            .for_session(&sid)
+            .times(100),
+    );
+    control.approve(&sid).unwrap();
+    let terminal = engine.wait(&id).await.unwrap();
+    let FlowEvent::Failed { code, message } = &terminal else {
+        panic!("{terminal:?}")
+    };
+    assert_eq!(code, "identity_mismatch");
+    assert!(
+        !message.contains(ASKED) && !message.contains("01100844350"),
+        "{message}"
+    );
+    assert_eq!(exit_code(&terminal), 1);
+    let row = vault.get(&id).unwrap();
+    assert_eq!(row.status, TxStatus::Failed);
+    assert_eq!(row.subject_name, None, "nothing recorded as verified");
+    // Without the fault the same customer is verified.
+    control.clear_faults();
+    let id = engine
+        .start(
+            request(&input(Method::NbidSafeConversation, Some(ASKED))),
+            rec.sink(),
+        )
+        .await
+        .unwrap();
+    rec.until(&id, |e| matches!(e, FlowEvent::BindingMessage { .. }))
+        .await;
+    let sid = control
+        .sessions()
+        .into_iter()
+        .find(|s| s.id != sid)
+        .unwrap()
+        .id;
+    control.approve(&sid).unwrap();
+    assert!(matches!(
+        engine.wait(&id).await.unwrap(),
+        FlowEvent::Succeeded { .. }
+    ));
+}

@@ -98,6 +98,10 @@ pub enum FaultKind {
     ErrorJson { error: String, description: String },
     /// OIDC: `/signature` refuses (403) although the token is valid.
     Refused,
+    /// REST: a successful session names another person (Ola Nordmann, 01100844350) than the
+    /// one the order was for: the desk must not take it as verified. Consumed by every `get` it
+    /// matches, so target one session with enough `times` to reach its success.
+    WrongSubject,
 }
 
 impl FaultKind {
@@ -134,6 +138,7 @@ impl FaultKind {
                 matches!(endpoint, E::Authorize | E::Status | E::Collect)
             }
             FaultKind::Refused => endpoint == E::Signature,
+            FaultKind::WrongSubject => endpoint == E::Get,
         }
     }
 

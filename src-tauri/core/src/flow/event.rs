@@ -119,6 +119,50 @@ pub struct Subject {
     pub loa: Option<String>,
 }
 
+/// Who staff asked for, as far as the request says: the verified person must be them (issue 23).
+/// Numbers are compared by their digits; a birth date as `YYYY-MM-DD`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExpectedIdentity {
+    pub nin: Option<String>,
+    pub date_of_birth: Option<String>,
+}
+
+impl ExpectedIdentity {
+    pub fn is_empty(&self) -> bool {
+        self.nin.is_none() && self.date_of_birth.is_none()
+    }
+
+    /// `Err` with a reason that names no full number. The number decides when both sides have
+    /// one; otherwise the birth date; a subject that carries neither cannot be the person asked
+    /// for, so it fails too.
+    pub fn check(&self, subject: &Subject) -> Result<(), String> {
+        let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
+        if let (Some(want), Some(got)) = (&self.nin, &subject.nin) {
+            return if digits(want) == digits(got) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "the verified person is {}, not {}",
+                    crate::identity::mask_nin(&digits(got)),
+                    crate::identity::mask_nin(&digits(want))
+                ))
+            };
+        }
+        if let (Some(want), Some(got)) = (&self.date_of_birth, &subject.date_of_birth) {
+            return if want == got {
+                Ok(())
+            } else {
+                Err("the verified person has another date of birth".to_string())
+            };
+        }
+        if self.is_empty() {
+            Ok(())
+        } else {
+            Err("the answer names no identity number or date of birth to compare".to_string())
+        }
+    }
+}
+
 /// Where the signed evidence (SDO) was durably stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SdoRef {
@@ -328,6 +372,35 @@ mod tests {
         let back: FlowUpdate =
             serde_json::from_str(r#"{"flow_id":"f1","type":"expired"}"#).unwrap_or(u);
         assert_eq!(back.event, FlowEvent::Expired);
+    }
+
+    #[test]
+    fn the_person_asked_for_by_number_or_birth_date() {
+        let asked = ExpectedIdentity {
+            nin: Some("29124815345".into()),
+            date_of_birth: Some("1948-12-29".into()),
+        };
+        let subject = |nin: Option<&str>, dob: Option<&str>| Subject {
+            nin: nin.map(str::to_string),
+            date_of_birth: dob.map(str::to_string),
+            ..Subject::default()
+        };
+        assert!(asked.check(&subject(Some("291248 15345"), None)).is_ok());
+        let why = asked
+            .check(&subject(Some("01100844350"), Some("1948-12-29")))
+            .unwrap_err();
+        assert!(
+            !why.contains("01100844350") && !why.contains("29124815345"),
+            "{why}"
+        );
+        // No number in the answer: the birth date decides; nothing at all fails.
+        assert!(asked.check(&subject(None, Some("1948-12-29"))).is_ok());
+        assert!(asked.check(&subject(None, Some("1990-01-01"))).is_err());
+        assert!(asked.check(&subject(None, None)).is_err());
+        // Nothing asked (an open QR, a redirect): anyone.
+        assert!(ExpectedIdentity::default()
+            .check(&subject(None, None))
+            .is_ok());
     }
 
     #[test]

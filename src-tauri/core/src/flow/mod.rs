@@ -9,5 +9,8 @@ pub mod event;
 mod job;
 
 pub use context::{EventSink, FlowContext, PollConfig, CUSTOMER_ABORTED};
-pub use event::{Evidence, EvidenceKind, FlowEvent, FlowId, FlowUpdate, Method, SdoRef, Subject};
+pub use event::{
+    Evidence, EvidenceKind, ExpectedIdentity, FlowEvent, FlowId, FlowUpdate, Method, SdoRef,
+    Subject,
+};
 pub use job::{FlowJob, JobFuture};

@@ -16,7 +16,8 @@ use super::request::FlowRequest;
 use super::settings::FlowSettings;
 use crate::ciba::{CibaClient, CibaConfig, CibaJob};
 use crate::flow::{
-    EventSink, FlowContext, FlowEvent, FlowId, FlowJob, FlowUpdate, CUSTOMER_ABORTED,
+    EventSink, ExpectedIdentity, FlowContext, FlowEvent, FlowId, FlowJob, FlowUpdate,
+    CUSTOMER_ABORTED,
 };
 use crate::oidc::{LegacyJob, OidcClient, OidcConfig};
 use crate::rest::{HttpTimeouts, RestClient, RestConfig, RestJob, RestKind};
@@ -178,6 +179,7 @@ impl Engine {
     pub async fn start(&self, req: FlowRequest, sink: EventSink) -> Result<FlowId> {
         let flow_id = FlowId::new();
         let job = self.prepare(&req, &flow_id)?;
+        let expected = req.expected_identity(&self.inner.settings);
         let cancel = CancellationToken::new();
         let done = CancellationToken::new();
         let entry = Entry {
@@ -246,6 +248,7 @@ impl Engine {
                     code: "internal".into(),
                     message: "the flow stopped unexpectedly".into(),
                 });
+            let terminal = the_person_asked_for(terminal, &expected, &ctx);
             tracing::info!(flow_id = %ctx.flow_id, outcome = terminal_label(&terminal), "flow finished");
             let sink = ctx.sink.clone();
             let update = FlowUpdate {
@@ -389,6 +392,26 @@ impl Engine {
                 done.cancelled().await;
                 self.inner.registry.finished(id)
             }
+        }
+    }
+}
+
+/// A verified person who is not the one staff asked for is no success (issue 23): the flow ends
+/// `identity_mismatch` and nothing is recorded as verified. Checked here, once, for every family.
+fn the_person_asked_for(
+    terminal: FlowEvent,
+    expected: &ExpectedIdentity,
+    ctx: &FlowContext,
+) -> FlowEvent {
+    let subject = match &terminal {
+        FlowEvent::Succeeded { subject } | FlowEvent::Signed { subject, .. } => subject,
+        _ => return terminal,
+    };
+    match expected.check(subject) {
+        Ok(()) => terminal,
+        Err(why) => {
+            tracing::error!(flow_id = %ctx.flow_id, why, "the verified person is not the one asked for");
+            FlowEvent::failed(&Error::IdentityMismatch(why))
         }
     }
 }

@@ -3,8 +3,8 @@
 //! typo never reaches Signicat (or pushes a notification to the wrong phone).
 
 use super::settings::FlowSettings;
-use crate::ciba::{BindingMessage, CibaAuth, LoginHint};
-use crate::flow::Method;
+use crate::ciba::{BindingMessage, CibaAuth, HintKind, LoginHint};
+use crate::flow::{ExpectedIdentity, Method};
 use crate::identity::{BirthDate, NorwegianMobile, NorwegianNin, SignText, SwedishPersonnummer};
 use crate::oidc::LegacyAuth;
 use crate::rest::redirect::{self, RedirectProvider};
@@ -285,6 +285,49 @@ impl FlowRequest {
             FlowRequest::Ciba(auth) => Some(auth.hint.key()),
             FlowRequest::Redirect { .. } => None,
             FlowRequest::Sign(order) => order.signer().map(|n| n.key()),
+        }
+    }
+
+    /// Who the verified person must be (issue 23): the number staff typed, or the date of birth
+    /// where only that was asked. Empty when the customer is not known in advance.
+    pub fn expected_identity(&self, settings: &FlowSettings) -> ExpectedIdentity {
+        let iso =
+            |d: time::Date| format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day());
+        let no = |n: &NorwegianNin| ExpectedIdentity {
+            nin: Some(n.as_str().to_string()),
+            date_of_birth: Some(iso(n.birth_date())),
+        };
+        let se = |n: &SwedishPersonnummer| ExpectedIdentity {
+            nin: Some(n.as_str().to_string()),
+            date_of_birth: Some(iso(n.birth_date())),
+        };
+        let born = |b: &BirthDate| ExpectedIdentity {
+            nin: None,
+            date_of_birth: Some(b.iso()),
+        };
+        match self {
+            FlowRequest::NbidSafeConversation { nin } => no(nin),
+            FlowRequest::NbidMobile { birthdate, .. }
+            | FlowRequest::NbidInapp { birthdate, .. }
+            | FlowRequest::NbidSign { birthdate, .. } => born(birthdate),
+            FlowRequest::SbidInapp { nin } | FlowRequest::SbidSign { nin, .. } => se(nin),
+            FlowRequest::SbidQr { nin } | FlowRequest::SbidAppLaunch { nin } => {
+                nin.as_ref().map(se).unwrap_or_default()
+            }
+            // A hint that is a national identity number names the person; free text does not.
+            FlowRequest::Ciba(auth) => match (&auth.hint, settings.ciba_hint_kind) {
+                (LoginHint::Hint(h), HintKind::NinNo | HintKind::PnrSe) => ExpectedIdentity {
+                    nin: Some(
+                        h.strip_prefix(settings.ciba_hint_prefix.as_str())
+                            .unwrap_or(h)
+                            .to_string(),
+                    ),
+                    date_of_birth: None,
+                },
+                _ => ExpectedIdentity::default(),
+            },
+            // Sign API v2 checks its signer itself (it has the result documents to hand).
+            FlowRequest::Redirect { .. } | FlowRequest::Sign(_) => ExpectedIdentity::default(),
         }
     }
 

@@ -158,7 +158,20 @@ pub(crate) async fn get(
     if order.status == OrderStatus::Success {
         state.counters().success_seen(&id);
     }
-    Json(session_json(&order, &meta)).into_response()
+    let mut body = session_json(&order, &meta);
+    if fault == Some(FaultKind::WrongSubject) && order.status == OrderStatus::Success {
+        if let Some(subject) = body.get_mut("subject").and_then(Value::as_object_mut) {
+            subject.insert("name".into(), json!("Ola Nordmann"));
+            subject.insert("firstName".into(), json!("Ola"));
+            subject.insert("lastName".into(), json!("Nordmann"));
+            subject.insert("dateOfBirth".into(), json!("2008-10-01"));
+            subject.insert(
+                "nin".into(),
+                json!({"value": "01100844350", "issuingCountry": "NO", "type": "PERSON"}),
+            );
+        }
+    }
+    Json(body).into_response()
 }
 
 pub(crate) async fn cancel(
