@@ -588,15 +588,20 @@ async fn a_verified_person_other_than_the_one_asked_for_is_an_identity_mismatch(
     let vault = Vault::open(dir.path()).unwrap();
     let engine = engine(&sim).with_vault(vault.clone(), Some("test".into()));
     let rec = Recorder::default();
-    let id = engine
-        .start(
-            request(&input(Method::NbidSafeConversation, Some(ASKED))),
-            rec.sink(),
-        )
-        .await
-        .unwrap();
-    rec.until(&id, |e| matches!(e, FlowEvent::BindingMessage { .. }))
-        .await;
+    // A Safe Conversation order for the asked-for customer, open until the control API approves.
+    let start_and_wait_for_the_words = || async {
+        let id = engine
+            .start(
+                request(&input(Method::NbidSafeConversation, Some(ASKED))),
+                rec.sink(),
+            )
+            .await
+            .unwrap();
+        rec.until(&id, |e| matches!(e, FlowEvent::BindingMessage { .. }))
+            .await;
+        id
+    };
+    let id = start_and_wait_for_the_words().await;
     let control = sim.control();
     let sid = control.sessions()[0].id.clone();
     control.inject(
@@ -620,15 +625,7 @@ async fn a_verified_person_other_than_the_one_asked_for_is_an_identity_mismatch(
     assert_eq!(row.subject_name, None, "nothing recorded as verified");
     // Without the fault the same customer is verified.
     control.clear_faults();
-    let id = engine
-        .start(
-            request(&input(Method::NbidSafeConversation, Some(ASKED))),
-            rec.sink(),
-        )
-        .await
-        .unwrap();
-    rec.until(&id, |e| matches!(e, FlowEvent::BindingMessage { .. }))
-        .await;
+    let id = start_and_wait_for_the_words().await;
     let sid = control
         .sessions()
         .into_iter()

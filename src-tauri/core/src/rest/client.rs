@@ -387,7 +387,8 @@ pub(crate) fn check_url(field: &str, url: &Url) -> Result<()> {
     }
 }
 
-fn is_loopback(url: &Url) -> bool {
+/// `127.0.0.0/8`, `::1` or `localhost`: the only hosts plain `http` may name.
+pub(crate) fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),

@@ -339,7 +339,7 @@ fn ticker(period: Duration) -> tokio::time::Interval {
 }
 
 /// The monotonic instant of a wall-clock time (now if it is already past).
-fn instant_of(at: OffsetDateTime) -> Instant {
+pub(crate) fn instant_of(at: OffsetDateTime) -> Instant {
     let left = at - OffsetDateTime::now_utc();
     Instant::now() + left.try_into().unwrap_or(Duration::ZERO)
 }

@@ -18,6 +18,8 @@ use crate::flow::{
 };
 use crate::identity::mask_nin;
 use crate::messages::{BankIdCode, BankIdState, Lang};
+use crate::rest::client::is_loopback;
+use crate::rest::flow::instant_of;
 use crate::vault::Vault;
 use crate::{Error, Result};
 use std::collections::BTreeMap;
@@ -608,20 +610,6 @@ fn log_delete(ctx: &FlowContext, what: &str, r: Result<()>) {
         Err(e) => {
             tracing::warn!(flow_id = %ctx.flow_id, what, code = e.code(), error = %e, "could not delete at Signicat")
         }
-    }
-}
-
-fn instant_of(at: OffsetDateTime) -> Instant {
-    let left = at - OffsetDateTime::now_utc();
-    Instant::now() + left.try_into().unwrap_or(Duration::ZERO)
-}
-
-fn is_loopback(url: &url::Url) -> bool {
-    match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        None => false,
     }
 }
 
