@@ -72,7 +72,17 @@ fn a_desk_killed_between_the_archive_commit_and_its_own_mark_delivers_again_harm
     let data = tempfile::tempdir().unwrap();
     // Two flows recorded with the simulator's own profile (no archive): they wait in the outbox.
     let auth = sim
-        .cli(data.path(), &["auth", "nbid", "--nin", NO_APPROVES])
+        .cli(
+            data.path(),
+            &[
+                "auth",
+                "nbid",
+                "--call-initiator",
+                "user",
+                "--nin",
+                NO_APPROVES,
+            ],
+        )
         .unwrap();
     assert_eq!(auth.code, Some(0), "{auth:?}");
     let sign = sim
@@ -182,7 +192,17 @@ fn a_wrong_archive_password_is_a_typed_error_and_flows_still_run() {
     desk.set_password(&wrong);
 
     // The desk keeps working: the flow succeeds while its delivery is refused in the background.
-    let auth = desk.run(&["auth", "nbid", "--nin", NO_APPROVES], None);
+    let auth = desk.run(
+        &[
+            "auth",
+            "nbid",
+            "--call-initiator",
+            "user",
+            "--nin",
+            NO_APPROVES,
+        ],
+        None,
+    );
     assert_eq!(auth.code, Some(0), "{auth:?}");
 
     let flush = desk.run(&["archive", "flush"], None);

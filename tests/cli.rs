@@ -66,7 +66,17 @@ fn rest_flows_succeed_abort_and_follow_the_contract() {
     let data = data_dir();
 
     let ok = sim
-        .cli(data.path(), &["auth", "nbid", "--nin", NO_APPROVES])
+        .cli(
+            data.path(),
+            &[
+                "auth",
+                "nbid",
+                "--call-initiator",
+                "user",
+                "--nin",
+                NO_APPROVES,
+            ],
+        )
         .unwrap();
     assert_eq!(ok.code, Some(0), "{ok:?}");
     assert_flow_lines(&ok.lines);
@@ -82,7 +92,17 @@ fn rest_flows_succeed_abort_and_follow_the_contract() {
     assert!(!ok.stderr.contains(NO_APPROVES), "full NIN on stderr");
 
     let aborted = sim
-        .cli(data.path(), &["auth", "nbid", "--nin", NO_ABORTS])
+        .cli(
+            data.path(),
+            &[
+                "auth",
+                "nbid",
+                "--call-initiator",
+                "user",
+                "--nin",
+                NO_ABORTS,
+            ],
+        )
         .unwrap();
     assert_eq!(aborted.code, Some(3), "{aborted:?}");
     assert_eq!(aborted.last()["type"], "failed");
@@ -217,7 +237,17 @@ fn an_unanswered_session_expires_with_exit_4() {
     let sim = Sim::start(&unique_name("expiry"), &["--session-lifetime", "2"]).unwrap();
     let data = data_dir();
     let r = sim
-        .cli(data.path(), &["auth", "nbid", "--nin", NO_SILENT])
+        .cli(
+            data.path(),
+            &[
+                "auth",
+                "nbid",
+                "--call-initiator",
+                "user",
+                "--nin",
+                NO_SILENT,
+            ],
+        )
         .unwrap();
     assert_eq!(r.code, Some(4), "{r:?}");
     assert_flow_lines(&r.lines);
@@ -253,7 +283,14 @@ fn invalid_input_or_configuration_exits_2_and_sends_nothing() {
     let sim = Sim::start(&unique_name("invalid"), &[]).unwrap();
     let data = data_dir();
     let cases: [&[&str]; 4] = [
-        &["auth", "nbid", "--nin", "29124815346"],
+        &[
+            "auth",
+            "nbid",
+            "--call-initiator",
+            "user",
+            "--nin",
+            "29124815346",
+        ],
         &[
             "auth",
             "nbid-mobile",
@@ -281,9 +318,19 @@ fn invalid_input_or_configuration_exits_2_and_sends_nothing() {
         assert!(r.last()["field"].is_string(), "{r:?}");
     }
     assert_eq!(
-        sim.cli(data.path(), &["auth", "nbid", "--nin", "29124815346"])
-            .unwrap()
-            .last()["field"],
+        sim.cli(
+            data.path(),
+            &[
+                "auth",
+                "nbid",
+                "--call-initiator",
+                "user",
+                "--nin",
+                "29124815346"
+            ]
+        )
+        .unwrap()
+        .last()["field"],
         "nin"
     );
 
@@ -331,7 +378,17 @@ fn sigint_cancels_the_session_at_signicat_and_exits_5() {
     let data = data_dir();
     for (n, signal) in [(1, "INT"), (2, "TERM")] {
         let mut cli = sim
-            .spawn_cli(data.path(), &["auth", "nbid", "--nin", NO_INTERACTIVE])
+            .spawn_cli(
+                data.path(),
+                &[
+                    "auth",
+                    "nbid",
+                    "--call-initiator",
+                    "user",
+                    "--nin",
+                    NO_INTERACTIVE,
+                ],
+            )
             .unwrap();
         let mut seen = cli.lines.until_type("binding_message", LINE).unwrap();
         let flow_id = seen[0]["flow_id"].as_str().unwrap().to_string();
@@ -543,7 +600,17 @@ fn history_lists_flows_and_export_copies_the_signed_evidence() {
     let sim = Sim::start(&unique_name("history"), &[]).unwrap();
     let data = data_dir();
     let auth = sim
-        .cli(data.path(), &["auth", "nbid", "--nin", NO_APPROVES])
+        .cli(
+            data.path(),
+            &[
+                "auth",
+                "nbid",
+                "--call-initiator",
+                "user",
+                "--nin",
+                NO_APPROVES,
+            ],
+        )
         .unwrap();
     assert_eq!(auth.code, Some(0), "{auth:?}");
     let sign = sim
@@ -679,7 +746,18 @@ fn no_file_under_the_data_dir_holds_a_secret_or_a_full_identity_number() {
     let sim = Sim::start(&profile, &[]).unwrap();
     // The simulator adopted the stored secrets: flows authenticate with them.
     let auth = sim
-        .cli(data.path(), &["-v", "auth", "nbid", "--nin", NO_APPROVES])
+        .cli(
+            data.path(),
+            &[
+                "-v",
+                "auth",
+                "nbid",
+                "--call-initiator",
+                "user",
+                "--nin",
+                NO_APPROVES,
+            ],
+        )
         .unwrap();
     assert_eq!(auth.code, Some(0), "{auth:?}");
     let sign = sim

@@ -155,6 +155,7 @@ function renderResult(node, ev, signedText) {
     ['result.birthdate', s.date_of_birth],
     ['result.nin', s.nin_masked],
     ['result.loa', s.loa],
+    ['result.risk', s.risk],
   ].filter(([, v]) => v);
   const result = $('.result', node);
   result.replaceChildren(

@@ -3,7 +3,7 @@
 import { call } from './ipc.js';
 import { $, el, debounce } from './dom.js';
 import { t } from './i18n.js';
-import { FIELDS, fieldLabelKey, methodLabel, methodSpec, methodsFor, rawMethod } from './methods.js';
+import { FIELDS, fieldLabelKey, identifyGroups, methodLabel, methodSpec, methodsFor, rawMethod } from './methods.js';
 
 /** Builds one form. `kind` is 'auth' or 'sign'; `app()` returns the current app info;
  * `onStarted(flowId, method)` is called on success. */
@@ -21,20 +21,50 @@ export function mountForm({ kind, form, methodsBox, fieldsBox, errorBox, getText
     pdf = file ? base64(new Uint8Array(await file.arrayBuffer())) : null;
   });
 
+  function methodOption(id, retired) {
+    const [label, sub] = methodLabel(id);
+    const note = retired
+      ? el('small', { class: 'retired-note', text: `${t('retired.since')} ${retired.retired_since}; ${t('retired.instead')} ${retired.instead.map((m) => t(`method.${m}`)).join(', ')}` })
+      : '';
+    return el('label', { class: retired ? 'method retired' : 'method' },
+      el('input', {
+        type: 'radio', name: `${kind}-method`, value: id, checked: id === method,
+        onchange: () => { method = id; renderFields(); },
+      }),
+      el('span', {}, t(label), el('small', { text: t(sub) }), note));
+  }
+
+  // Identify groups its methods by where the customer is; the signing screen lists them.
   function renderMethods() {
-    methodsBox.querySelectorAll('.method').forEach((n) => n.remove());
-    const ids = methodsFor(kind, app().profile);
+    methodsBox.querySelectorAll('.method, .method-group').forEach((n) => n.remove());
+    const profile = app().profile;
+    const ids = methodsFor(kind, profile);
     if (!ids.includes(method)) method = ids[0];
-    for (const id of ids) {
-      methodsBox.append(el('label', { class: 'method' },
-        el('input', {
-          type: 'radio', name: `${kind}-method`, value: id, checked: id === method,
-          onchange: () => { method = id; renderFields(); },
-        }),
-        el('span', {}, t(methodLabel(id)[0]), el('small', { text: t(methodLabel(id)[1]) }))));
+    const retired = new Map((profile.retired_methods ?? []).map((r) => [r.id, r]));
+    if (kind === 'auth') {
+      for (const g of identifyGroups(profile)) {
+        methodsBox.append(el('div', { class: `method-group group-${g.situation}`, role: 'group', 'aria-label': t(`group.${g.situation}`) },
+          el('h3', { class: 'group-title', text: t(`group.${g.situation}`) }),
+          ...g.methods.map((m) => methodOption(m.id, m.retired_since ? m : null))));
+      }
+    } else {
+      for (const id of ids) methodsBox.append(methodOption(id, retired.get(id)));
     }
     renderFields();
   }
+
+  /** Fills the form from a screen-pop (never sends); `problems` are marked on their fields. */
+  function fill({ method: m, nin, call_initiator: call, problems }) {
+    method = m;
+    for (const key of Object.keys(values)) delete values[key];
+    if (nin) values.nin = nin;
+    if (call) values.call_initiator = call;
+    renderMethods();
+    for (const p of problems ?? []) showFieldError(p.field, p.message);
+    form.querySelector('[name="nin"]')?.focus();
+  }
+
+  const dirty = () => Object.values(values).some((v) => v !== undefined && v !== '');
 
   // The redirect flow happens on this screen, not on the customer's phone: say so on the button.
   function renderStartButton() {
@@ -53,12 +83,11 @@ export function mountForm({ kind, form, methodsBox, fieldsBox, errorBox, getText
     renderStartButton();
     if (pdfField) pdfField.hidden = !method.startsWith('sign-link:');
     fieldsBox.replaceChildren();
-    for (const f of methodSpec(method).fields) {
+    for (const f of methodSpec(method, app().profile).fields) {
       const spec = FIELDS[f];
-      if (spec.choices) {
-        fieldsBox.append(choiceField(f, spec));
-        continue;
-      }
+      if (spec.choices) { fieldsBox.append(choiceField(f, spec)); continue; }
+      if (spec.check) { fieldsBox.append(checkField(f, spec)); continue; }
+      if (spec.intentions) { const box = intentionField(f, spec); if (box) fieldsBox.append(box); continue; }
       const input = el('input', {
         name: spec.key, id: `${kind}-${spec.key}`, inputmode: spec.inputmode, autocomplete: spec.autocomplete,
         placeholder: spec.placeholder || t(`field.${f}.placeholder`), spellcheck: 'false', value: values[spec.key] ?? '',
@@ -66,8 +95,39 @@ export function mountForm({ kind, form, methodsBox, fieldsBox, errorBox, getText
       input.addEventListener('input', () => { values[spec.key] = input.value; validateSoon(spec.key); });
       fieldsBox.append(el('label', { class: 'field' },
         el('span', { text: t(fieldLabelKey(f, app().profile)) }), input,
+        spec.scanner ? el('small', { class: 'hint', text: t(`field.${f}.hint`) }) : '',
         el('small', { class: 'field-error', 'data-error-for': spec.key, hidden: true })));
     }
+  }
+
+  // A confirmation staff must tick (the customer called us): sets `key` to `spec.check`.
+  function checkField(f, spec) {
+    const box = el('input', {
+      type: 'checkbox', name: spec.key, value: spec.check, checked: values[spec.key] === spec.check,
+      onchange: () => { values[spec.key] = box.checked ? spec.check : ''; clearFieldError(spec.key); },
+    });
+    return el('div', { class: 'field check' },
+      el('label', { class: 'choice' }, box, el('span', { text: t(`field.${f}`) })),
+      el('small', { class: 'hint', text: t(`field.${f}.hint`) }),
+      el('small', { class: 'field-error', 'data-error-for': spec.key, hidden: true }));
+  }
+
+  // The profile's intention texts: one is picked (or none) and shown in full before sending.
+  function intentionField(f, spec) {
+    const texts = app().profile.sbid_intentions ?? [];
+    if (!texts.length) return null;
+    const preview = el('blockquote', { class: 'intention-preview', 'aria-live': 'polite' });
+    const show = () => {
+      preview.replaceChildren(...(values[spec.key] ? [el('small', { text: t('field.intention.preview') }), el('p', { text: values[spec.key] })] : []));
+    };
+    const select = el('select', {
+      name: spec.key, id: `${kind}-${spec.key}`,
+      onchange: () => { values[spec.key] = texts[Number(select.value)]?.text ?? ''; show(); clearFieldError(spec.key); },
+    }, el('option', { value: '', text: t('field.intention.none') }),
+    ...texts.map((x, i) => el('option', { value: String(i), text: x.name, selected: values[spec.key] === x.text })));
+    show();
+    return el('label', { class: 'field' }, el('span', { text: t(`field.${f}`) }), select, preview,
+      el('small', { class: 'field-error', 'data-error-for': spec.key, hidden: true }));
   }
 
   // A required choice (who called whom): radio buttons, none preselected.
@@ -85,7 +145,7 @@ export function mountForm({ kind, form, methodsBox, fieldsBox, errorBox, getText
 
   function rawInput() {
     const raw = rawMethod(method);
-    for (const f of methodSpec(method).fields) {
+    for (const f of methodSpec(method, app().profile).fields) {
       const key = FIELDS[f].key;
       const v = (values[key] ?? '').trim();
       if (v !== '') raw[key] = v;
@@ -141,7 +201,17 @@ export function mountForm({ kind, form, methodsBox, fieldsBox, errorBox, getText
     // A field corrected right before another was typed in (one shared debounce) must not stay red.
     form.querySelectorAll('[aria-invalid]').forEach((n) => n.removeAttribute('aria-invalid'));
     const raw = submitInput();
-    const errors = await call('validate_input', { input: raw });
+    let errors = await call('validate_input', { input: raw });
+    // A retry in the same call: only after the customer said they want to try again.
+    if (errors[0]?.field === 'retry_confirmed' && /\bretry \d of \d\b/.test(errors[0].message)) {
+      if (!window.confirm(`${errors[0].message}\n\n${t('flow.retry_confirm')}`)) return;
+      raw.retry_confirmed = true;
+      errors = await call('validate_input', { input: raw });
+    }
+    if (errors[0]?.field === 'retry_confirmed') {
+      errorBox.textContent = errors[0].message; errorBox.hidden = false;
+      return;
+    }
     if (errors.length) {
       for (const e of errors) showFieldError(e.field, e.message);
       form.querySelector(`[name="${errors[0].field}"]`)?.focus();
@@ -155,12 +225,16 @@ export function mountForm({ kind, form, methodsBox, fieldsBox, errorBox, getText
         // Each call is asked anew, and a PDF goes with one signature only.
         delete values.call_initiator;
         form.querySelectorAll('input[name="call_initiator"]').forEach((r) => { r.checked = false; });
+        // A scanned ID card code is used once.
+        delete values.qr_data;
+        const scanned = form.querySelector('input[name="qr_data"]');
+        if (scanned) scanned.value = '';
         pdf = null;
         if (pdfInput) pdfInput.value = '';
         onStarted(flowId, method);
       }
     } catch (e) {
-      if (e.field) showFieldError(e.field, e.message);
+      if (e.field && form.querySelector(`[data-error-for="${e.field}"]`)) showFieldError(e.field, e.message);
       else { errorBox.textContent = e.message; errorBox.hidden = false; }
     } finally {
       button.disabled = false;
@@ -174,12 +248,23 @@ export function mountForm({ kind, form, methodsBox, fieldsBox, errorBox, getText
       if (e.code !== 'already_running' || !e.flow_id) throw e;
       if (!window.confirm(t('flow.already_running'))) return null;
       await call('cancel_flow', { flowId: e.flow_id });
-      return call('start_flow', { input: raw });
+      try {
+        return await call('start_flow', { input: raw });
+      } catch (again) {
+        // The cancelled order reached the customer's phone: sending again is a retry.
+        if (again.field !== 'retry_confirmed' || !/\bretry \d of \d\b/.test(again.message)) throw again;
+        if (!window.confirm(`${again.message}\n\n${t('flow.retry_confirm')}`)) return null;
+        return call('start_flow', { input: { ...raw, retry_confirmed: true } });
+      }
     }
   }
 
   renderMethods();
-  return { refresh: renderMethods, validateText: () => validateSoon('text') };
+  return {
+    refresh: renderMethods, validateText: () => validateSoon('text'), fill, dirty,
+    // The identity field has focus when the screen opens, so an agent can type at once.
+    focus: () => fieldsBox.querySelector('input:not([type="radio"]):not([type="checkbox"]), select')?.focus(),
+  };
 }
 
 /** Fills a sign text template's `{placeholders}` from the inputs built for it. */

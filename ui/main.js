@@ -1,5 +1,5 @@
 // ID Desk window: boots from `app_info`, then wires the screens.
-import { call } from './ipc.js';
+import { call, on } from './ipc.js';
 import { $, $$ } from './dom.js';
 import { setLang, t } from './i18n.js';
 import { mountForm, mountTemplates } from './forms.js';
@@ -31,6 +31,20 @@ function showScreen(name) {
     $(`#screen-${tab.dataset.screen}`).hidden = !on;
   }
   if (name === 'history') history.refresh();
+  if (name === 'identify') identifyForm?.focus();
+}
+
+// Screen-pop from the phone system: the Identify form is filled in, never sent. A form staff
+// have typed in is replaced only when they agree.
+async function takeScreenPop() {
+  let pop;
+  try { pop = await call('take_screen_pop'); } catch (e) { $('#identify-error').textContent = e.message; $('#identify-error').hidden = false; return; }
+  if (!pop) return;
+  if (identifyForm.dirty() && !window.confirm(t('screen_pop.replace'))) return;
+  showScreen('identify');
+  identifyForm.fill(pop);
+  const note = $('#identify-note');
+  note.textContent = t('screen_pop.filled'); note.hidden = false;
 }
 
 function mountTabs() {
@@ -61,11 +75,12 @@ mountFlows();
 history = mountHistory();
 let signForm;
 
-forms.push(mountForm({
+const identifyForm = mountForm({
   kind: 'auth', app: () => app, form: $('#identify-form'), methodsBox: $('#identify-methods'),
   fieldsBox: $('#identify-fields'), errorBox: $('#identify-error'),
   onStarted: (id, method) => track(id, method),
-}));
+});
+forms.push(identifyForm);
 const templates = mountTemplates({
   select: $('#sign-template'), placeholdersBox: $('#sign-placeholders'), textArea: $('#sign-text'),
   counter: $('#sign-counter'), templates: app.templates ?? [], onChange: () => signForm?.validateText(),
@@ -88,5 +103,7 @@ applyPreferences({ lang: app.lang, theme: app.theme });
 if (app.training) mountPhone();
 await mountCustomerDisplay(displayStatus);
 showScreen('identify');
+on('desk://screen-pop', () => { takeScreenPop(); });
+await takeScreenPop();
 document.body.dataset.ready = 'true';
 call('window_ready').catch(() => {});

@@ -20,6 +20,8 @@ pub const COMMANDS: &[&str] = &[
     "set_preferences",
     "sim_sessions",
     "sim_act",
+    "sim_idcard",
+    "take_screen_pop",
     "window_ready",
     "customer_display_status",
     "open_customer_display",

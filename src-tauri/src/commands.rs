@@ -1,6 +1,7 @@
 //! `#[tauri::command]`s: argument conversion, one call into the engine, error mapping. Nothing
 //! else lives here. Errors reach the window as `{code, message, field?}`.
 
+use id_desk_core::desk::screen_pop::ScreenPop;
 use id_desk_core::desk::training::{self, PhoneAction, PhoneRequest};
 use id_desk_core::desk::{CheckStep, DeskInfo, Preferences, ProfileList, SecretStatus};
 use id_desk_core::flow::FlowId;
@@ -167,6 +168,24 @@ fn training_sim<'a>(state: &'a State<'_, AppState>) -> Result<&'a id_desk_simula
         .simulator
         .as_ref()
         .ok_or_else(|| Error::NotFound("the training phone exists only in Training mode".into()))
+}
+
+/// The screen-pop link waiting for the Identify form, checked as typed input is; `None` when
+/// there is none. Nothing is sent.
+#[tauri::command]
+pub fn take_screen_pop(state: State<'_, AppState>) -> Result<Option<ScreenPop>> {
+    state
+        .take_screen_pop()
+        .map(|link| state.desk.screen_pop(&link))
+        .transpose()
+}
+
+/// Training: a fresh Swedish BankID ID card QR payload for a personnummer, as the customer's
+/// BankID app would show it (the training phone's "Show ID card").
+#[tauri::command]
+pub fn sim_idcard(state: State<'_, AppState>, nin: String) -> Result<String> {
+    let sim = training_sim(&state)?;
+    training::idcard_qr(&sim.control(), &nin)
 }
 
 /// The page has booted (see `AppState::window_ready`).

@@ -8,6 +8,7 @@ mod commands;
 mod display;
 mod events;
 mod redirect;
+mod screen_pop;
 mod startup;
 mod state;
 #[cfg(test)]
@@ -17,6 +18,7 @@ mod webview;
 use id_desk_core::desk::DeskPaths;
 use tauri::webview::PageLoadEvent;
 use tauri::{Builder, Manager, RunEvent, Runtime, WindowEvent};
+use tauri_plugin_deep_link::DeepLinkExt;
 
 pub use state::AppState;
 
@@ -59,6 +61,8 @@ pub fn setup<R: Runtime>(builder: Builder<R>) -> Builder<R> {
             commands::set_preferences,
             commands::sim_sessions,
             commands::sim_act,
+            commands::sim_idcard,
+            commands::take_screen_pop,
             commands::window_ready,
             commands::customer_display_status,
             commands::open_customer_display,
@@ -79,7 +83,15 @@ pub fn run() {
 fn try_run() -> Result<(), Box<dyn std::error::Error>> {
     let paths = DeskPaths::from_os()?;
     let _logs = id_desk_core::logging::init(Some(&paths.log_dir), false)?;
-    let app = setup(Builder::default())
+    // Single instance first (the plugin's rule): a second start (the phone system opening a
+    // screen-pop link) hands its arguments to this desk and exits. Not in `setup`, which the
+    // headless tests share: there a second test app would end the test process.
+    let builder = Builder::default()
+        .plugin(tauri_plugin_single_instance::init(|app, args, _cwd| {
+            screen_pop::deliver_from_args(app, &args);
+        }))
+        .plugin(tauri_plugin_deep_link::init());
+    let app = setup(builder)
         .setup(move |app| {
             if let Some(window) = app.get_webview_window("main") {
                 webview::tune(&window);
@@ -91,6 +103,16 @@ fn try_run() -> Result<(), Box<dyn std::error::Error>> {
                 "ID Desk ready"
             );
             app.manage(state);
+            // Started by a screen-pop link: the window takes it once its page listens.
+            let args: Vec<String> = std::env::args().collect();
+            screen_pop::deliver_from_args(app.handle(), &args);
+            // macOS hands links to a running app as events, not arguments.
+            let handle = app.handle().clone();
+            app.deep_link().on_open_url(move |event| {
+                if let Some(url) = event.urls().first() {
+                    screen_pop::deliver(&handle, url.as_str());
+                }
+            });
             Ok(())
         })
         .build(tauri::generate_context!())?;

@@ -94,6 +94,7 @@ pub async fn run(interval: Duration, flows: usize) -> Result<LagFigures, String>
     for nin in interactive_nins(flows) {
         let mut raw = RawFlowInput::new(Method::NbidSafeConversation);
         raw.nin = Some(nin);
+        raw.call_initiator = Some("user".into());
         let req = FlowRequest::parse(&raw, &settings).map_err(|e| format!("input: {e}"))?;
         let id = engine
             .start(req, sink.clone())

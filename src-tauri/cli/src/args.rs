@@ -89,11 +89,36 @@ pub enum ArchiveCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum AuthCommand {
-    /// Norwegian BankID, Safe Conversation (REST).
+    /// Norwegian BankID, Safe Conversation (REST). BankID Norge allows it only when the
+    /// customer called us: say so with `--call-initiator user`.
     Nbid {
         /// The fødselsnummer, or `-` to read it from stdin.
         #[arg(long)]
         nin: String,
+        /// Who called whom: `user` (the customer called us; required for Safe Conversation).
+        #[arg(long)]
+        call_initiator: Option<String>,
+    },
+    /// Swedish BankID Phone (REST): the order goes to the personnummer's BankID app, which asks
+    /// the customer to confirm they are in a call with us.
+    SbidPhone {
+        /// The personnummer, or `-` to read it from stdin.
+        #[arg(long)]
+        nin: String,
+        /// Who called whom: `user` (the customer called us) or `rp` (we called the customer).
+        #[arg(long)]
+        call_initiator: Option<String>,
+        /// Why we ask, shown in the customer's BankID app (simpleMarkdownV1, at most 1000
+        /// characters).
+        #[arg(long)]
+        intention: Option<String>,
+    },
+    /// Swedish BankID Digital ID card (REST): the QR code the customer shows in the BankID app,
+    /// as the barcode scanner reads it.
+    SbidIdcard {
+        /// The scanned payload (`BANKIDF.…`), or `-` to read it from stdin (a scanner script).
+        #[arg(long)]
+        qr_data: String,
     },
     /// Norwegian BankID on mobile (REST).
     NbidMobile(PhoneArgs),
@@ -125,6 +150,9 @@ pub enum AuthCommand {
         /// The words both screens show (at most 20 characters); generated when absent.
         #[arg(long)]
         binding_message: Option<String>,
+        /// With a `[ciba] phone_auth` provider: `user` (the customer called us) or `rp`.
+        #[arg(long)]
+        call_initiator: Option<String>,
     },
     /// REST redirect flow for an eID without a headless flow (the profile's [redirect]
     /// providers): prints `redirect {url}`, the page the customer completes in a browser, and

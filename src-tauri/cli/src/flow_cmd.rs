@@ -34,9 +34,27 @@ fn arg_or_stdin(value: &str, field: &str) -> Result<String, Error> {
 
 pub fn auth_input(cmd: &AuthCommand) -> Result<RawFlowInput, Error> {
     Ok(match cmd {
-        AuthCommand::Nbid { nin } => RawFlowInput {
+        AuthCommand::Nbid {
+            nin,
+            call_initiator,
+        } => RawFlowInput {
             nin: Some(arg_or_stdin(nin, "nin")?),
+            call_initiator: call_initiator.clone(),
             ..RawFlowInput::new(Method::NbidSafeConversation)
+        },
+        AuthCommand::SbidPhone {
+            nin,
+            call_initiator,
+            intention,
+        } => RawFlowInput {
+            nin: Some(arg_or_stdin(nin, "nin")?),
+            call_initiator: call_initiator.clone(),
+            intention: intention.clone(),
+            ..RawFlowInput::new(Method::SbidPhone)
+        },
+        AuthCommand::SbidIdcard { qr_data } => RawFlowInput {
+            qr_data: Some(arg_or_stdin(qr_data, "qr_data")?),
+            ..RawFlowInput::new(Method::SbidIdCard)
         },
         AuthCommand::NbidMobile(p) => RawFlowInput {
             phone: Some(p.phone.clone()),
@@ -62,6 +80,7 @@ pub fn auth_input(cmd: &AuthCommand) -> Result<RawFlowInput, Error> {
             login_hint,
             login_hint_token,
             binding_message,
+            call_initiator,
         } => RawFlowInput {
             // A login hint is often a national identity number: `-` reads it from stdin too.
             login_hint: login_hint
@@ -70,6 +89,7 @@ pub fn auth_input(cmd: &AuthCommand) -> Result<RawFlowInput, Error> {
                 .transpose()?,
             login_hint_token: login_hint_token.clone(),
             binding_message: binding_message.clone(),
+            call_initiator: call_initiator.clone(),
             ..RawFlowInput::new(Method::Ciba)
         },
         AuthCommand::SbidInapp { nin } => RawFlowInput {

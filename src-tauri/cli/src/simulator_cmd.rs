@@ -8,7 +8,7 @@ use std::time::Duration;
 use id_desk_core::ciba::HintKind;
 use id_desk_core::profile::{
     CibaConfig, OidcConfig, Profile, ProfileConfig, RedirectConfig, RestConfig, SbidConfig,
-    SignConfig, TRAINING,
+    SbidPhoneConfig, SignConfig, TRAINING,
 };
 use id_desk_core::secrets::{SecretName, Secrets};
 use id_desk_core::{Error, Result};
@@ -152,6 +152,12 @@ fn profile_toml(name: &str, sim: &Simulator) -> Result<String> {
             sender_display_name: Some("ID Desk simulator".into()),
             ..SignConfig::default()
         }),
+        sbid_phone: Some(SbidPhoneConfig {
+            return_risk: true,
+            ..SbidPhoneConfig::default()
+        }),
+        // The simulator plays the methods production retired too, for practice and tests.
+        legacy_methods: true,
         ..ProfileConfig::default()
     };
     Profile::validate(&config)?;

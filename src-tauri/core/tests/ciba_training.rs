@@ -112,3 +112,43 @@ async fn a_wrong_client_secret_is_refused_before_any_phone_rings() {
     );
     assert!(sim.control().sessions().is_empty());
 }
+
+/// A provider that runs CIBA as Swedish BankID Phone (Idura): the desk says who called whom in
+/// `authorization_details`, and a customer who says they are not in a call is its own outcome.
+#[tokio::test]
+async fn phone_authentication_names_who_called_and_a_declined_call_is_its_own_outcome() {
+    let sim = sim().await;
+    let secret = sim.config().oidc_client.client_secret.clone();
+    let engine = engine(&sim, &secret);
+    let phone = FlowSettings {
+        ciba_hint_kind: HintKind::PnrSe,
+        ciba_phone_auth: true,
+        ..settings()
+    };
+    let mut raw = RawFlowInput::new(Method::Ciba);
+    raw.login_hint = Some("198702142343".into()); // Karin: "I am not in a call"
+    assert_eq!(
+        FlowRequest::parse(&raw, &phone).unwrap_err().field(),
+        Some("call_initiator"),
+        "no default for who called whom"
+    );
+    raw.call_initiator = Some("rp".into());
+    let req = FlowRequest::parse(&raw, &phone).unwrap();
+    let sink: EventSink = Arc::new(|_| {});
+    let id = engine.start(req, sink).await.unwrap();
+    let done = tokio::time::timeout(Duration::from_secs(30), engine.wait(&id))
+        .await
+        .expect("ends")
+        .expect("known");
+    match &done {
+        FlowEvent::Failed { code, .. } => assert_eq!(code, "user_declined_call"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(id_desk_core::runner::exit_code(&done), 3);
+    let order = serde_json::to_value(&sim.control().sessions()[0]).unwrap();
+    assert_eq!(
+        order["authorization_details"],
+        serde_json::json!([{"type": "phoneAuth", "callInitiator": "RP"}]),
+        "{order}"
+    );
+}

@@ -34,6 +34,7 @@ async fn an_unconfigured_desk_opens_in_training_and_records_the_flow() {
 
     let mut raw = RawFlowInput::new(Method::NbidSafeConversation);
     raw.nin = Some("29124815345".into());
+    raw.call_initiator = Some("user".into());
     let (events, sink) = collect();
     let id = desk.start(&raw, sink).await.unwrap();
     let terminal = tokio::time::timeout(Duration::from_secs(20), desk.wait(&id))
@@ -59,9 +60,10 @@ async fn an_unconfigured_desk_opens_in_training_and_records_the_flow() {
 async fn bad_input_and_missing_setup_are_refused_before_any_request() {
     let dir = tempfile::tempdir().unwrap();
     let paths = DeskPaths::under(dir.path());
-    std::fs::create_dir_all(paths.config_dir.join("profiles")).unwrap();
+    let desk_profiles = paths.config_dir.join("profiles");
+    std::fs::create_dir_all(&desk_profiles).unwrap();
     std::fs::write(
-        paths.config_dir.join("profiles/rest-only.toml"),
+        desk_profiles.join("rest-only.toml"),
         "name = \"rest-only\"\n[rest]\nbase_url = \"https://api.signicat.com\"\naccount_id = \"a\"\nclient_id = \"c\"\n",
     )
     .unwrap();
@@ -84,6 +86,17 @@ async fn bad_input_and_missing_setup_are_refused_before_any_request() {
     sign.phone = Some("99887766".into());
     sign.birthdate = Some("1983-12-07".into());
     sign.text = Some("I agree".into());
+    // Retired in production: refused by name unless the profile offers legacy methods.
+    let (_, sink) = collect();
+    let err = desk.start(&sign, sink).await.unwrap_err();
+    assert_eq!((err.code(), err.field()), ("invalid_input", Some("method")));
+    assert!(err.to_string().contains("retired in production"), "{err}");
+    std::fs::write(
+        desk_profiles.join("rest-only.toml"),
+        "name = \"rest-only\"\nlegacy_methods = true\n[rest]\nbase_url = \"https://api.signicat.com\"\naccount_id = \"a\"\nclient_id = \"c\"\n",
+    )
+    .unwrap();
+    desk.activate("rest-only").unwrap();
     let (_, sink) = collect();
     let err = desk.start(&sign, sink).await.unwrap_err();
     assert_eq!(

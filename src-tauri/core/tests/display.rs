@@ -55,6 +55,7 @@ async fn the_display_gets_the_code_and_the_end_but_never_the_customer() {
     // Safe Conversation: Kari Nordmann picks the words and approves.
     let mut raw = RawFlowInput::new(Method::NbidSafeConversation);
     raw.nin = Some("29124815345".into());
+    raw.call_initiator = Some("user".into());
     let norwegian = run(&desk, &display, raw).await;
 
     // The staff stream names the customer (so the checks below can fail)...

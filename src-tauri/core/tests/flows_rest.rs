@@ -191,7 +191,7 @@ async fn safe_conversation_every_outcome() {
             "sc wrong words",
             input(M, Some("30049200079")),
             Act::Nothing,
-            Expect::Failed("userDeclinedCall"),
+            Expect::Failed("user_declined_call"),
         ),
         case(
             "sc expired",
@@ -420,8 +420,13 @@ async fn one_flow_per_identity_and_running_list() {
 
     engine.cancel(&first).await.unwrap();
     assert_eq!(engine.wait(&first).await, Some(FlowEvent::Cancelled));
-    // The identity is free again.
-    let again = engine.start(request(&raw), rec.sink()).await.unwrap();
+    // The identity is free again; in the same call, sending again is a retry staff confirm.
+    let unconfirmed = engine.start(request(&raw), rec.sink()).await.unwrap_err();
+    assert_eq!(unconfirmed.field(), Some("retry_confirmed"));
+    let again = engine
+        .start_confirmed(request(&raw), true, rec.sink())
+        .await
+        .unwrap();
     assert_ne!(again, first);
 
     // Quitting: everything ends cancelled within the bound.
@@ -590,9 +595,11 @@ async fn a_verified_person_other_than_the_one_asked_for_is_an_identity_mismatch(
     let rec = Recorder::default();
     // A Safe Conversation order for the asked-for customer, open until the control API approves.
     let start_and_wait_for_the_words = || async {
+        // The same customer again and again: each a retry staff confirmed.
         let id = engine
-            .start(
+            .start_confirmed(
                 request(&input(Method::NbidSafeConversation, Some(ASKED))),
+                true,
                 rec.sink(),
             )
             .await

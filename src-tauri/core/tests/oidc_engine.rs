@@ -16,6 +16,7 @@ use url::Url;
 
 fn settings() -> FlowSettings {
     FlowSettings {
+        legacy_methods: true,
         sbid_end_user_ip: Some("203.0.113.7".into()),
         poll: PollConfig::new(Duration::from_secs(1), Duration::from_secs(1)),
         ..FlowSettings::default()

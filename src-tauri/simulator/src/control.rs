@@ -1,10 +1,12 @@
 //! In-process control: act as the customer's phone, inject faults, read statistics.
 
+use std::time::Duration;
+
 use serde::Serialize;
 
 use crate::error::SimError;
 use crate::faults::Fault;
-use crate::phone::{Family, Method, OrderSnapshot};
+use crate::phone::{Family, Method, OrderSnapshot, Requested};
 use crate::state::AppState;
 use crate::stats::Stats;
 
@@ -17,8 +19,11 @@ pub struct SessionView {
     pub method: Method,
     /// REST status names for both families (`CREATED`, `WAITING_FOR_USER`, `SUCCESS`, ...).
     pub status: &'static str,
-    /// `certificateErr`, `startFailed`, `userDeclinedCall` when `status` is `ERROR`.
+    /// `certificateErr`, `startFailed`, `userDeclinedCall`, `invalidQrData`, `idCardQrExpired`
+    /// when `status` is `ERROR`.
     pub error_code: Option<&'static str>,
+    /// BankID's hint code while open (`userCallConfirm` when a Phone customer opened the app).
+    pub hint_code: Option<&'static str>,
     /// Masked identity as given by the relying party.
     pub identity: String,
     /// The customer's name (masked identity numbers only).
@@ -36,6 +41,10 @@ pub struct SessionView {
     pub auto_start_token: Option<String>,
     /// Consent Signature: the text to sign.
     pub sign_text: Option<String>,
+    /// What the relying party asked (call initiator, decoded intention text, extra control, risk,
+    /// CIBA `authorization_details`); flattened into this object's JSON.
+    #[serde(flatten)]
+    pub requested: Requested,
     /// Built-in persona's behaviour, `None` for interactive customers.
     pub persona: Option<&'static str>,
     /// RFC 3339.
@@ -51,6 +60,7 @@ impl From<OrderSnapshot> for SessionView {
             _ => None,
         };
         SessionView {
+            hint_code: o.hint_code(),
             id: o.id,
             family: o.family,
             method: o.method,
@@ -65,6 +75,7 @@ impl From<OrderSnapshot> for SessionView {
             qr_start_secret: o.qr_start_secret,
             auto_start_token: o.auto_start_token,
             sign_text: o.sign_text,
+            requested: o.requested,
             persona: o.persona,
             created_at: crate::timefmt::signicat(o.created_at),
             expires_at: crate::timefmt::signicat(o.expires_at),
@@ -135,6 +146,27 @@ impl Control {
     /// The customer picks words; anything but the binding message fails the session.
     pub fn pick_binding_message(&self, id: &str, text: &str) -> Result<(), SimError> {
         self.state.phone().pick_binding_message(id, text).map(drop)
+    }
+
+    /// The customer says in the app that they are not in a call with you (`userDeclinedCall`):
+    /// Swedish BankID Phone and Safe Conversation orders.
+    pub fn decline_call(&self, id: &str) -> Result<(), SimError> {
+        self.state.phone().decline_call(id).map(drop)
+    }
+
+    /// A Digital ID card QR payload for this 12-digit personnummer, issued now (the format is in
+    /// [`crate::idcard`]). Valid for [`Control::idcard_qr_validity`].
+    pub fn idcard_qr(&self, nin: &str) -> Result<String, SimError> {
+        if crate::identity::swedish_birth_date(nin).is_none() {
+            return Err(SimError::InvalidIdentity(crate::identity::mask(nin)));
+        }
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        Ok(crate::idcard::qr_data(nin, now))
+    }
+
+    /// How long an ID card payload stays valid here ([`crate::idcard::VALIDITY`], scaled).
+    pub fn idcard_qr_validity(&self) -> Duration {
+        self.state.config().scaled(crate::idcard::VALIDITY)
     }
 
     /// Adds a fault for the next `fault.times` matching requests.

@@ -21,6 +21,8 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/sessions/{id}/reject", post(reject))
         .route("/sessions/{id}/scan", post(scan))
         .route("/sessions/{id}/pick", post(pick))
+        .route("/sessions/{id}/decline", post(decline))
+        .route("/idcard", post(idcard))
         .route("/faults", get(faults).post(inject).delete(clear_faults))
         .route("/stats", get(stats))
         .route("/stats/reset", post(reset_stats))
@@ -46,6 +48,7 @@ fn error(e: SimError) -> Response {
     let status = match e {
         SimError::UnknownSession(_) => StatusCode::NOT_FOUND,
         SimError::InvalidAction { .. } | SimError::InvalidFault(_) => StatusCode::CONFLICT,
+        SimError::InvalidIdentity(_) => StatusCode::BAD_REQUEST,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     };
     (status, Json(serde_json::json!({ "error": e.to_string() }))).into_response()
@@ -94,6 +97,31 @@ async fn pick(
 ) -> Response {
     let r = control(state.clone()).pick_binding_message(&id, &body.text);
     result(r, &state, &id)
+}
+
+async fn decline(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    let r = control(state.clone()).decline_call(&id);
+    result(r, &state, &id)
+}
+
+#[derive(Deserialize)]
+struct IdCardFor {
+    nin: String,
+}
+
+/// `{"qrData": "BANKIDF.…", "expiresInSeconds": N}`: a Digital ID card payload issued now.
+async fn idcard(State(state): State<AppState>, Json(body): Json<IdCardFor>) -> Response {
+    let control = control(state);
+    match control.idcard_qr(&body.nin) {
+        Ok(qr) => {
+            // Whole seconds: a scaled validity may have a fraction, and rounding it down would
+            // announce a payload as expired while it is still accepted.
+            let validity = control.idcard_qr_validity();
+            let secs = validity.as_secs() + u64::from(validity.subsec_nanos() > 0);
+            Json(serde_json::json!({ "qrData": qr, "expiresInSeconds": secs })).into_response()
+        }
+        Err(e) => error(e),
+    }
 }
 
 async fn faults(State(state): State<AppState>) -> Response {

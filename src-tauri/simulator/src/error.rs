@@ -9,6 +9,8 @@ pub enum SimError {
     UnknownSession(String),
     #[error("session {id} cannot do that now: {reason}")]
     InvalidAction { id: String, reason: String },
+    #[error("not a valid 12-digit Swedish personnummer: {0}")]
+    InvalidIdentity(String),
     #[error("invalid fault: {0}")]
     InvalidFault(String),
     #[error("cannot set up HTTPS: {0}")]

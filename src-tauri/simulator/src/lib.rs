@@ -5,9 +5,24 @@
 //! and a control API under `/_sim/`. The customer's phone is simulated by [`Control`] and by
 //! built-in personas keyed by identity (see [`persona`]).
 //!
+//! Headless REST flows (`POST /auth/rest/sessions`, `flow: "headless"`):
+//!
+//! | `allowedProviders` | Parameters | Phone method |
+//! |---|---|---|
+//! | `nbid` | `nbid_auth_type: PHONE`, `prefilledInput.nin` | Safe Conversation |
+//! | `nbid` | `prefilledInput.phoneNumber` + `dateOfBirth` | BankID on mobile |
+//! | `sbid` | `sbid_flow: QR` or `APP_LAUNCH`, `sbid_end_user_ip`, optional `prefilledInput.nin` | QR / app launch |
+//! | `sbid` | `sbid_flow: PHONE`, `sbid_call_initiator: user` or `RP`, `prefilledInput.nin` | Phone (`hintCode: userCallConfirm` once the app is open) |
+//! | `sbid-idcard` | `sbid_idcard_qr_data` (see [`idcard`]) | Digital ID card |
+//!
+//! Every `sbid` flow also takes `sbid_intention_text` (base64) with
+//! `sbid_intention_text_format: simpleMarkdownV1`, and `sbid_requirement_mrtd` /
+//! `sbid_return_risk` (`"true"` / `"false"`; a returned risk is the subject's `sbidRisk`).
+//!
 //! HTTP control API (JSON, same operations as [`Control`]):
 //! `GET /_sim/sessions`, `DELETE /_sim/sessions`, `GET /_sim/sessions/{id}`,
-//! `POST /_sim/sessions/{id}/approve|reject|scan`, `POST /_sim/sessions/{id}/pick {"text": ..}`,
+//! `POST /_sim/sessions/{id}/approve|reject|scan|decline`, `POST /_sim/sessions/{id}/pick
+//! {"text": ..}`, `POST /_sim/idcard {"nin": ..}` (→ `{"qrData": .., "expiresInSeconds": ..}`),
 //! `GET|POST|DELETE /_sim/faults` (a [`Fault`] in its serde form), `GET /_sim/stats`,
 //! `POST /_sim/stats/reset`, `GET /_sim/personas`.
 
@@ -15,6 +30,7 @@ pub mod control;
 mod control_http;
 pub mod error;
 pub mod faults;
+pub mod idcard;
 pub mod identity;
 pub(crate) mod oidc;
 pub mod persona;

@@ -1,6 +1,22 @@
 //! Built-in customers: who they are and what they do on their phone. Keyed by identity (valid
 //! test numbers only). Delays here are in "real" seconds and are multiplied by
 //! `SimulatorConfig::time_scale`.
+//!
+//! The Swedish personas play every Swedish BankID flow that names them (QR / app launch, Phone,
+//! CIBA, Sign API Phone); "picks up" is scanning, launching or opening the app and confirming the
+//! call (`userCallConfirm`):
+//!
+//! | Personnummer | Name | QR / app launch | Phone (REST `PHONE`, CIBA `phoneAuth`) |
+//! |---|---|---|---|
+//! | 198304062717 | Anna Andersson | SUCCESS | SUCCESS |
+//! | 199010270537 | Erik Avbrytare | ABORT | ABORT (CIBA `access_denied`) |
+//! | 199010275312 | Maja Spärrad | ERROR `certificateErr` | ERROR `certificateErr` |
+//! | 198503151238 | Sven Borta | ERROR `startFailed` | EXPIRED (a Phone order has no start deadline) |
+//! | 198702142343 | Karin Nekar | ERROR `userDeclinedCall` | ERROR `userDeclinedCall` (CIBA `access_denied`, `userDeclinedCall`) |
+//! | 199207071235 | Lisa Tyst | EXPIRED | EXPIRED |
+//!
+//! Any other valid personnummer is interactive (the control API acts for the customer). The
+//! Digital ID card does not play personas: its QR payload decides (see [`crate::idcard`]).
 
 use std::time::Duration;
 
@@ -50,8 +66,13 @@ pub enum FailCode {
     CertificateErr,
     /// The QR code / app launch was not picked up in time.
     StartFailed,
-    /// The customer chose words that differ from the binding message shown by staff.
+    /// The customer chose words that differ from the binding message shown by staff, or (Swedish
+    /// BankID Phone) said in the app that they are not in a call with the relying party.
     WrongBindingMessage,
+    /// Digital ID card: the scanned QR payload cannot be read.
+    InvalidQrData,
+    /// Digital ID card: the scanned QR payload was older than its validity.
+    IdCardQrExpired,
 }
 
 impl FailCode {
@@ -61,6 +82,8 @@ impl FailCode {
             FailCode::CertificateErr => "certificateErr",
             FailCode::StartFailed => "startFailed",
             FailCode::WrongBindingMessage => "userDeclinedCall",
+            FailCode::InvalidQrData => "invalidQrData",
+            FailCode::IdCardQrExpired => "idCardQrExpired",
         }
     }
 
@@ -70,6 +93,9 @@ impl FailCode {
             FailCode::CertificateErr => "CERTIFICATE_ERR",
             FailCode::StartFailed => "START_FAILED",
             FailCode::WrongBindingMessage => "USER_DECLINED_CALL",
+            // The ID card is REST-only; these spellings only keep the legacy mapping total.
+            FailCode::InvalidQrData => "INVALID_QR_DATA",
+            FailCode::IdCardQrExpired => "ID_CARD_QR_EXPIRED",
         }
     }
 
@@ -79,6 +105,10 @@ impl FailCode {
             FailCode::StartFailed => "Failed to scan the QR code or start the BankID app.",
             FailCode::WrongBindingMessage => {
                 "The customer chose words that differ from the ones shown."
+            }
+            FailCode::InvalidQrData => "The ID card's QR code could not be read.",
+            FailCode::IdCardQrExpired => {
+                "The ID card's QR code has expired: ask the customer to show it again."
             }
         }
     }
@@ -238,7 +268,7 @@ pub fn all() -> Vec<Persona> {
             "Andersson",
             None,
             Scenario {
-                description: "scans/launches after 1 s, approves after 2 s",
+                description: "scans/launches/confirms the call after 1 s, approves after 2 s",
                 steps: approve_after(2.0),
             },
         ),
@@ -305,7 +335,7 @@ pub fn all() -> Vec<Persona> {
             person: p,
             phone: None,
             scenario: Scenario {
-                description: "scans after 1 s, never answers (session expires)",
+                description: "scans/opens after 1 s, never answers (session expires)",
                 steps: vec![(secs(1.0), Step::PickUp)],
             },
         });

@@ -34,12 +34,84 @@ pub enum Method {
     SbidQr,
     /// Swedish BankID, app launch with `autoStartToken` (REST `APP_LAUNCH` and legacy `sbid-inapp`).
     SbidAppLaunch,
+    /// Swedish BankID Phone: staff and the customer are in a call; the customer opens the app,
+    /// confirms the call (`userCallConfirm`) and identifies (REST `PHONE`, CIBA `phoneAuth`).
+    SbidPhone,
+    /// Swedish BankID Digital ID card: staff scanned the card's QR code (REST `sbid-idcard`); the
+    /// simulator's check plays the order, not the customer (see [`crate::idcard`]).
+    #[serde(rename = "sbid_idcard")]
+    SbidIdCard,
 }
 
 impl Method {
     pub fn is_swedish(self) -> bool {
+        matches!(
+            self,
+            Method::SbidQr | Method::SbidAppLaunch | Method::SbidPhone | Method::SbidIdCard
+        )
+    }
+
+    /// Staff and the customer are in a call, so the customer can say in the app that they are
+    /// not (`userDeclinedCall`).
+    pub fn is_call(self) -> bool {
+        matches!(self, Method::NbidSafeConversation | Method::SbidPhone)
+    }
+
+    /// The relying party starts the app (QR code or `autoStartToken`), which BankID gives up on
+    /// after a while (`startFailed`). A Phone customer opens the app themselves any time before
+    /// the order expires.
+    fn starts_the_app(self) -> bool {
         matches!(self, Method::SbidQr | Method::SbidAppLaunch)
     }
+
+    /// The error title a relying party sees for `code` on an order of this method.
+    pub fn failure_title(self, code: FailCode) -> &'static str {
+        match (self, code) {
+            (Method::NbidSafeConversation, _) => code.title(),
+            (_, FailCode::WrongBindingMessage) => {
+                "The customer said in the BankID app that they are not in a call with you."
+            }
+            _ => code.title(),
+        }
+    }
+}
+
+/// Who called whom in a phone authentication, with BankID's spelling (`callInitiator`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum CallInitiator {
+    /// The customer called the relying party.
+    #[serde(rename = "user")]
+    User,
+    /// The relying party called the customer.
+    #[serde(rename = "RP")]
+    Rp,
+}
+
+impl CallInitiator {
+    /// BankID's values, case-sensitive: `user` or `RP`.
+    pub fn parse(s: &str) -> Option<CallInitiator> {
+        match s {
+            "user" => Some(CallInitiator::User),
+            "RP" => Some(CallInitiator::Rp),
+            _ => None,
+        }
+    }
+}
+
+/// What the relying party asked beyond the identity, kept on the order so the phone view (and
+/// the tests) can see what the customer's app would show.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Requested {
+    /// Phone authentication: who called whom.
+    pub call_initiator: Option<CallInitiator>,
+    /// Swedish BankID: the intention text, decoded from `sbid_intention_text`.
+    pub intention_text: Option<String>,
+    /// Swedish BankID: `sbid_requirement_mrtd` (extra control of a passport or ID card).
+    pub requirement_mrtd: Option<bool>,
+    /// Swedish BankID: `sbid_return_risk`; SUCCESS then carries `sbidRisk`.
+    pub return_risk: Option<bool>,
+    /// CIBA: `authorization_details` as sent (RFC 9396).
+    pub authorization_details: Option<serde_json::Value>,
 }
 
 /// Who the order is for, as the relying party gave it (already validated).
@@ -83,6 +155,10 @@ pub struct OrderSpec {
     /// CIBA: the binding message the client sent (Safe Conversation words are generated when
     /// `None`).
     pub binding_message: Option<String>,
+    pub requested: Requested,
+    /// Replaces the persona's (or the interactive) scenario: the ID card check is the
+    /// simulator's own, whoever the card belongs to.
+    pub scenario: Option<Scenario>,
 }
 
 /// The order's state, family-neutral.
@@ -140,6 +216,7 @@ pub struct OrderSnapshot {
     /// QR orders: the server-side `qrStartSecret` (tests verify `qr_data` against it).
     pub qr_start_secret: Option<String>,
     pub sign_text: Option<String>,
+    pub requested: Requested,
     pub created_at: OffsetDateTime,
     pub expires_at: OffsetDateTime,
     pub lifetime: Duration,
@@ -148,6 +225,15 @@ pub struct OrderSnapshot {
     pub approved_at_wall: Option<OffsetDateTime>,
     /// When the order reached its terminal state.
     pub finished_at: Option<Instant>,
+}
+
+impl OrderSnapshot {
+    /// BankID's hint code while the order is open, where the simulator reports one: a Phone
+    /// customer who opened the app is asked to confirm the call.
+    pub fn hint_code(&self) -> Option<&'static str> {
+        (self.method == Method::SbidPhone && self.status == OrderStatus::WaitingForUser)
+            .then_some("userCallConfirm")
+    }
 }
 
 const WORD_PAIRS: &[&str] = &[
@@ -193,7 +279,7 @@ impl Order {
     }
 
     fn start_deadline(&self) -> Option<Instant> {
-        (self.spec.method.is_swedish() && !self.picked_up)
+        (self.spec.method.starts_the_app() && !self.picked_up)
             .then(|| self.created + self.qr_scan_timeout)
     }
 
@@ -275,6 +361,7 @@ impl Order {
             qr_start_secret: (self.spec.method == Method::SbidQr)
                 .then(|| self.qr_start_secret.clone()),
             sign_text: self.spec.sign_text.clone(),
+            requested: self.spec.requested.clone(),
             created_at: self.created_wall,
             expires_at: self.created_wall + self.spec.lifetime,
             lifetime: self.spec.lifetime,
@@ -338,7 +425,7 @@ impl Phone {
     /// Returns `None` only if the identity cannot be resolved to a person (invalid numbers are
     /// rejected by the callers before).
     pub fn create(&self, spec: OrderSpec) -> Option<OrderSnapshot> {
-        let (person, scenario) = resolve(&spec.identity)?;
+        let (person, persona_scenario) = resolve(&spec.identity)?;
         let id = uuid::Uuid::new_v4().to_string();
         let mut rng = rand::thread_rng();
         let (binding_message, binding_choices) = if spec.method == Method::NbidSafeConversation {
@@ -356,7 +443,13 @@ impl Phone {
         } else {
             (None, Vec::new())
         };
-        let persona = is_persona(&spec.identity).then_some(scenario.description);
+        let (scenario, persona) = match &spec.scenario {
+            Some(own) => (own.clone(), Some(own.description)),
+            None => {
+                let persona = is_persona(&spec.identity).then_some(persona_scenario.description);
+                (persona_scenario, persona)
+            }
+        };
         let steps = scenario
             .steps
             .iter()
@@ -375,7 +468,7 @@ impl Phone {
             binding_choices,
             auto_start_token: spec
                 .method
-                .is_swedish()
+                .starts_the_app()
                 .then(|| uuid::Uuid::new_v4().to_string()),
             qr_start_token: uuid::Uuid::new_v4().to_string(),
             qr_start_secret: uuid::Uuid::new_v4().to_string(),
@@ -485,6 +578,23 @@ impl Phone {
         })
     }
 
+    /// The customer says in the app that they are not in a call with the relying party
+    /// (`userDeclinedCall`); only orders made during a call can be declined.
+    pub fn decline_call(&self, id: &str) -> Result<OrderSnapshot, SimError> {
+        self.act(id, |o, now| {
+            o.require_active("decline the call")?;
+            if !o.spec.method.is_call() {
+                return Err(SimError::InvalidAction {
+                    id: o.id.clone(),
+                    reason: "only an order made during a phone call can be declined".to_owned(),
+                });
+            }
+            o.take_over();
+            o.apply(Step::Fail(FailCode::WrongBindingMessage), now);
+            Ok(())
+        })
+    }
+
     /// Forgets every order (tests, Training mode "clear").
     pub fn clear(&self) {
         self.lock().clear();
@@ -549,6 +659,8 @@ mod tests {
                 lifetime,
                 sign_text: None,
                 binding_message: None,
+                requested: Requested::default(),
+                scenario: None,
             })
             .unwrap()
             .id
@@ -658,6 +770,56 @@ mod tests {
         assert_eq!(at(&phone, &id, secs(10.0)).0, OrderStatus::Aborted);
         assert!(phone.approve(&id).is_err());
         assert_eq!(phone.cancel(&id).unwrap().status, OrderStatus::Aborted);
+    }
+
+    #[test]
+    fn phone_orders_confirm_the_call_and_never_fail_to_start() {
+        let phone = Phone::new(1.0, secs(30.0));
+        let karin = order_for(
+            &phone,
+            Method::SbidPhone,
+            Identity::SwedishNin(Some("198702142343".into())),
+            secs(1200.0),
+        );
+        let snap = phone.get(&karin).unwrap();
+        assert!(snap.auto_start_token.is_none() && snap.qr_data.is_none());
+        assert_eq!(snap.hint_code(), None);
+        assert_eq!(
+            at(&phone, &karin, secs(1.5)),
+            (OrderStatus::WaitingForUser, true)
+        );
+        assert_eq!(
+            phone.get(&karin).unwrap().hint_code(),
+            Some("userCallConfirm")
+        );
+        assert_eq!(
+            at(&phone, &karin, secs(2.0)).0,
+            OrderStatus::Failed(FailCode::WrongBindingMessage)
+        );
+        // An interactive customer may take longer than the QR deadline to open the app.
+        let stranger = order_for(
+            &phone,
+            Method::SbidPhone,
+            Identity::SwedishNin(Some("197711201231".into())),
+            secs(100.0),
+        );
+        assert_eq!(at(&phone, &stranger, secs(60.0)).0, OrderStatus::Created);
+        phone.decline_call(&stranger).unwrap();
+        assert_eq!(
+            phone.get(&stranger).unwrap().status,
+            OrderStatus::Failed(FailCode::WrongBindingMessage)
+        );
+        let qr = order_for(
+            &phone,
+            Method::SbidQr,
+            Identity::SwedishNin(None),
+            secs(100.0),
+        );
+        assert!(phone.decline_call(&qr).is_err(), "no call to decline");
+        assert_eq!(
+            Method::SbidPhone.failure_title(FailCode::WrongBindingMessage),
+            "The customer said in the BankID app that they are not in a call with you."
+        );
     }
 
     #[test]

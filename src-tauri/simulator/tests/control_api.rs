@@ -267,3 +267,161 @@ async fn control_debug_output_has_no_secrets() {
     assert_eq!(sim.issuer(), format!("{}/oidc", sim.base_url()));
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn http_control_shows_a_phone_order_and_declines_the_call() {
+    let sim = Simulator::start(SimulatorConfig::for_tests())
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    let token = token(&sim, &http).await;
+    let sim_url = format!("{}/_sim", sim.base_url());
+    use base64::Engine;
+    let text = "Du identifierar dig för *Kundtjänst*";
+    let phone = |nin: &str| {
+        json!({
+            "allowedProviders": ["sbid"], "flow": "headless",
+            "additionalParameters": {
+                "sbid_flow": "PHONE", "sbid_call_initiator": "RP",
+                "sbid_intention_text": base64::engine::general_purpose::STANDARD.encode(text),
+                "sbid_intention_text_format": "simpleMarkdownV1",
+                "sbid_requirement_mrtd": "true", "sbid_return_risk": "true"
+            },
+            "requestedAttributes": ["name","nin"],
+            "prefilledInput": { "nin": nin }
+        })
+    };
+    let s = create(&sim, &http, &token, phone("199001011239")).await;
+    let id = s["id"].as_str().unwrap();
+
+    let view: Value = http
+        .get(format!("{sim_url}/sessions/{id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(view["method"], "sbid_phone");
+    assert_eq!(view["status"], "CREATED");
+    assert_eq!(view["call_initiator"], "RP");
+    assert_eq!(view["intention_text"], text, "decoded from base64");
+    assert_eq!(view["requirement_mrtd"], true);
+    assert_eq!(view["return_risk"], true);
+    assert!(view["authorization_details"].is_null());
+    assert!(view["hint_code"].is_null());
+    assert!(!view.to_string().contains("199001011239"));
+
+    let scanned: Value = http
+        .post(format!("{sim_url}/sessions/{id}/scan"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(scanned["status"], "WAITING_FOR_USER");
+    assert_eq!(scanned["hint_code"], "userCallConfirm");
+
+    let declined = http
+        .post(format!("{sim_url}/sessions/{id}/decline"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(declined.status(), StatusCode::OK);
+    let declined: Value = declined.json().await.unwrap();
+    assert_eq!(declined["status"], "ERROR");
+    assert_eq!(declined["error_code"], "userDeclinedCall");
+    let session: Value = get(&sim, &http, &token, id).await.json().await.unwrap();
+    assert_eq!(session["error"]["code"], "userDeclinedCall");
+
+    let again = http
+        .post(format!("{sim_url}/sessions/{id}/decline"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+    let unknown = http
+        .post(format!("{sim_url}/sessions/nope/decline"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn http_control_issues_id_card_qr_codes() {
+    let sim = Simulator::start(SimulatorConfig::for_tests())
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    let token = token(&sim, &http).await;
+    let sim_url = format!("{}/_sim", sim.base_url());
+
+    let before = time::OffsetDateTime::now_utc().unix_timestamp();
+    let r = http
+        .post(format!("{sim_url}/idcard"))
+        .json(&json!({ "nin": "198304062717" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let card: Value = r.json().await.unwrap();
+    // 30 s at the tests' time scale of 0.1.
+    assert_eq!(card["expiresInSeconds"], 3);
+    let qr = card["qrData"].as_str().unwrap();
+    let payload = qr.strip_prefix("BANKIDF.").unwrap();
+    assert!(payload
+        .chars()
+        .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_lowercase()));
+    let decoded = String::from_utf8(hex::decode(payload).unwrap()).unwrap();
+    let (nin, issued) = decoded.split_once(':').unwrap();
+    assert_eq!(nin, "198304062717");
+    let issued: i64 = issued.parse().unwrap();
+    assert!(issued >= before && issued <= time::OffsetDateTime::now_utc().unix_timestamp());
+
+    let s = create(
+        &sim,
+        &http,
+        &token,
+        json!({
+            "allowedProviders": ["sbid-idcard"], "flow": "headless",
+            "additionalParameters": { "sbid_idcard_qr_data": qr },
+            "requestedAttributes": ["name"]
+        }),
+    )
+    .await;
+    assert_eq!(s["status"], "CREATED");
+    let view: Value = http
+        .get(format!("{sim_url}/sessions/{}", s["id"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(view["method"], "sbid_idcard");
+    assert_eq!(view["customer_name"], "Anna Andersson");
+
+    for bad in [
+        json!({ "nin": "198304062718" }),
+        json!({ "nin": "29124815345" }),
+    ] {
+        let r = http
+            .post(format!("{sim_url}/idcard"))
+            .json(&bad)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{bad}");
+        let e: Value = r.json().await.unwrap();
+        assert!(e["error"].as_str().unwrap().contains("personnummer"), "{e}");
+    }
+    let missing = http
+        .post(format!("{sim_url}/idcard"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert!(missing.status().is_client_error());
+}

@@ -982,3 +982,393 @@ async fn shutdown_stops_serving() {
         .await;
     assert!(r.is_err());
 }
+
+// ---------------------------------------------------------------------------------------------
+// Swedish BankID Phone and the Digital ID card
+
+fn sbid_phone(nin: &str, initiator: &str) -> Value {
+    json!({
+        "allowedProviders": ["sbid"], "flow": "headless",
+        "additionalParameters": { "sbid_flow": "PHONE", "sbid_call_initiator": initiator },
+        "requestedAttributes": ["name","firstName","lastName","dateOfBirth","nin"],
+        "prefilledInput": { "nin": nin }
+    })
+}
+
+fn idcard(qr: &str) -> Value {
+    json!({
+        "allowedProviders": ["sbid-idcard"], "flow": "headless",
+        "additionalParameters": { "sbid_idcard_qr_data": qr },
+        "requestedAttributes": ["name","firstName","lastName","dateOfBirth","nin"]
+    })
+}
+
+fn b64(text: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(text.as_bytes())
+}
+
+#[tokio::test]
+async fn sbid_phone_personas() {
+    let rest = Rest::start(expiring()).await;
+
+    // Anna: the app opens (the customer confirms the call), then she identifies.
+    let s = rest.create(&sbid_phone("198304062717", "RP")).await;
+    let id = s["id"].as_str().unwrap().to_owned();
+    assert_eq!(s["status"], "CREATED");
+    assert!(s["idpData"].get("qrData").is_none());
+    assert!(
+        s["idpData"].get("autoStartToken").is_none(),
+        "BankID's phone orders have no autoStartToken"
+    );
+    let mut done = None;
+    for _ in 0..1000 {
+        let g = rest.get(&id).await;
+        match g["status"].as_str().unwrap() {
+            "CREATED" => assert!(g["idpData"].get("hintCode").is_none(), "{g}"),
+            "WAITING_FOR_USER" => assert_eq!(g["idpData"]["hintCode"], "userCallConfirm"),
+            _ => {
+                done = Some(g);
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let ok = done.expect("Anna never finished");
+    assert_eq!(ok["status"], "SUCCESS");
+    assert_eq!(ok["provider"], "sbid");
+    assert_eq!(ok["subject"]["name"], "Anna Andersson");
+    assert_eq!(ok["subject"]["nin"]["value"], "198304062717");
+    assert_eq!(ok["subject"]["nin"]["issuingCountry"], "SE");
+    assert!(
+        ok["subject"].get("sbidRisk").is_none(),
+        "risk not asked for"
+    );
+    assert!(ok["idpData"].get("hintCode").is_none());
+
+    // Asked for the risk indication: it comes with the subject.
+    let mut risky = sbid_phone("198304062717", "user");
+    risky["additionalParameters"]["sbid_return_risk"] = json!("true");
+    let ok = outcome(&rest, risky).await;
+    assert_eq!(ok["status"], "SUCCESS");
+    assert_eq!(ok["subject"]["sbidRisk"], "low");
+
+    let karin = outcome(&rest, sbid_phone("198702142343", "RP")).await;
+    assert_eq!(karin["status"], "ERROR");
+    assert_eq!(karin["error"]["code"], "userDeclinedCall");
+    assert!(
+        karin["error"]["title"]
+            .as_str()
+            .unwrap()
+            .contains("not in a call with you"),
+        "{karin}"
+    );
+    assert!(karin.get("subject").is_none());
+    assert_eq!(
+        outcome(&rest, sbid_phone("199010270537", "RP")).await["status"],
+        "ABORT"
+    );
+    assert_eq!(
+        outcome(&rest, sbid_phone("199207071235", "user")).await["status"],
+        "EXPIRED"
+    );
+}
+
+#[tokio::test]
+async fn sbid_phone_parameters_are_checked() {
+    let rest = Rest::start(SimulatorConfig::for_tests()).await;
+    let with = |f: &dyn Fn(&mut Value)| {
+        let mut b = sbid_phone("198304062717", "RP");
+        f(&mut b);
+        b
+    };
+    let p = |name: &str| format!("additionalParameters.{name}");
+    let cases: Vec<(Value, Vec<String>)> = vec![
+        (
+            json!({"allowedProviders": ["sbid"], "flow": "headless", "requestedAttributes": ["name"],
+                   "additionalParameters": {"sbid_flow": "PHONE"}}),
+            vec![p("sbid_call_initiator"), "prefilledInput.nin".into()],
+        ),
+        (
+            sbid_phone("198304062717", "rp"),
+            vec![p("sbid_call_initiator")],
+        ),
+        (
+            sbid_phone("198304062717", "USER"),
+            vec![p("sbid_call_initiator")],
+        ),
+        (
+            sbid_phone("198304062717", ""),
+            vec![p("sbid_call_initiator")],
+        ),
+        (
+            with(&|b| b["additionalParameters"]["sbid_call_initiator"] = json!(1)),
+            vec![p("sbid_call_initiator")],
+        ),
+        (
+            sbid_phone("198304062718", "RP"),
+            vec!["prefilledInput.nin".into()],
+        ),
+        (
+            with(&|b| b["additionalParameters"]["sbid_end_user_ip"] = json!("not-an-ip")),
+            vec![p("sbid_end_user_ip")],
+        ),
+        (
+            with(&|b| {
+                b["additionalParameters"]["sbid_intention_text"] = json!("not base64!");
+                b["additionalParameters"]["sbid_intention_text_format"] = json!("simpleMarkdownV1");
+            }),
+            vec![p("sbid_intention_text")],
+        ),
+        (
+            with(&|b| {
+                b["additionalParameters"]["sbid_intention_text"] = json!("");
+                b["additionalParameters"]["sbid_intention_text_format"] = json!("simpleMarkdownV1");
+            }),
+            vec![p("sbid_intention_text")],
+        ),
+        (
+            // 0xFF 0xFE: base64 all right, but not UTF-8.
+            with(&|b| {
+                b["additionalParameters"]["sbid_intention_text"] = json!("//4=");
+                b["additionalParameters"]["sbid_intention_text_format"] = json!("simpleMarkdownV1");
+            }),
+            vec![p("sbid_intention_text")],
+        ),
+        (
+            with(&|b| {
+                b["additionalParameters"]["sbid_intention_text"] = json!(b64(&"x".repeat(4001)));
+                b["additionalParameters"]["sbid_intention_text_format"] = json!("simpleMarkdownV1");
+            }),
+            vec![p("sbid_intention_text")],
+        ),
+        (
+            with(&|b| b["additionalParameters"]["sbid_intention_text"] = json!(b64("Hej"))),
+            vec![p("sbid_intention_text_format")],
+        ),
+        (
+            with(&|b| {
+                b["additionalParameters"]["sbid_intention_text"] = json!(b64("Hej"));
+                b["additionalParameters"]["sbid_intention_text_format"] = json!("plaintext");
+            }),
+            vec![p("sbid_intention_text_format")],
+        ),
+        (
+            with(&|b| {
+                b["additionalParameters"]["sbid_intention_text_format"] = json!("simpleMarkdownV1")
+            }),
+            vec![p("sbid_intention_text_format")],
+        ),
+        (
+            with(&|b| {
+                b["additionalParameters"]["sbid_requirement_mrtd"] = json!("yes");
+                b["additionalParameters"]["sbid_return_risk"] = json!("TRUE");
+            }),
+            vec![p("sbid_requirement_mrtd"), p("sbid_return_risk")],
+        ),
+    ];
+    for (body, expected) in cases {
+        let r = rest.create_raw(&body).await;
+        let problem = problem(r, StatusCode::BAD_REQUEST).await;
+        assert_eq!(invalid_param_names(&problem), expected, "{body}");
+    }
+    let sms = rest.create_raw(&sbid("SMS", None)).await;
+    let sms = problem(sms, StatusCode::BAD_REQUEST).await;
+    assert_eq!(
+        sms["invalidParams"][0]["reason"],
+        "must be QR, APP_LAUNCH or PHONE"
+    );
+    assert!(rest.sim.control().sessions().is_empty());
+
+    // No end-user IP for PHONE; all options at their limits are accepted and kept, decoded.
+    let text = format!("Du identifierar dig för *Kundtjänst*{}", "x".repeat(3960));
+    assert!(text.len() <= 4000);
+    let ok = rest
+        .create(&with(&|b| {
+            let a = &mut b["additionalParameters"];
+            a["sbid_intention_text"] = json!(b64(&text));
+            a["sbid_intention_text_format"] = json!("simpleMarkdownV1");
+            a["sbid_requirement_mrtd"] = json!("true");
+            a["sbid_return_risk"] = json!("false");
+        }))
+        .await;
+    assert!(ok["additionalParameters"].get("sbid_end_user_ip").is_none());
+    let view = rest
+        .sim
+        .control()
+        .session(ok["id"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(view.method, id_desk_simulator::phone::Method::SbidPhone);
+    assert_eq!(
+        view.requested.call_initiator,
+        Some(id_desk_simulator::phone::CallInitiator::Rp)
+    );
+    assert_eq!(
+        view.requested.intention_text.as_deref(),
+        Some(text.as_str())
+    );
+    assert_eq!(view.requested.requirement_mrtd, Some(true));
+    assert_eq!(view.requested.return_risk, Some(false));
+
+    // The options are BankID's for every Swedish flow, not only PHONE.
+    let mut qr = sbid("QR", None);
+    qr["additionalParameters"]["sbid_return_risk"] = json!("maybe");
+    let r = problem(rest.create_raw(&qr).await, StatusCode::BAD_REQUEST).await;
+    assert_eq!(invalid_param_names(&r), vec![p("sbid_return_risk")]);
+}
+
+#[tokio::test]
+async fn sbid_phone_interactive_customer_follows_the_control_api() {
+    let rest = Rest::start(fast()).await;
+    let control = rest.sim.control();
+    let stranger = "199001011239";
+
+    let a = rest.create(&sbid_phone(stranger, "user")).await;
+    let a_id = a["id"].as_str().unwrap();
+    assert_eq!(control.session(a_id).unwrap().persona, None);
+    // Longer than the QR scan timeout: a Phone customer opens the app when they like.
+    tokio::time::sleep(rest.sim.config().qr_scan_timeout + Duration::from_millis(100)).await;
+    assert_eq!(rest.get(a_id).await["status"], "CREATED");
+    control.scan_qr(a_id).unwrap();
+    let open = rest.get(a_id).await;
+    assert_eq!(open["status"], "WAITING_FOR_USER");
+    assert_eq!(open["idpData"]["hintCode"], "userCallConfirm");
+    assert_eq!(
+        control.session(a_id).unwrap().hint_code,
+        Some("userCallConfirm")
+    );
+    control.decline_call(a_id).unwrap();
+    let declined = rest.get(a_id).await;
+    assert_eq!(declined["status"], "ERROR");
+    assert_eq!(declined["error"]["code"], "userDeclinedCall");
+    assert!(control.decline_call(a_id).is_err(), "already over");
+
+    let b = rest.create(&sbid_phone(stranger, "RP")).await;
+    let b_id = b["id"].as_str().unwrap();
+    control.approve(b_id).unwrap();
+    let ok = rest.get(b_id).await;
+    assert_eq!(ok["status"], "SUCCESS");
+    assert_eq!(ok["subject"]["nin"]["value"], stranger);
+    assert_eq!(ok["subject"]["dateOfBirth"], "1990-01-01");
+
+    let c = rest.create(&sbid_phone(stranger, "RP")).await;
+    let c_id = c["id"].as_str().unwrap();
+    control.reject(c_id).unwrap();
+    assert_eq!(rest.get(c_id).await["status"], "ABORT");
+
+    // Only orders made during a call can be declined; Safe Conversation is one.
+    let qr = rest.create(&sbid("QR", None)).await;
+    assert!(control.decline_call(qr["id"].as_str().unwrap()).is_err());
+    let words = rest.create(&safe_conversation("07128300060")).await;
+    let words_id = words["id"].as_str().unwrap();
+    control.decline_call(words_id).unwrap();
+    assert_eq!(
+        rest.get(words_id).await["error"]["code"],
+        "userDeclinedCall"
+    );
+}
+
+#[tokio::test]
+async fn sbid_idcard_checks_the_scanned_payload() {
+    // Slow enough that CREATED is seen before the check's second (500 ms here) is over.
+    let rest = Rest::start(SimulatorConfig {
+        time_scale: 0.5,
+        ..SimulatorConfig::for_tests()
+    })
+    .await;
+    let control = rest.sim.control();
+
+    let qr = control.idcard_qr("198304062717").unwrap();
+    assert!(qr.starts_with("BANKIDF."), "{qr}");
+    let s = rest.create(&idcard(&qr)).await;
+    let id = s["id"].as_str().unwrap().to_owned();
+    assert_eq!(s["status"], "CREATED");
+    assert_eq!(s["provider"], "sbid-idcard");
+    assert_eq!(rest.get(&id).await["status"], "CREATED");
+    let ok = rest.until_terminal(&id).await;
+    assert_eq!(ok["status"], "SUCCESS");
+    assert_eq!(ok["provider"], "sbid-idcard");
+    assert_eq!(ok["subject"]["name"], "Anna Andersson");
+    assert_eq!(ok["subject"]["firstName"], "Anna");
+    assert_eq!(ok["subject"]["lastName"], "Andersson");
+    assert_eq!(ok["subject"]["dateOfBirth"], "1983-04-06");
+    assert_eq!(
+        ok["subject"]["nin"],
+        json!({"value": "198304062717", "issuingCountry": "SE", "type": "PERSON"})
+    );
+    assert!(control.stats().session(&id).approved_at.is_some());
+    let view = control.session(&id).unwrap();
+    assert_eq!(view.method, id_desk_simulator::phone::Method::SbidIdCard);
+    assert!(view.auto_start_token.is_none() && view.qr_data.is_none());
+
+    // The card check is the simulator's: Karin's card is hers whatever she does on calls, and an
+    // unknown personnummer is a generated stranger.
+    let karin = rest
+        .create(&idcard(&control.idcard_qr("198702142343").unwrap()))
+        .await;
+    let karin = rest.until_terminal(karin["id"].as_str().unwrap()).await;
+    assert_eq!(karin["status"], "SUCCESS");
+    assert_eq!(karin["subject"]["name"], "Karin Nekar");
+    let stranger = rest
+        .create(&idcard(&control.idcard_qr("199001011239").unwrap()))
+        .await;
+    let stranger = rest.until_terminal(stranger["id"].as_str().unwrap()).await;
+    assert_eq!(stranger["status"], "SUCCESS");
+    assert_eq!(stranger["subject"]["nin"]["value"], "199001011239");
+    assert_eq!(stranger["subject"]["dateOfBirth"], "1990-01-01");
+
+    // Older than its validity (30 s × 0.5 = 15 s): created, then ERROR.
+    let issued = time::OffsetDateTime::now_utc().unix_timestamp() - 20;
+    let old = id_desk_simulator::idcard::qr_data("198304062717", issued);
+    let s = rest.create(&idcard(&old)).await;
+    assert_eq!(s["status"], "CREATED");
+    let expired = rest.until_terminal(s["id"].as_str().unwrap()).await;
+    assert_eq!(expired["status"], "ERROR");
+    assert_eq!(expired["error"]["code"], "idCardQrExpired");
+    assert!(
+        expired["error"]["title"]
+            .as_str()
+            .unwrap()
+            .contains("QR code has expired"),
+        "{expired}"
+    );
+    assert!(expired.get("subject").is_none());
+    // Within it (10 s ago): still good.
+    let recent = id_desk_simulator::idcard::qr_data("198304062717", issued + 10);
+    let s = rest.create(&idcard(&recent)).await;
+    assert_eq!(
+        rest.until_terminal(s["id"].as_str().unwrap()).await["status"],
+        "SUCCESS"
+    );
+
+    // `BANKIDF.` values the simulator cannot read: the session exists and fails.
+    let hex = |s: &str| format!("BANKIDF.{}", hex::encode_upper(s));
+    for unreadable in [
+        "BANKIDF.".to_owned(),
+        "BANKIDF.NOT-HEX".to_owned(),
+        hex("198304062717"),
+        hex("198304062718:1700000000"),
+        hex("198304062717:soon"),
+    ] {
+        let s = rest.create(&idcard(&unreadable)).await;
+        let failed = rest.until_terminal(s["id"].as_str().unwrap()).await;
+        assert_eq!(failed["status"], "ERROR", "{unreadable}");
+        assert_eq!(failed["error"]["code"], "invalidQrData", "{unreadable}");
+    }
+
+    // Anything else is a bad parameter.
+    let name = vec!["additionalParameters.sbid_idcard_qr_data"];
+    for body in [
+        idcard(""),
+        idcard("bankidf.3139"),
+        idcard("bankid.67df3917"),
+        json!({"allowedProviders": ["sbid-idcard"], "flow": "headless", "requestedAttributes": ["name"]}),
+        json!({"allowedProviders": ["sbid-idcard"], "flow": "headless", "requestedAttributes": ["name"],
+               "additionalParameters": {"sbid_idcard_qr_data": 42}}),
+    ] {
+        let p = problem(rest.create_raw(&body).await, StatusCode::BAD_REQUEST).await;
+        assert_eq!(invalid_param_names(&p), name, "{body}");
+    }
+    assert!(control.idcard_qr("198304062718").is_err());
+    assert!(control.idcard_qr("8304062717").is_err());
+}

@@ -61,6 +61,7 @@ async fn run() -> Result<(), String> {
     for nin in nins.lines().map(str::trim).filter(|l| !l.is_empty()) {
         let mut raw = RawFlowInput::new(Method::NbidSafeConversation);
         raw.nin = Some(nin.to_owned());
+        raw.call_initiator = Some("user".into());
         requests.push(FlowRequest::parse(&raw, &settings).map_err(|e| format!("input: {e}"))?);
     }
     let flows = requests.len();

@@ -26,7 +26,7 @@ use time::OffsetDateTime;
 use tokio::time::Instant;
 use url::Url;
 
-use crate::flow::{FlowContext, FlowEvent, FlowJob, JobFuture, Subject};
+use crate::flow::{CallInitiator, FlowContext, FlowEvent, FlowJob, JobFuture, Subject};
 use crate::messages::error_message;
 use crate::oidc::discovery::{IssuerCache, ProviderMetadata};
 use crate::oidc::http::{require_secure, shared_client, FlowHttp, OAuthErrorBody};
@@ -71,6 +71,15 @@ impl fmt::Debug for CibaConfig {
 pub struct CibaAuth {
     pub hint: LoginHint,
     pub binding_message: BindingMessage,
+    /// A phone authentication (Idura's Swedish BankID Phone, Norwegian caller authentication):
+    /// sent as `authorization_details` `[{"type":"phoneAuth","callInitiator":…}]`.
+    pub phone_call: Option<CallInitiator>,
+}
+
+/// `authorization_details` (RFC 9396) of a phone authentication, as Idura documents it:
+/// `[{"type":"phoneAuth","callInitiator":"RP"|"user"}]`.
+fn phone_auth_details(call: CallInitiator) -> String {
+    serde_json::json!([{ "type": "phoneAuth", "callInitiator": call.wire() }]).to_string()
 }
 
 /// The CIBA client of one profile. Cheap to clone; clones share discovery and the JWKS.
@@ -190,6 +199,9 @@ impl CibaClient {
         }
         if let Some(secs) = cfg.requested_expiry {
             form.push(("requested_expiry", secs.to_string()));
+        }
+        if let Some(call) = who.phone_call {
+            form.push(("authorization_details", phone_auth_details(call)));
         }
         let resp = match http.send_raw(self.post(http, endpoint, form)?).await {
             Ok(r) => r,

@@ -4,6 +4,8 @@
 use std::time::Duration;
 
 use serde::Deserialize;
+
+use crate::messages::BankIdCode;
 use tokio::time::Instant;
 
 /// CIBA Core §7.3: "If no value is provided, clients MUST use 5 as the default value."
@@ -81,6 +83,18 @@ impl PollOutcome {
         match code {
             "authorization_pending" => PollOutcome::Pending,
             "slow_down" => PollOutcome::SlowDown,
+            // A phone authentication the customer declined in BankID ("I am not in a call with
+            // you"): its own outcome, not a cancel [decided, rest/PROTOCOL.md R8].
+            "access_denied"
+                if description.is_some_and(|d| {
+                    BankIdCode::parse(d.trim()) == BankIdCode::UserDeclinedCall
+                }) =>
+            {
+                PollOutcome::Error {
+                    code: "userDeclinedCall".into(),
+                    description: None,
+                }
+            }
             "access_denied" => PollOutcome::Denied,
             "expired_token" => PollOutcome::Expired,
             other => PollOutcome::Error {
@@ -136,6 +150,13 @@ mod tests {
         assert_eq!(
             PollOutcome::of_error("access_denied", None),
             PollOutcome::Denied
+        );
+        assert_eq!(
+            PollOutcome::of_error("access_denied", Some("userDeclinedCall")),
+            PollOutcome::Error {
+                code: "userDeclinedCall".into(),
+                description: None
+            }
         );
         assert_eq!(
             PollOutcome::of_error("expired_token", None),

@@ -11,7 +11,7 @@ use crate::secrets::{SecretName, SecretSource};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct CheckStep {
-    /// `rest_token`, `oidc_discovery`, `oidc_jwks`, `ciba`, `archive`.
+    /// `legacy_methods`, `rest_token`, `oidc_discovery`, `oidc_jwks`, `ciba`, `archive`.
     pub step: &'static str,
     pub ok: bool,
     pub ms: Option<u64>,
@@ -36,6 +36,37 @@ impl CheckStep {
             },
         }
     }
+}
+
+/// The retired methods a profile offers, each with its date and successor: not a failure (they are
+/// offered on purpose, for practice) but never presented as usable.
+fn retired_methods(profile: &Profile) -> Option<CheckStep> {
+    use crate::desk::catalog::{identify_groups, Situation};
+    use crate::flow::Method;
+    if !profile.legacy_methods() {
+        return None;
+    }
+    let mut methods: Vec<Method> = identify_groups(profile)
+        .into_iter()
+        .filter(|g| g.situation == Situation::Legacy)
+        .flat_map(|g| g.methods.into_iter().map(|t| t.method))
+        .collect();
+    if profile.oidc().is_some_and(|o| o.sign_client_id.is_some()) {
+        methods.extend([Method::NbidSign, Method::SbidSign]);
+    }
+    let notes: Vec<String> = methods
+        .iter()
+        .filter_map(|m| Some(format!("{}: {}", m.as_str(), m.retirement_note()?)))
+        .collect();
+    Some(CheckStep {
+        step: "legacy_methods",
+        ok: true,
+        ms: None,
+        message: Some(format!(
+            "offered for practice only (legacy_methods = true); {}",
+            notes.join("; ")
+        )),
+    })
 }
 
 fn http() -> Result<reqwest::Client, crate::Error> {
@@ -68,6 +99,9 @@ async fn get_json(client: &reqwest::Client, url: &str) -> Result<serde_json::Val
 
 pub(super) async fn run(profile: &Profile, source: &SecretSource) -> Vec<CheckStep> {
     let mut steps = Vec::new();
+    if let Some(step) = retired_methods(profile) {
+        steps.push(step);
+    }
     let client = match http() {
         Ok(c) => c,
         Err(e) => {

@@ -3,10 +3,12 @@
 //! evidence vault, and hands flows to the engine. The Tauri commands and the CLI subcommands are
 //! one-line calls into this type.
 
+mod catalog;
 mod check;
 mod paths;
 mod prefs;
 pub mod qr;
+pub mod screen_pop;
 #[cfg(feature = "training")]
 pub mod training;
 
@@ -16,6 +18,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+pub use catalog::{identify_groups, MethodGroup, MethodTile, Situation};
 pub use check::CheckStep;
 pub use paths::DeskPaths;
 pub use prefs::{Preferences, Theme};
@@ -102,6 +105,23 @@ pub struct ProfileSummary {
     pub redirect_providers: Vec<RedirectProvider>,
     /// Sign API v2 (`[sign]`): the signing setups offered, `None` without the section.
     pub sign_setups: Option<SignSetupsView>,
+    /// The Identify screen's methods, grouped by where the customer is.
+    pub identify_groups: Vec<MethodGroup>,
+    /// Retired methods are offered (labelled so): the legacy Consent Signature too.
+    pub legacy_methods: bool,
+    /// The CIBA provider runs phone authentication: staff say who called whom.
+    pub ciba_phone_auth: bool,
+    /// `[[sbid_phone.intentions]]`: the approved "why we ask" texts.
+    pub sbid_intentions: Vec<IntentionView>,
+    /// Every method production retired, with its date and successors (for labels anywhere).
+    pub retired_methods: Vec<MethodTile>,
+}
+
+/// One intention text staff may pick for a Swedish BankID Phone order.
+#[derive(Debug, Clone, Serialize)]
+pub struct IntentionView {
+    pub name: String,
+    pub text: String,
 }
 
 /// The `[sign]` setups as the Consent signature screen offers them.
@@ -138,6 +158,19 @@ impl ProfileSummary {
                 nbid_pki: s.setups.nbid_pki,
                 link_providers: s.setups.link_providers.clone(),
             }),
+            identify_groups: identify_groups(p),
+            retired_methods: catalog::retired_methods(),
+            legacy_methods: p.legacy_methods(),
+            ciba_phone_auth: p.ciba().is_some_and(|c| c.phone_auth),
+            sbid_intentions: p
+                .sbid_phone()
+                .intentions
+                .iter()
+                .map(|t| IntentionView {
+                    name: t.name.clone(),
+                    text: t.text.clone(),
+                })
+                .collect(),
         }
     }
 }
@@ -334,6 +367,9 @@ impl Desk {
             redirect_providers: profile.redirect_providers().to_vec(),
             sign: profile.sign().map(|s| s.setups.clone()).unwrap_or_default(),
             sign_max_document_bytes: profile.sign().map(|s| s.max_document_bytes),
+            legacy_methods: profile.legacy_methods(),
+            sbid_phone: profile.sbid_phone().options.clone(),
+            ciba_phone_auth: profile.ciba().is_some_and(|c| c.phone_auth),
             ..FlowSettings::default()
         }
     }
@@ -342,8 +378,13 @@ impl Desk {
     /// empty when the flow may start.
     pub fn validate(&self, raw: &RawFlowInput) -> Vec<Error> {
         let settings = self.settings_for(&self.profile());
-        match FlowRequest::parse(raw, &settings) {
-            Ok(_) => Vec::new(),
+        // The retry rules are part of "may this start": the window asks staff before Send.
+        let checked = FlowRequest::parse(raw, &settings).and_then(|req| match self.engine() {
+            Ok(engine) => engine.check_call(&req, raw.retry_confirmed),
+            Err(_) => Ok(()),
+        });
+        match checked {
+            Ok(()) => Vec::new(),
             Err(e) => vec![e],
         }
     }
@@ -395,7 +436,16 @@ impl Desk {
         let request = FlowRequest::parse(raw, &settings)?;
         self.require_setup(request.method())?;
         let engine = self.engine()?;
-        engine.start(request, sink).await
+        engine
+            .start_confirmed(request, raw.retry_confirmed, sink)
+            .await
+    }
+
+    /// Reads a screen-pop link for the Identify form, checked against the active profile's rules.
+    /// Nothing is sent.
+    pub fn screen_pop(&self, link: &str) -> Result<screen_pop::ScreenPop> {
+        let settings = self.settings_for(&self.profile());
+        screen_pop::parse(link, &settings)
     }
 
     /// A profile section or secret the method needs is reported by name before anything is sent.
@@ -412,6 +462,8 @@ impl Desk {
             | Method::NbidMobile
             | Method::SbidQr
             | Method::SbidAppLaunch
+            | Method::SbidPhone
+            | Method::SbidIdCard
                 if profile.rest().is_none() =>
             {
                 return missing("rest")
@@ -771,6 +823,8 @@ fn secrets_for(method: Method) -> &'static [SecretName] {
         | Method::NbidMobile
         | Method::SbidQr
         | Method::SbidAppLaunch
+        | Method::SbidPhone
+        | Method::SbidIdCard
         | Method::Redirect
         // Sign API v2 is served to the same Signicat API client (with the Signature API permission).
         | Method::SignSbidPhone

@@ -79,6 +79,10 @@ pub struct PhoneRequest {
     /// Safe Conversation: the word pairs offered; picking the wrong one fails the session.
     pub binding_choices: Vec<String>,
     pub sign_text: Option<String>,
+    /// Swedish BankID Phone: the app asks whether the customer is in a call with us.
+    pub asks_about_call: bool,
+    /// Why the caller is asked (the intention text BankID shows).
+    pub intention: Option<String>,
 }
 
 impl From<SessionView> for PhoneRequest {
@@ -90,7 +94,10 @@ impl From<SessionView> for PhoneRequest {
             (SimMethod::NbidMobile, _) => "BankID on mobile",
             (SimMethod::SbidQr, _) => "BankID — scan the QR code",
             (SimMethod::SbidAppLaunch, _) => "BankID — identify",
+            (SimMethod::SbidPhone, _) => "BankID — are you in a call with ID Desk Training?",
+            (SimMethod::SbidIdCard, _) => "BankID — ID card check",
         };
+        let asks_about_call = pending && s.method == SimMethod::SbidPhone;
         PhoneRequest {
             title: title.to_string(),
             identity: format!("{} · {}", s.customer_name, s.identity),
@@ -103,6 +110,8 @@ impl From<SessionView> for PhoneRequest {
                 Vec::new()
             },
             sign_text: s.sign_text,
+            asks_about_call,
+            intention: s.requested.intention_text,
             id: s.id,
         }
     }
@@ -116,6 +125,8 @@ pub enum PhoneAction {
     Reject,
     Scan,
     Pick,
+    /// "I am not in a call": Swedish BankID Phone's fraud warning.
+    Decline,
 }
 
 /// The training phone: requests waiting on it, newest first.
@@ -139,6 +150,7 @@ pub fn phone_act(
         PhoneAction::Approve => control.approve(id),
         PhoneAction::Reject => control.reject(id),
         PhoneAction::Scan => control.scan_qr(id),
+        PhoneAction::Decline => control.decline_call(id),
         PhoneAction::Pick => {
             let text =
                 text.ok_or_else(|| Error::invalid_input("text", "pick needs the words picked"))?;
@@ -146,4 +158,11 @@ pub fn phone_act(
         }
     };
     done.map_err(|e| Error::NotFound(e.to_string()))
+}
+
+/// A fresh ID card QR payload for `nin`, as the customer's BankID app shows it.
+pub fn idcard_qr(control: &Control, nin: &str) -> Result<String> {
+    control
+        .idcard_qr(nin)
+        .map_err(|e| Error::invalid_input("nin", e.to_string()))
 }

@@ -48,6 +48,13 @@ pub enum Method {
     SbidQr,
     /// Swedish BankID headless, app launch on this device (REST).
     SbidAppLaunch,
+    /// Swedish BankID Phone (REST `sbid_flow: PHONE`): the order goes to the app of the
+    /// personnummer staff typed; the customer confirms they are in a call with us.
+    SbidPhone,
+    /// Swedish BankID Digital ID card at the counter (REST provider `sbid-idcard`): staff scan the
+    /// QR code the customer shows in the BankID app.
+    #[serde(rename = "sbid_idcard")]
+    SbidIdCard,
     /// Norwegian BankID on mobile, legacy OIDC `nbid-inapp`.
     NbidInapp,
     /// Swedish BankID, legacy OIDC `sbid-inapp`.
@@ -83,6 +90,8 @@ impl Method {
             Method::NbidMobile => "nbid_mobile",
             Method::SbidQr => "sbid_qr",
             Method::SbidAppLaunch => "sbid_app_launch",
+            Method::SbidPhone => "sbid_phone",
+            Method::SbidIdCard => "sbid_idcard",
             Method::NbidInapp => "nbid_inapp",
             Method::SbidInapp => "sbid_inapp",
             Method::NbidSign => "nbid_sign",
@@ -117,6 +126,9 @@ pub struct Subject {
     /// Level of assurance: `low`, `substantial`, `high`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub loa: Option<String>,
+    /// Swedish BankID's risk indication (`low`, `moderate`, `high`) when the profile asked for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub risk: Option<String>,
 }
 
 /// Who staff asked for, as far as the request says: the verified person must be them (issue 23).

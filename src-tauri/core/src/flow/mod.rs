@@ -4,13 +4,17 @@
 //! drives. Nothing here knows a protocol: the families (`rest`, `oidc`, `ciba`, `sign`) build on
 //! it, and the runner (`crate::runner`) sits above them.
 
+mod call;
 mod context;
 pub mod event;
 mod job;
+mod retired;
 
+pub use call::{CallInitiator, USER_DECLINED_CALL};
 pub use context::{EventSink, FlowContext, PollConfig, CUSTOMER_ABORTED};
 pub use event::{
     Evidence, EvidenceKind, ExpectedIdentity, FlowEvent, FlowId, FlowUpdate, Method, SdoRef,
     Subject,
 };
 pub use job::{FlowJob, JobFuture};
+pub use retired::Retirement;

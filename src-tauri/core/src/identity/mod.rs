@@ -4,12 +4,16 @@
 
 mod birth_date;
 mod calendar;
+mod idcard;
+mod intention;
 mod mobile;
 mod nin;
 mod personnummer;
 mod sign_text;
 
 pub use birth_date::BirthDate;
+pub use idcard::IdCardQrData;
+pub use intention::IntentionText;
 pub use mobile::NorwegianMobile;
 pub use nin::{NinKind, NorwegianNin};
 pub use personnummer::SwedishPersonnummer;

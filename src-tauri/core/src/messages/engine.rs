@@ -127,6 +127,16 @@ pub fn error_message(code: &str, lang: Lang) -> String {
             "Kunden bekreftet ikke samtalen: ikke prøv igjen. Avslutt samtalen etter rutinen for svindel.",
             "Kunden bekräftade inte samtalet: försök inte igen. Avsluta samtalet enligt er rutin för bedrägeriförsök.",
         ),
+        "idcard_expired" => lang.pick(
+            "The ID card's QR code expired before it was checked: ask the customer to show the ID card again and scan the new code at once.",
+            "QR-koden på ID-kortet gikk ut før den ble sjekket: be kunden vise ID-kortet igjen og skann den nye koden med en gang.",
+            "ID-kortets QR-kod hann gå ut innan den kontrollerades: be kunden visa ID-kortet igen och skanna den nya koden direkt.",
+        ),
+        "idcard_invalid" => lang.pick(
+            "BankID could not read the scanned code: ask the customer to open ID-kort in the BankID app and scan again.",
+            "BankID kunne ikke lese koden som ble skannet: be kunden åpne ID-kort i BankID-appen og skann igjen.",
+            "BankID kunde inte läsa den skannade koden: be kunden öppna ID-kort i BankID-appen och skanna igen.",
+        ),
         "authorization_pending" => lang.pick(
             "Waiting for the customer to confirm on their device. Read the words on the screen aloud.",
             "Venter på at kunden bekrefter på sin enhet. Les ordene på skjermen høyt.",

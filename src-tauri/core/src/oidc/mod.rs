@@ -15,7 +15,8 @@ mod sdo;
 pub(crate) mod token;
 
 use crate::flow::{
-    Evidence, FlowContext, FlowEvent, FlowJob, JobFuture, Method, SdoRef, Subject, CUSTOMER_ABORTED,
+    Evidence, FlowContext, FlowEvent, FlowJob, JobFuture, Method, SdoRef, Subject,
+    CUSTOMER_ABORTED, USER_DECLINED_CALL,
 };
 use crate::identity::{BirthDate, NorwegianMobile, SignText, SwedishPersonnummer};
 use crate::messages::{BankIdCode, BankIdState, Lang};
@@ -123,6 +124,12 @@ impl FlowStop {
                 let message = match (&known, description) {
                     (BankIdCode::Unknown(_), Some(d)) if !d.trim().is_empty() => d,
                     _ => known.message_as(lang, false, BankIdState::Failed),
+                };
+                // The legacy API and CIBA name a declined call BankID's way; the desk's outcome
+                // is one code whatever the API.
+                let code = match known {
+                    BankIdCode::UserDeclinedCall => USER_DECLINED_CALL.to_string(),
+                    _ => code,
                 };
                 FlowEvent::Failed { code, message }
             }

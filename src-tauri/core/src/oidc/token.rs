@@ -234,6 +234,7 @@ fn subject_of(info: UserInfo, id_claims: &Map<String, Value>, country: &str) -> 
             .and_then(Value::as_str)
             .and_then(loa_of)
             .map(str::to_string),
+        risk: None,
     }
 }
 

@@ -36,6 +36,33 @@ pub struct ProfileConfig {
     /// `[sign]`: consent signatures through Signicat Sign API v2 (optional; needs `[rest]`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sign: Option<SignConfig>,
+    /// `[sbid_phone]`: what Swedish BankID Phone orders carry (optional; needs `[rest]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sbid_phone: Option<SbidPhoneConfig>,
+    /// Offer the methods production retired (BankID on mobile, legacy `sbid-inapp`, the legacy
+    /// Consent Signature), labelled as retired. Off unless set; Training sets it for practice.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub legacy_methods: bool,
+    /// `NO`, `SE`: the countries this desk serves, first first (orders the Identify screen).
+    /// Defaults to Sweden first for a Swedish profile, Norway first otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub countries: Vec<String>,
+}
+
+/// `[sbid_phone]`: Swedish BankID Phone through the Authentication REST API.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SbidPhoneConfig {
+    /// Ask for BankID's extra control of the customer's ID document.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub extra_control: bool,
+    /// Ask for BankID's risk indication (shown on the result card).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub return_risk: bool,
+    /// `[[sbid_phone.intentions]]`: the approved "why we ask" texts staff pick from
+    /// (`simpleMarkdownV1`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub intentions: Vec<TemplateConfig>,
 }
 
 /// `[sign]`: Signicat Sign API v2, served to the `[rest]` API client (it needs Signicat's
@@ -127,6 +154,10 @@ pub struct CibaConfig {
     /// `NO` or `SE`: the verified person's country when the provider does not say.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
+    /// The provider runs CIBA as a phone authentication (Idura's Swedish BankID Phone): staff say
+    /// who called whom, sent as `authorization_details` type `phoneAuth`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub phone_auth: bool,
 }
 
 /// `[sbid]`: Swedish BankID needs the customer-facing IP of this workstation or branch.

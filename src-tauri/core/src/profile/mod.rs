@@ -20,8 +20,8 @@ use crate::Result;
 
 pub use archive::{ArchiveConfig, ArchiveSettings, ArchiveTls};
 pub use config::{
-    CibaConfig, OidcConfig, ProfileConfig, RedirectConfig, RestConfig, SbidConfig, SignConfig,
-    TemplateConfig,
+    CibaConfig, OidcConfig, ProfileConfig, RedirectConfig, RestConfig, SbidConfig, SbidPhoneConfig,
+    SignConfig, TemplateConfig,
 };
 pub use store::ProfileStore;
 pub use template::Template;
@@ -49,6 +49,19 @@ pub struct Profile {
     /// The redirect flow's providers, never empty when present.
     redirect: Vec<RedirectProvider>,
     sign: Option<SignSettings>,
+    /// `[sbid_phone]`, validated; the defaults when absent.
+    sbid_phone: SbidPhoneSettings,
+    legacy_methods: bool,
+    /// `NO`/`SE` as configured (empty: derived from the language, see [`Profile::countries`]).
+    countries: Vec<&'static str>,
+}
+
+/// `[sbid_phone]`, validated.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SbidPhoneSettings {
+    pub options: crate::rest::protocol::SbidPhoneOptions,
+    /// Named intention texts, each a valid [`crate::identity::IntentionText`].
+    pub intentions: Vec<Template>,
 }
 
 /// `[sign]`, validated.
@@ -93,6 +106,7 @@ pub struct CibaSettings {
     pub login_hint_kind: HintKind,
     pub login_hint_prefix: String,
     pub country: Option<String>,
+    pub phone_auth: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -159,6 +173,23 @@ impl Profile {
                 sender_display_name: Some("ID Desk Training".into()),
                 ..SignConfig::default()
             }),
+            sbid_phone: Some(SbidPhoneConfig {
+                extra_control: false,
+                return_risk: true,
+                intentions: vec![
+                    TemplateConfig {
+                        name: "Customer service".into(),
+                        text: "You are identifying yourself to *ID Desk Training customer service*, on a call you are in now.".into(),
+                    },
+                    TemplateConfig {
+                        name: "Kundtjänst".into(),
+                        text: "Du identifierar dig för *ID Desk Trainings kundtjänst* i samtalet du har nu.".into(),
+                    },
+                ],
+            }),
+            // Practice on the methods production retired, labelled so.
+            legacy_methods: true,
+            countries: Vec::new(),
         })
     }
 
@@ -199,6 +230,7 @@ impl Profile {
                 login_hint_prefix: (!c.login_hint_prefix.is_empty())
                     .then(|| c.login_hint_prefix.clone()),
                 country: c.country.clone(),
+                phone_auth: c.phone_auth,
             }),
             templates: self
                 .templates
@@ -228,6 +260,23 @@ impl Profile {
                 max_document_bytes: Some(s.max_document_bytes),
                 due_minutes: u32::try_from(s.lifetime.as_secs() / 60).ok(),
             }),
+            sbid_phone: (self.sbid_phone != SbidPhoneSettings::default()).then(|| {
+                SbidPhoneConfig {
+                    extra_control: self.sbid_phone.options.extra_control,
+                    return_risk: self.sbid_phone.options.return_risk,
+                    intentions: self
+                        .sbid_phone
+                        .intentions
+                        .iter()
+                        .map(|t| TemplateConfig {
+                            name: t.name.clone(),
+                            text: t.text.clone(),
+                        })
+                        .collect(),
+                }
+            }),
+            legacy_methods: self.legacy_methods,
+            countries: self.countries.iter().map(|c| c.to_string()).collect(),
         }
     }
 
@@ -267,6 +316,21 @@ impl Profile {
     /// `None` when the profile has no `[sign]` section (Sign API v2 signing unavailable).
     pub fn sign(&self) -> Option<&SignSettings> {
         self.sign.as_ref()
+    }
+    pub fn sbid_phone(&self) -> &SbidPhoneSettings {
+        &self.sbid_phone
+    }
+    /// The countries this desk serves, first first.
+    pub fn countries(&self) -> Vec<&'static str> {
+        match (self.countries.is_empty(), self.language) {
+            (false, _) => self.countries.clone(),
+            (true, Lang::Sv) => vec!["SE", "NO"],
+            (true, _) => vec!["NO", "SE"],
+        }
+    }
+    /// Whether retired methods are offered (labelled as retired).
+    pub fn legacy_methods(&self) -> bool {
+        self.legacy_methods
     }
     pub fn templates(&self) -> &[Template] {
         &self.templates
@@ -311,6 +375,9 @@ fn preset(name: &str, issuer: &str, allow_test_identities: bool) -> ProfileConfi
         archive: None,
         redirect: None,
         sign: None,
+        sbid_phone: None,
+        legacy_methods: false,
+        countries: Vec::new(),
     }
 }
 

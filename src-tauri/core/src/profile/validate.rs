@@ -36,32 +36,13 @@ pub(super) fn profile(c: &ProfileConfig) -> Result<Profile> {
                 })
         })
         .transpose()?;
-    let mut templates: Vec<Template> = Vec::new();
-    for (i, t) in c.templates.iter().enumerate() {
-        let tname = t.name.trim();
-        if tname.is_empty() {
-            return Err(Error::invalid_config(
-                format!("templates[{i}].name"),
-                "is empty",
-            ));
-        }
-        if templates.iter().any(|x| x.name == tname) {
-            return Err(Error::invalid_config(
-                format!("templates[{i}].name"),
-                "another template has the same name",
-            ));
-        }
-        if t.text.trim().is_empty() {
-            return Err(Error::invalid_config(
-                format!("templates[{i}].text"),
-                "is empty",
-            ));
-        }
-        templates.push(Template {
-            name: tname.to_string(),
-            text: t.text.clone(),
-        });
-    }
+    let templates = templates(&c.templates, "templates")?;
+    let sbid_phone = c
+        .sbid_phone
+        .as_ref()
+        .map(|p| sbid_phone(p, c.rest.is_some()))
+        .transpose()?
+        .unwrap_or_default();
     let archive = c
         .archive
         .as_ref()
@@ -82,6 +63,9 @@ pub(super) fn profile(c: &ProfileConfig) -> Result<Profile> {
         archive,
         redirect,
         sign,
+        sbid_phone,
+        legacy_methods: c.legacy_methods,
+        countries: countries(&c.countries)?,
         name: c.name.clone(),
         allow_test_identities: c.allow_test_identities,
         language: c.language,
@@ -91,6 +75,79 @@ pub(super) fn profile(c: &ProfileConfig) -> Result<Profile> {
         ciba,
         templates,
     })
+}
+
+/// `countries`: `NO` or `SE`, each once.
+fn countries(list: &[String]) -> Result<Vec<&'static str>> {
+    let mut out: Vec<&'static str> = Vec::new();
+    for (i, raw) in list.iter().enumerate() {
+        let field = format!("countries[{i}]");
+        let c = match raw.trim() {
+            "NO" | "no" => "NO",
+            "SE" | "se" => "SE",
+            _ => return Err(Error::invalid_config(field, "must be NO or SE")),
+        };
+        if out.contains(&c) {
+            return Err(Error::invalid_config(field, "is listed twice"));
+        }
+        out.push(c);
+    }
+    Ok(out)
+}
+
+/// `[sbid_phone]`: every intention text valid as BankID will show it; needs `[rest]`.
+fn sbid_phone(c: &super::SbidPhoneConfig, has_rest: bool) -> Result<super::SbidPhoneSettings> {
+    if !has_rest {
+        return Err(Error::invalid_config(
+            "sbid_phone",
+            "Swedish BankID Phone uses the Authentication REST API: add a [rest] section",
+        ));
+    }
+    let intentions = templates(&c.intentions, "sbid_phone.intentions")?;
+    for (i, t) in intentions.iter().enumerate() {
+        crate::identity::IntentionText::parse(&t.text).map_err(|e| {
+            Error::invalid_config(format!("sbid_phone.intentions[{i}].text"), e.to_string())
+        })?;
+    }
+    Ok(super::SbidPhoneSettings {
+        options: crate::rest::protocol::SbidPhoneOptions {
+            extra_control: c.extra_control,
+            return_risk: c.return_risk,
+        },
+        intentions,
+    })
+}
+
+/// Named texts (`[[templates]]`, `[[sbid_phone.intentions]]`): names unique and not empty, texts
+/// not empty.
+fn templates(list: &[super::TemplateConfig], key: &str) -> Result<Vec<Template>> {
+    let mut templates: Vec<Template> = Vec::new();
+    for (i, t) in list.iter().enumerate() {
+        let tname = t.name.trim();
+        if tname.is_empty() {
+            return Err(Error::invalid_config(
+                format!("{key}[{i}].name"),
+                "is empty",
+            ));
+        }
+        if templates.iter().any(|x| x.name == tname) {
+            return Err(Error::invalid_config(
+                format!("{key}[{i}].name"),
+                "another template has the same name",
+            ));
+        }
+        if t.text.trim().is_empty() {
+            return Err(Error::invalid_config(
+                format!("{key}[{i}].text"),
+                "is empty",
+            ));
+        }
+        templates.push(Template {
+            name: tname.to_string(),
+            text: t.text.clone(),
+        });
+    }
+    Ok(templates)
 }
 
 /// `[redirect] providers`: known Signicat provider ids, at least one, no repeats; the flow is
@@ -353,6 +410,7 @@ fn ciba(c: &CibaConfig) -> Result<CibaSettings> {
         login_hint_kind: c.login_hint_kind,
         login_hint_prefix: prefix,
         country,
+        phone_auth: c.phone_auth,
     })
 }
 

@@ -2,12 +2,12 @@
 //! message, QR, app link) at once, poll per reference §1.5 until a terminal status, the session's
 //! `expiresAt`, or a cancel.
 
-use super::{CreateSession, RestClient, RestStatus, Session};
+use super::{protocol, CreateSession, RestClient, RestStatus, Session};
 use crate::flow::{
     FlowContext, FlowEvent, FlowJob, JobFuture, PollConfig, Subject, CUSTOMER_ABORTED,
 };
 use crate::identity::mask_nin;
-use crate::messages::Lang;
+use crate::messages::{BankIdCode, Lang};
 use crate::Error;
 use std::time::Duration;
 use time::format_description::well_known::Rfc3339;
@@ -17,8 +17,9 @@ use tokio::time::{Instant, MissedTickBehavior};
 /// Which screen artefact this REST flow shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RestKind {
-    /// Norwegian BankID: a binding message, if the session has one, is all there is to show.
-    Nbid,
+    /// Nothing for this screen but words: Norwegian Safe Conversation's binding message, Swedish
+    /// BankID Phone's hint codes, the ID card check.
+    Push,
     Qr,
     AppLaunch,
     /// Redirect flow: the provider's page is opened in the sandboxed window; an `ABORT` there is
@@ -39,6 +40,7 @@ struct Shown<'a> {
     binding_message: bool,
     app_launch: bool,
     qr: Option<String>,
+    hint: Option<BankIdCode>,
 }
 
 impl Shown<'_> {
@@ -76,6 +78,17 @@ impl Shown<'_> {
             });
         }
         self.status = Some(s.status.clone());
+        // BankID's own words for where the customer is (e.g. confirming the call), when
+        // Signicat passes its hint code on.
+        if let Some(code) = protocol::hint_code(s).filter(|_| !s.status.is_terminal()) {
+            if self.hint.as_ref() != Some(&code) {
+                self.ctx.emit(FlowEvent::Progress {
+                    status: code.as_str().to_string(),
+                    message: code.message(self.ctx.lang, self.kind == RestKind::Qr),
+                });
+                self.hint = Some(code);
+            }
+        }
     }
 
     fn period(&self, poll: &PollConfig) -> Duration {
@@ -239,6 +252,7 @@ async fn create_session<'a>(
         binding_message: false,
         app_launch: false,
         qr: None,
+        hint: None,
     };
     shown.observe(&created);
     if created.status.is_terminal() {
@@ -382,6 +396,14 @@ fn terminal_event(ctx: &FlowContext, s: Session, kind: RestKind) -> FlowEvent {
         RestStatus::Expired => FlowEvent::Expired,
         RestStatus::Error | RestStatus::Invalid => {
             let err = s.error.unwrap_or_default();
+            // Outcomes where staff must act in a particular way get the desk's own code and
+            // guidance instead of the provider's words.
+            if let Some(own) = err.code.as_deref().and_then(protocol::failed_code) {
+                return FlowEvent::Failed {
+                    code: own.to_string(),
+                    message: crate::messages::error_message(own, lang),
+                };
+            }
             let code = err
                 .code
                 .filter(|c| !c.is_empty())
@@ -440,13 +462,18 @@ fn subject_of(s: &Session) -> Option<Subject> {
             .and_then(|n| n.issuing_country.clone())
             .or_else(|| provider_country(s)),
         loa: s.loa.clone(),
+        risk: subj
+            .extra
+            .get(protocol::SBID_RISK_ATTRIBUTE)
+            .and_then(|v| v.as_str())
+            .map(str::to_string),
     })
 }
 
 fn provider_country(s: &Session) -> Option<String> {
     match s.provider.as_deref() {
         Some("nbid") => Some("NO".into()),
-        Some("sbid") => Some("SE".into()),
+        Some("sbid") | Some(protocol::SBID_IDCARD_PROVIDER) => Some("SE".into()),
         _ => None,
     }
 }

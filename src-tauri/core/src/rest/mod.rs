@@ -2,12 +2,14 @@
 //! and the two flows run on them. `model` holds the wire types, `token` the shared
 //! client-credentials token, `client` the sessions calls with their per-operation retry rules,
 //! `flow` the headless and redirect flows the runner drives, `redirect` the redirect flow's
-//! providers and the sandboxed window's navigation rules.
+//! providers and the sandboxed window's navigation rules, `protocol` the wire names Signicat's
+//! documentation leaves open (decided in `PROTOCOL.md`).
 
 pub mod client;
 pub mod flow;
 mod gate;
 pub mod model;
+pub mod protocol;
 pub mod redirect;
 pub mod token;
 

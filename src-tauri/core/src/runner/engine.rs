@@ -11,17 +11,18 @@
 //!
 //! The runner sits above every family; no family imports it.
 
+use super::calls::CallLedger;
 use super::registry::{Entry, Lookup, Registry};
 use super::request::FlowRequest;
 use super::settings::FlowSettings;
 use crate::ciba::{CibaClient, CibaConfig, CibaJob};
 use crate::flow::{
     EventSink, ExpectedIdentity, FlowContext, FlowEvent, FlowId, FlowJob, FlowUpdate,
-    CUSTOMER_ABORTED,
+    CUSTOMER_ABORTED, USER_DECLINED_CALL,
 };
 use crate::oidc::{LegacyJob, OidcClient, OidcConfig};
 use crate::rest::{HttpTimeouts, RestClient, RestConfig, RestJob, RestKind};
-use crate::sign::{SignClient, SignConfig, SignJob, USER_DECLINED_CALL};
+use crate::sign::{SignClient, SignConfig, SignJob};
 use crate::vault::{NewTransaction, Vault};
 use crate::{Error, Result};
 use futures::FutureExt;
@@ -56,6 +57,8 @@ struct Inner {
     profile: Option<String>,
     settings: Arc<FlowSettings>,
     registry: Registry,
+    /// Orders sent to each customer in a phone call (the retry rules).
+    calls: Arc<CallLedger>,
 }
 
 impl fmt::Debug for Engine {
@@ -93,6 +96,7 @@ impl Engine {
                 profile: None,
                 settings: Arc::new(settings),
                 registry: Registry::default(),
+                calls: Arc::default(),
             }),
         })
     }
@@ -156,11 +160,21 @@ impl Engine {
                 profile: shared.profile.clone(),
                 settings: shared.settings.clone(),
                 registry: Registry::default(),
+                calls: shared.calls.clone(),
             },
         };
         change(&mut inner);
         Engine {
             inner: Arc::new(inner),
+        }
+    }
+
+    /// Whether another order may go to this request's customer now (the phone-call retry rules);
+    /// checked again when the flow starts.
+    pub fn check_call(&self, req: &FlowRequest, retry_confirmed: bool) -> Result<()> {
+        match req.call_key() {
+            Some(key) => self.inner.calls.check(&key, retry_confirmed),
+            None => Ok(()),
         }
     }
 
@@ -177,6 +191,28 @@ impl Engine {
     /// `Err(AlreadyRunning{flow_id})` names the flow already running for this customer (the
     /// window asks whether to cancel it).
     pub async fn start(&self, req: FlowRequest, sink: EventSink) -> Result<FlowId> {
+        self.start_confirmed(req, false, sink).await
+    }
+
+    /// Like [`Engine::start`], for an order that may be a retry in a phone call: `retry_confirmed`
+    /// is staff's word that the customer wants to try again (see [`CallLedger`]).
+    pub async fn start_confirmed(
+        &self,
+        req: FlowRequest,
+        retry_confirmed: bool,
+        sink: EventSink,
+    ) -> Result<FlowId> {
+        let call_key = req.call_key();
+        if let Some(key) = &call_key {
+            // A flow still running for this customer is reported first: the window offers to
+            // cancel it, and starting again is then a retry like any other.
+            if let Some(other) = self.inner.registry.running_for(key) {
+                return Err(Error::AlreadyRunning {
+                    flow_id: other.to_string(),
+                });
+            }
+            self.inner.calls.check(key, retry_confirmed)?;
+        }
         let flow_id = FlowId::new();
         let job = self.prepare(&req, &flow_id)?;
         let expected = req.expected_identity(&self.inner.settings);
@@ -201,6 +237,9 @@ impl Engine {
             .map_err(|other| Error::AlreadyRunning {
                 flow_id: other.to_string(),
             })?;
+        if let Some(key) = &call_key {
+            self.inner.calls.sent(key);
+        }
         tracing::info!(
             flow_id = %flow_id,
             method = req.method().as_str(),
@@ -249,6 +288,9 @@ impl Engine {
                     message: "the flow stopped unexpectedly".into(),
                 });
             let terminal = the_person_asked_for(terminal, &expected, &ctx);
+            if let Some(key) = &call_key {
+                engine.inner.calls.finished(key, &terminal);
+            }
             tracing::info!(flow_id = %ctx.flow_id, outcome = terminal_label(&terminal), "flow finished");
             let sink = ctx.sink.clone();
             let update = FlowUpdate {
@@ -289,9 +331,10 @@ impl Engine {
             return Ok(Box::new(SignJob::new(client, (**order).clone(), vault)));
         }
         let kind = match req {
-            FlowRequest::NbidSafeConversation { .. } | FlowRequest::NbidMobile { .. } => {
-                RestKind::Nbid
-            }
+            FlowRequest::NbidSafeConversation { .. }
+            | FlowRequest::NbidMobile { .. }
+            | FlowRequest::SbidPhone { .. }
+            | FlowRequest::SbidIdCard { .. } => RestKind::Push,
             FlowRequest::SbidQr { .. } => RestKind::Qr,
             FlowRequest::SbidAppLaunch { .. } => RestKind::AppLaunch,
             FlowRequest::Redirect { .. } => RestKind::Redirect,

@@ -75,6 +75,11 @@ impl Registry {
         Ok(())
     }
 
+    /// The flow running for this customer, if any.
+    pub fn running_for(&self, identity_key: &str) -> Option<FlowId> {
+        self.lock().identities.get(identity_key).cloned()
+    }
+
     pub fn finish(&self, id: &FlowId, event: FlowEvent) {
         let mut inner = self.lock();
         let done = inner.running.remove(id).map(|entry| {

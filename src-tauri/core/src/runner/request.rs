@@ -4,19 +4,24 @@
 
 use super::settings::FlowSettings;
 use crate::ciba::{BindingMessage, CibaAuth, HintKind, LoginHint};
+use crate::flow::CallInitiator;
 use crate::flow::{ExpectedIdentity, Method};
-use crate::identity::{BirthDate, NorwegianMobile, NorwegianNin, SignText, SwedishPersonnummer};
+use crate::identity::{
+    BirthDate, IdCardQrData, IntentionText, NorwegianMobile, NorwegianNin, SignText,
+    SwedishPersonnummer,
+};
 use crate::oidc::LegacyAuth;
 use crate::rest::redirect::{self, RedirectProvider};
-use crate::rest::{CreateSession, RedirectSettings};
-use crate::sign::{CallInitiator, LinkProvider, PdfDocument, SignHow, SignOrder, SignerNin};
+use crate::rest::{protocol, CreateSession, RedirectSettings};
+use crate::sign::{LinkProvider, PdfDocument, SignHow, SignOrder, SignerNin};
 use crate::{Error, Result};
 use serde::Deserialize;
 
 /// A validated request for one flow. The types make an unvalidated identity unrepresentable.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FlowRequest {
-    /// Norwegian BankID Safe Conversation: the customer is on the phone; a binding message is shown.
+    /// Norwegian BankID Safe Conversation: the customer called us (BankID Norge allows it for
+    /// inbound calls only); a binding message is shown.
     NbidSafeConversation { nin: NorwegianNin },
     /// Norwegian BankID on mobile: phone number and date of birth.
     NbidMobile {
@@ -27,6 +32,15 @@ pub enum FlowRequest {
     SbidQr { nin: Option<SwedishPersonnummer> },
     /// Swedish BankID opened on this device, optionally locked to one personnummer.
     SbidAppLaunch { nin: Option<SwedishPersonnummer> },
+    /// Swedish BankID Phone: the order goes to the personnummer's app; the customer confirms
+    /// the call. `intention` is the "why" BankID shows them.
+    SbidPhone {
+        nin: SwedishPersonnummer,
+        call: CallInitiator,
+        intention: Option<IntentionText>,
+    },
+    /// Swedish BankID Digital ID card, scanned at the counter.
+    SbidIdCard { qr: IdCardQrData },
     /// Norwegian BankID on mobile, legacy OIDC `nbid-inapp`.
     NbidInapp {
         phone: NorwegianMobile,
@@ -88,6 +102,16 @@ pub struct RawFlowInput {
     /// Sign API v2 from the window: the PDF staff picked, its bytes in standard base64.
     #[serde(default)]
     pub pdf_base64: Option<String>,
+    /// Swedish BankID Phone: why staff ask, shown to the customer in the app.
+    #[serde(default)]
+    pub intention: Option<String>,
+    /// Swedish BankID ID card: what the barcode scanner typed.
+    #[serde(default)]
+    pub qr_data: Option<String>,
+    /// A phone method sent again to the same customer in the same call: staff confirm that the
+    /// customer wants to try again (BankID Norge's Safe Conversation rules).
+    #[serde(default)]
+    pub retry_confirmed: bool,
 }
 
 impl RawFlowInput {
@@ -105,6 +129,9 @@ impl RawFlowInput {
             call_initiator: None,
             pdf: None,
             pdf_base64: None,
+            intention: None,
+            qr_data: None,
+            retry_confirmed: false,
         }
     }
 }
@@ -123,12 +150,38 @@ impl FlowRequest {
     /// a missing setting, the configuration key (`sbid_end_user_ip`).
     pub fn parse(raw: &RawFlowInput, settings: &FlowSettings) -> Result<FlowRequest> {
         let method = raw.method;
+        if let Some(note) = method
+            .retirement_note()
+            .filter(|_| !settings.legacy_methods)
+        {
+            return Err(Error::invalid_input(
+                "method",
+                format!("{}: {note}", method.as_str()),
+            ));
+        }
         match method {
-            Method::NbidSafeConversation => Ok(FlowRequest::NbidSafeConversation {
-                nin: NorwegianNin::parse(
+            Method::NbidSafeConversation => {
+                let nin = NorwegianNin::parse(
                     required(&raw.nin, "nin")?,
                     settings.allow_test_identities,
-                )?,
+                )?;
+                inbound_only(raw)?;
+                Ok(FlowRequest::NbidSafeConversation { nin })
+            }
+            Method::SbidPhone => {
+                let nin = required(&raw.nin, "nin").and_then(SwedishPersonnummer::parse)?;
+                let call = CallInitiator::parse(present(&raw.call_initiator).unwrap_or_default())?;
+                let intention = present(&raw.intention)
+                    .map(IntentionText::parse)
+                    .transpose()?;
+                Ok(FlowRequest::SbidPhone {
+                    nin,
+                    call,
+                    intention,
+                })
+            }
+            Method::SbidIdCard => Ok(FlowRequest::SbidIdCard {
+                qr: IdCardQrData::parse(raw.qr_data.as_deref().unwrap_or_default())?,
             }),
             Method::NbidMobile => {
                 // Both fields are checked so the window can mark every bad field at once; the
@@ -185,9 +238,18 @@ impl FlowRequest {
                 let binding_message = present(&raw.binding_message)
                     .map(BindingMessage::parse)
                     .transpose();
+                // A provider that runs CIBA as a phone authentication needs to hear who called whom.
+                let phone_call = if settings.ciba_phone_auth {
+                    Some(CallInitiator::parse(
+                        present(&raw.call_initiator).unwrap_or_default(),
+                    ))
+                } else {
+                    None
+                };
                 Ok(FlowRequest::Ciba(CibaAuth {
                     hint: hint?,
                     binding_message: binding_message?.unwrap_or_else(BindingMessage::generate),
+                    phone_call: phone_call.transpose()?,
                 }))
             }
             Method::Redirect => {
@@ -254,6 +316,8 @@ impl FlowRequest {
             FlowRequest::NbidMobile { .. } => Method::NbidMobile,
             FlowRequest::SbidQr { .. } => Method::SbidQr,
             FlowRequest::SbidAppLaunch { .. } => Method::SbidAppLaunch,
+            FlowRequest::SbidPhone { .. } => Method::SbidPhone,
+            FlowRequest::SbidIdCard { .. } => Method::SbidIdCard,
             FlowRequest::NbidInapp { .. } => Method::NbidInapp,
             FlowRequest::SbidInapp { .. } => Method::SbidInapp,
             FlowRequest::NbidSign { .. } => Method::NbidSign,
@@ -276,9 +340,11 @@ impl FlowRequest {
             FlowRequest::NbidMobile { phone, .. }
             | FlowRequest::NbidInapp { phone, .. }
             | FlowRequest::NbidSign { phone, .. } => Some(format!("NO-mobile:{}", phone.e164())),
-            FlowRequest::SbidInapp { nin } | FlowRequest::SbidSign { nin, .. } => {
-                Some(format!("SE:{}", nin.as_str()))
-            }
+            FlowRequest::SbidInapp { nin }
+            | FlowRequest::SbidSign { nin, .. }
+            | FlowRequest::SbidPhone { nin, .. } => Some(format!("SE:{}", nin.as_str())),
+            // The payload names the person, but only BankID can read it.
+            FlowRequest::SbidIdCard { .. } => None,
             FlowRequest::SbidQr { nin } | FlowRequest::SbidAppLaunch { nin } => {
                 nin.as_ref().map(|n| format!("SE:{}", n.as_str()))
             }
@@ -286,6 +352,18 @@ impl FlowRequest {
             FlowRequest::Redirect { .. } => None,
             FlowRequest::Sign(order) => order.signer().map(|n| n.key()),
         }
+    }
+
+    /// The customer whose orders in a phone call are counted ([`super::CallLedger`]): the methods
+    /// that push an order to a known customer's phone while staff talk to them.
+    pub fn call_key(&self) -> Option<String> {
+        let on_the_phone = match self {
+            FlowRequest::NbidSafeConversation { .. } | FlowRequest::SbidPhone { .. } => true,
+            FlowRequest::Ciba(auth) => auth.phone_call.is_some(),
+            FlowRequest::Sign(order) => matches!(order.how, SignHow::SbidPhone { .. }),
+            _ => false,
+        };
+        on_the_phone.then(|| self.identity_key()).flatten()
     }
 
     /// Who the verified person must be (issue 23): the number staff typed, or the date of birth
@@ -310,7 +388,10 @@ impl FlowRequest {
             FlowRequest::NbidMobile { birthdate, .. }
             | FlowRequest::NbidInapp { birthdate, .. }
             | FlowRequest::NbidSign { birthdate, .. } => born(birthdate),
-            FlowRequest::SbidInapp { nin } | FlowRequest::SbidSign { nin, .. } => se(nin),
+            FlowRequest::SbidInapp { nin }
+            | FlowRequest::SbidSign { nin, .. }
+            | FlowRequest::SbidPhone { nin, .. } => se(nin),
+            FlowRequest::SbidIdCard { .. } => ExpectedIdentity::default(),
             FlowRequest::SbidQr { nin } | FlowRequest::SbidAppLaunch { nin } => {
                 nin.as_ref().map(se).unwrap_or_default()
             }
@@ -338,9 +419,10 @@ impl FlowRequest {
             FlowRequest::NbidMobile { phone, .. }
             | FlowRequest::NbidInapp { phone, .. }
             | FlowRequest::NbidSign { phone, .. } => Some(mask_phone(phone.digits())),
-            FlowRequest::SbidInapp { nin } | FlowRequest::SbidSign { nin, .. } => {
-                Some(nin.masked())
-            }
+            FlowRequest::SbidInapp { nin }
+            | FlowRequest::SbidSign { nin, .. }
+            | FlowRequest::SbidPhone { nin, .. } => Some(nin.masked()),
+            FlowRequest::SbidIdCard { .. } => None,
             FlowRequest::SbidQr { nin } | FlowRequest::SbidAppLaunch { nin } => {
                 nin.as_ref().map(SwedishPersonnummer::masked)
             }
@@ -398,6 +480,29 @@ impl FlowRequest {
                 }
                 b
             }
+            FlowRequest::SbidPhone {
+                nin,
+                call,
+                intention,
+            } => {
+                let mut attributes = vec!["name", "firstName", "lastName", "dateOfBirth", "nin"];
+                if settings.sbid_phone.return_risk {
+                    attributes.push(protocol::SBID_RISK_ATTRIBUTE);
+                }
+                let mut b = CreateSession::headless("sbid", &attributes);
+                protocol::sbid_phone(&mut b, *call, intention.as_ref(), &settings.sbid_phone);
+                b.prefilled_input.insert("nin".into(), nin.as_str().into());
+                b
+            }
+            FlowRequest::SbidIdCard { qr } => {
+                let mut b = CreateSession::headless(
+                    protocol::SBID_IDCARD_PROVIDER,
+                    &["name", "firstName", "lastName", "dateOfBirth", "nin"],
+                );
+                b.additional_parameters
+                    .insert(protocol::SBID_IDCARD_QR_DATA.into(), qr.as_str().into());
+                b
+            }
             FlowRequest::Redirect { provider } => CreateSession::redirect(
                 provider.id(),
                 &["name", "firstName", "lastName", "dateOfBirth", "nin"],
@@ -417,6 +522,22 @@ impl FlowRequest {
         body.language = Some(settings.lang.as_str().to_string());
         body.external_reference = Some(external_reference.to_string());
         Ok(Some(body))
+    }
+}
+
+/// BankID Norge allows Safe Conversation only when the customer contacted us (called in, or is
+/// at the counter): staff confirm it with `call_initiator = user`; `rp` is refused.
+fn inbound_only(raw: &RawFlowInput) -> Result<()> {
+    match present(&raw.call_initiator).map(CallInitiator::parse).transpose()? {
+        Some(CallInitiator::User) => Ok(()),
+        Some(CallInitiator::Rp) => Err(Error::invalid_input(
+            "call_initiator",
+            "Safe Conversation is only for customers who called us: BankID Norge's rules do not allow it when we called the customer",
+        )),
+        None => Err(Error::invalid_input(
+            "call_initiator",
+            "confirm that the customer called us (Safe Conversation is for inbound calls only)",
+        )),
     }
 }
 
@@ -487,6 +608,7 @@ mod tests {
 
     fn settings() -> FlowSettings {
         FlowSettings {
+            legacy_methods: true,
             sbid_end_user_ip: Some("203.0.113.7".into()),
             ..FlowSettings::default()
         }
@@ -534,6 +656,7 @@ mod tests {
     fn builds_the_documented_bodies() {
         let mut r = raw(Method::NbidSafeConversation);
         r.nin = Some("29124815345".into());
+        r.call_initiator = Some("user".into());
         let req = FlowRequest::parse(&r, &settings()).unwrap();
         assert_eq!(req.identity_key().as_deref(), Some("NO:29124815345"));
         assert_eq!(req.masked_identity().as_deref(), Some("291248*****"));
@@ -563,6 +686,122 @@ mod tests {
 
         let req = FlowRequest::parse(&raw(Method::SbidQr), &settings()).unwrap();
         assert_eq!(req.identity_key(), None);
+    }
+
+    #[test]
+    fn retired_methods_are_refused_unless_the_profile_offers_them() {
+        let strict = FlowSettings {
+            legacy_methods: false,
+            ..settings()
+        };
+        let mut r = raw(Method::NbidMobile);
+        r.phone = Some("99887766".into());
+        r.birthdate = Some("1983-12-07".into());
+        let e = FlowRequest::parse(&r, &strict).unwrap_err();
+        assert_eq!(e.field(), Some("method"));
+        assert!(e.to_string().contains("since 2024-09-01"), "{e}");
+        assert!(e.to_string().contains("nbid_safe_conversation"), "{e}");
+        assert!(FlowRequest::parse(&r, &settings()).is_ok());
+        for m in [
+            Method::NbidInapp,
+            Method::SbidInapp,
+            Method::NbidSign,
+            Method::SbidSign,
+        ] {
+            let e = FlowRequest::parse(&raw(m), &strict).unwrap_err();
+            assert_eq!(e.field(), Some("method"), "{m:?}");
+        }
+    }
+
+    #[test]
+    fn safe_conversation_is_for_customers_who_called_us() {
+        let mut r = raw(Method::NbidSafeConversation);
+        r.nin = Some("29124815345".into());
+        let e = FlowRequest::parse(&r, &settings()).unwrap_err();
+        assert_eq!(e.field(), Some("call_initiator"));
+        r.call_initiator = Some("rp".into());
+        let e = FlowRequest::parse(&r, &settings()).unwrap_err();
+        assert_eq!(e.field(), Some("call_initiator"));
+        assert!(
+            e.to_string().contains("only for customers who called us"),
+            "{e}"
+        );
+        r.call_initiator = Some("user".into());
+        assert!(FlowRequest::parse(&r, &settings()).is_ok());
+    }
+
+    #[test]
+    fn swedish_phone_and_id_card_build_their_bodies() {
+        let mut r = raw(Method::SbidPhone);
+        r.nin = Some("19830406-2717".into());
+        assert_eq!(
+            FlowRequest::parse(&r, &settings()).unwrap_err().field(),
+            Some("call_initiator"),
+            "no default for who called whom"
+        );
+        r.call_initiator = Some("rp".into());
+        r.intention = Some("Du identifierar dig för *kundtjänst*".into());
+        let with_risk = FlowSettings {
+            sbid_phone: crate::rest::protocol::SbidPhoneOptions {
+                extra_control: false,
+                return_risk: true,
+            },
+            ..settings()
+        };
+        let req = FlowRequest::parse(&r, &with_risk).unwrap();
+        assert_eq!(req.identity_key().as_deref(), Some("SE:198304062717"));
+        assert_eq!(req.call_key(), req.identity_key());
+        let v = serde_json::to_value(req.rest_body(&with_risk, "f").unwrap().unwrap()).unwrap();
+        assert_eq!(v["allowedProviders"][0], "sbid");
+        assert_eq!(v["prefilledInput"]["nin"], "198304062717");
+        assert_eq!(v["additionalParameters"]["sbid_flow"], "PHONE");
+        assert_eq!(v["additionalParameters"]["sbid_call_initiator"], "RP");
+        assert_eq!(v["additionalParameters"]["sbid_return_risk"], "true");
+        assert!(v["requestedAttributes"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("sbidRisk")));
+        assert_eq!(
+            req.expected_identity(&with_risk).nin.as_deref(),
+            Some("198304062717")
+        );
+
+        let mut r = raw(Method::SbidIdCard);
+        assert_eq!(
+            FlowRequest::parse(&r, &settings()).unwrap_err().field(),
+            Some("qr_data")
+        );
+        r.qr_data = Some("BANKIDF.74226FAAE0\n".into());
+        let req = FlowRequest::parse(&r, &settings()).unwrap();
+        assert_eq!(req.identity_key(), None);
+        assert_eq!(req.call_key(), None, "the counter is not a call");
+        let v = serde_json::to_value(req.rest_body(&settings(), "f").unwrap().unwrap()).unwrap();
+        assert_eq!(v["allowedProviders"][0], "sbid-idcard");
+        assert_eq!(
+            v["additionalParameters"]["sbid_idcard_qr_data"],
+            "BANKIDF.74226FAAE0"
+        );
+        assert!(v["additionalParameters"].get("sbid_end_user_ip").is_none());
+    }
+
+    #[test]
+    fn a_phone_ciba_provider_needs_to_hear_who_called_whom() {
+        let phone = FlowSettings {
+            ciba_phone_auth: true,
+            ..settings()
+        };
+        let mut r = raw(Method::Ciba);
+        r.login_hint = Some("anyone".into());
+        assert!(FlowRequest::parse(&r, &settings()).is_ok());
+        assert_eq!(
+            FlowRequest::parse(&r, &phone).unwrap_err().field(),
+            Some("call_initiator")
+        );
+        r.call_initiator = Some("user".into());
+        match FlowRequest::parse(&r, &phone).unwrap() {
+            FlowRequest::Ciba(auth) => assert_eq!(auth.phone_call, Some(CallInitiator::User)),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

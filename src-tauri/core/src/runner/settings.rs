@@ -3,6 +3,7 @@
 use crate::ciba::HintKind;
 use crate::flow::PollConfig;
 use crate::messages::Lang;
+use crate::rest::protocol::SbidPhoneOptions;
 use crate::rest::RedirectProvider;
 use crate::sign::SignSetups;
 use crate::{Error, Result};
@@ -27,6 +28,14 @@ pub struct FlowSettings {
     /// The largest PDF staff may have signed (profile `[sign] max_document_bytes`; `None` is
     /// [`SignConfig::DEFAULT_MAX_DOCUMENT_BYTES`]).
     pub sign_max_document_bytes: Option<usize>,
+    /// Offer the methods production retired (profile `legacy_methods`; Training sets it).
+    pub legacy_methods: bool,
+    /// What every Swedish BankID Phone order asks for besides the identification (profile
+    /// `[sbid_phone]`).
+    pub sbid_phone: SbidPhoneOptions,
+    /// The CIBA provider runs CIBA as a phone authentication (profile `[ciba] phone_auth`):
+    /// staff say who called whom and it goes out as `authorization_details`.
+    pub ciba_phone_auth: bool,
 }
 
 impl FlowSettings {

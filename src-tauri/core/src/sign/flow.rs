@@ -14,7 +14,7 @@ use super::model::{
 use super::order::{LinkProvider, SignHow, SignOrder, SignerNin};
 use crate::flow::{
     Evidence, EvidenceKind, FlowContext, FlowEvent, FlowId, FlowJob, JobFuture, Subject,
-    CUSTOMER_ABORTED,
+    CUSTOMER_ABORTED, USER_DECLINED_CALL,
 };
 use crate::identity::mask_nin;
 use crate::messages::{BankIdCode, BankIdState, Lang};
@@ -28,8 +28,6 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use tokio::time::{Instant, MissedTickBehavior};
 
-/// The `failed` code when the customer says in BankID that they are not in a call with us.
-pub const USER_DECLINED_CALL: &str = "user_declined_call";
 /// How long the evidence download may take after `SIGNED` before the flow gives up (the session
 /// stays retrievable at Signicat, so the desk can fetch it again later).
 const EVIDENCE_WINDOW: Duration = Duration::from_secs(120);
@@ -579,6 +577,7 @@ fn check_signer(asked: Option<&SignerNin>, session: &Session) -> Result<Subject>
         country: asked.map(|a| a.country().to_string()),
         nin,
         loa: None,
+        risk: None,
     })
 }
 
@@ -618,7 +617,7 @@ fn log_delete(ctx: &FlowContext, what: &str, r: Result<()>) {
 pub enum Recovered {
     /// Signed at Signicat: the evidence is now durably in the vault.
     Signed {
-        subject: Subject,
+        subject: Box<Subject>,
         evidence: Vec<Evidence>,
     },
     /// Not signed (or not by the right person): why, for the row's message.
@@ -687,5 +686,8 @@ pub async fn recover(
     }
     let _ = client.delete_session(session_id).await;
     tracing::info!(flow_id = %flow_id, pieces = evidence.len(), "signature recovered: deleted at Signicat");
-    Ok(Recovered::Signed { subject, evidence })
+    Ok(Recovered::Signed {
+        subject: Box::new(subject),
+        evidence,
+    })
 }

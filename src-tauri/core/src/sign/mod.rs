@@ -10,7 +10,7 @@ pub mod model;
 mod order;
 
 pub use client::{SignClient, SignConfig, MAX_JSON_BYTES};
-pub use flow::{recover, Recovered, SignJob, USER_DECLINED_CALL};
+pub use flow::{recover, Recovered, SignJob};
 pub use order::{
     CallInitiator, LinkProvider, PdfDocument, SignHow, SignOrder, SignSetups, SignerNin,
 };

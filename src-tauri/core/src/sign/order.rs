@@ -1,40 +1,10 @@
 //! What staff ask to have signed, validated before anything is sent: who signs, how they are
 //! reached, and what they sign (a consent text, a PDF, or both).
 
+pub use crate::flow::CallInitiator;
 use crate::identity::{NorwegianNin, SignText, SwedishPersonnummer};
 use crate::{Error, Result};
 use std::path::Path;
-
-/// Who called whom on a Swedish BankID Phone order. Staff must say; there is no default.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CallInitiator {
-    /// The customer called us.
-    User,
-    /// We called the customer.
-    Rp,
-}
-
-impl CallInitiator {
-    /// `user` or `rp` (any case), as the window and the CLI send it.
-    pub fn parse(raw: &str) -> Result<Self> {
-        match raw.trim().to_ascii_lowercase().as_str() {
-            "user" => Ok(CallInitiator::User),
-            "rp" => Ok(CallInitiator::Rp),
-            _ => Err(Error::invalid_input(
-                "call_initiator",
-                "say who called whom: user (the customer called us) or rp (we called the customer)",
-            )),
-        }
-    }
-
-    /// BankID's casing (`user`, `RP`): it matters.
-    pub fn wire(self) -> &'static str {
-        match self {
-            CallInitiator::User => "user",
-            CallInitiator::Rp => "RP",
-        }
-    }
-}
 
 /// The signing setups a profile offers (profile `[sign]`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

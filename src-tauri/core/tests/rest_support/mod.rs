@@ -32,6 +32,7 @@ pub fn rest_config(sim: &Simulator) -> RestConfig {
 /// Polls as fast as the floor allows, so tests stay short.
 pub fn settings() -> FlowSettings {
     FlowSettings {
+        legacy_methods: true,
         allow_test_identities: true,
         sbid_end_user_ip: Some("203.0.113.7".into()),
         poll: PollConfig::new(Duration::from_secs(1), Duration::from_secs(1)),
@@ -52,6 +53,10 @@ pub fn engine(sim: &Simulator) -> Engine {
 pub fn input(method: Method, nin: Option<&str>) -> RawFlowInput {
     let mut raw = RawFlowInput::new(method);
     raw.nin = nin.map(str::to_string);
+    // Safe Conversation is for customers who called us (BankID Norge's rule): staff confirm it.
+    if method == Method::NbidSafeConversation {
+        raw.call_initiator = Some("user".into());
+    }
     raw
 }
 

@@ -87,6 +87,8 @@ async fn authorize(
             .unwrap_or(config.oidc_order_lifetime),
         sign_text: request.sign_text.clone(),
         binding_message: None,
+        requested: Default::default(),
+        scenario: None,
     };
     let Some(order) = state.phone().create(spec) else {
         return OidcError::invalid_request("login_hint does not name a person BankID knows")

@@ -7,10 +7,22 @@
 //! * `login_hint` is a Norwegian fødselsnummer (the Safe Conversation personas: the customer's
 //!   BankID shows the client's binding message among other word pairs) or a Swedish personnummer
 //!   (the Swedish personas), optionally after `nin:`. Anyone else is `unknown_user_id`.
+//! * `authorization_details` (RFC 9396) is optional: a JSON array whose one known entry is
+//!   `{"type": "phoneAuth", "callInitiator": "RP" | "user"}` — staff and the customer are in a
+//!   call (a Swedish hint then makes a Swedish BankID Phone order). Anything else in it is
+//!   `invalid_authorization_details`. The details are kept on the order (control API view).
 //! * The answer advertises `interval: 2` (the desk's own REST cadence).
 //! * Outcomes: pending → `authorization_pending`; the customer's cancel (and staff's) →
 //!   `access_denied`; expiry → `expired_token`; a BankID failure → `transaction_failed` with
-//!   BankID's text.
+//!   BankID's text, except that in a `phoneAuth` request the customer saying they are not in the
+//!   call (Karin, Per, or the control API's decline) is `access_denied` with the description
+//!   `userDeclinedCall`.
+//!
+//! | login_hint | `phoneAuth` | Order method |
+//! |---|---|---|
+//! | fødselsnummer | either | Safe Conversation |
+//! | personnummer | no | Swedish BankID app launch |
+//! | personnummer | yes | Swedish BankID Phone |
 
 use std::time::{Duration, Instant};
 
@@ -19,7 +31,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use super::error::OidcError;
 use super::http::form_pairs;
@@ -28,7 +40,10 @@ use super::keys::OidcKeys;
 use super::params::RawParams;
 use super::store::random_token;
 use crate::faults::{Endpoint, Intercept};
-use crate::phone::{Family, Identity, Method as PhoneMethod, OrderSpec, OrderStatus};
+use crate::persona::FailCode;
+use crate::phone::{
+    CallInitiator, Family, Identity, Method as PhoneMethod, OrderSpec, OrderStatus, Requested,
+};
 use crate::server::ConnHandle;
 use crate::state::AppState;
 
@@ -43,6 +58,8 @@ pub(crate) struct CibaRequest {
     pub(crate) client_id: String,
     pub(crate) scope: String,
     pub(crate) expires: Instant,
+    /// `authorization_details` asked for a phone authentication.
+    pub(crate) phone_auth: bool,
 }
 
 pub(crate) async fn backchannel(
@@ -88,7 +105,17 @@ fn start(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Response,
         }
         _ => return Err(OidcError::invalid_request("login_hint must be given once")),
     };
-    let (method, identity) = person_of(hint)?;
+    let (mut method, identity) = person_of(hint)?;
+    let (details, call_initiator) = match raw.get("authorization_details")? {
+        None => (None, None),
+        Some(text) => {
+            let (details, call) = authorization_details(text)?;
+            (Some(details), call)
+        }
+    };
+    if call_initiator.is_some() && method.is_swedish() {
+        method = PhoneMethod::SbidPhone;
+    }
     let binding_message = match raw.get("binding_message")? {
         None => None,
         Some(m) if valid_binding_message(m) => Some(m.to_owned()),
@@ -121,6 +148,12 @@ fn start(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Response,
             lifetime,
             sign_text: None,
             binding_message,
+            requested: Requested {
+                call_initiator,
+                authorization_details: details,
+                ..Requested::default()
+            },
+            scenario: None,
         })
         .ok_or_else(|| OidcError::bad_request("unknown_user_id", "no such customer"))?;
     tracing::info!(order = %order.id, customer = %order.identity.masked(), "ciba order created");
@@ -132,6 +165,7 @@ fn start(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Response,
             client_id,
             scope,
             expires: Instant::now() + lifetime,
+            phone_auth: call_initiator.is_some(),
         },
     );
     Ok(Json(json!({
@@ -161,6 +195,44 @@ fn person_of(hint: &str) -> Result<(PhoneMethod, Identity), OidcError> {
         "unknown_user_id",
         "login_hint must be a fødselsnummer or a 12-digit personnummer",
     ))
+}
+
+/// RFC 9396 `authorization_details`: the details as sent, and the call initiator of a
+/// `phoneAuth` entry.
+fn authorization_details(text: &str) -> Result<(Value, Option<CallInitiator>), OidcError> {
+    let invalid =
+        |description: &str| OidcError::bad_request("invalid_authorization_details", description);
+    let details: Value = serde_json::from_str(text)
+        .map_err(|e| invalid(&format!("authorization_details is not valid JSON: {e}")))?;
+    let Value::Array(entries) = &details else {
+        return Err(invalid("authorization_details must be a JSON array"));
+    };
+    let mut call = None;
+    for entry in entries {
+        match entry.get("type").and_then(Value::as_str) {
+            Some("phoneAuth") => {}
+            Some(other) => {
+                return Err(invalid(&format!(
+                    "unknown authorization_details type '{other}' (this simulator knows phoneAuth)"
+                )))
+            }
+            None => {
+                return Err(invalid(
+                    "every authorization_details entry must be an object with a string type",
+                ))
+            }
+        }
+        if call.is_some() {
+            return Err(invalid("phoneAuth may be given once"));
+        }
+        let initiator = entry
+            .get("callInitiator")
+            .and_then(Value::as_str)
+            .and_then(CallInitiator::parse)
+            .ok_or_else(|| invalid("phoneAuth needs callInitiator \"RP\" or \"user\""))?;
+        call = Some(initiator);
+    }
+    Ok((details, call))
 }
 
 fn valid_binding_message(m: &str) -> bool {
@@ -196,6 +268,7 @@ pub(crate) fn grant(
     }
     let order_id = request.order_id.clone();
     let scope = request.scope.clone();
+    let phone_auth = request.phone_auth;
     let past_expiry = request.expires <= Instant::now();
     let status = state.phone().get(&order_id).map(|o| (o.status, o.person));
     let (status, person) = match status {
@@ -223,6 +296,11 @@ pub(crate) fn grant(
         OrderStatus::Expired => {
             store.ciba.remove(id);
             return refuse("expired_token", "the request expired");
+        }
+        // In a call, the customer saying they are not in it is their refusal, not a failure.
+        OrderStatus::Failed(FailCode::WrongBindingMessage) if phone_auth => {
+            store.ciba.remove(id);
+            return refuse("access_denied", "userDeclinedCall");
         }
         OrderStatus::Failed(code) => {
             store.ciba.remove(id);

@@ -4,11 +4,18 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
 use serde_json::{Map, Value};
 
 use super::problem::InvalidParam;
+use crate::idcard::{self, Payload};
 use crate::identity;
-use crate::phone::{Identity, Method};
+use crate::phone::{CallInitiator, Identity, Method, Requested};
+
+/// Counted on the decoded intention text: the customer's app shows the text, not its base64.
+const MAX_INTENTION_BYTES: usize = 4000;
+const INTENTION_FORMAT: &str = "simpleMarkdownV1";
 
 /// What a valid body asks for.
 #[derive(Clone, Debug)]
@@ -21,6 +28,18 @@ pub(crate) struct CreateRequest {
     pub(crate) language: Option<String>,
     pub(crate) external_reference: Option<String>,
     pub(crate) additional_parameters: Map<String, Value>,
+    /// The Swedish BankID options, decoded.
+    pub(crate) requested: Requested,
+    /// `sbid-idcard`: the scanned payload as the simulator reads it.
+    pub(crate) idcard: Option<Payload>,
+}
+
+/// What a headless provider's parameters ask for.
+struct Target {
+    method: Method,
+    identity: Identity,
+    requested: Requested,
+    idcard: Option<Payload>,
 }
 
 /// The fields every flow shares.
@@ -83,6 +102,7 @@ pub(crate) fn parse(body: &[u8]) -> Result<Body, Vec<InvalidParam>> {
         Some(Value::Array(a)) => match a.as_slice() {
             [Value::String(p)] if p == "nbid" => Some("nbid"),
             [Value::String(p)] if p == "sbid" => Some("sbid"),
+            [Value::String(p)] if p == idcard::PROVIDER => Some(idcard::PROVIDER),
             [Value::String(p)] if super::redirect::PROVIDERS.contains(&p.as_str()) => {
                 bad.push(InvalidParam::new(
                     "allowedProviders",
@@ -130,24 +150,30 @@ pub(crate) fn parse(body: &[u8]) -> Result<Body, Vec<InvalidParam>> {
     let param = |name: &str| additional.get(name).and_then(Value::as_str);
     let input = |name: &str| prefilled.get(name).and_then(Value::as_str);
     let target = match provider {
-        Some("nbid") => nbid(param, input, &mut bad),
-        Some(_) => sbid(param, input, &mut bad),
+        Some("nbid") => nbid(param, input, &mut bad).map(|(method, identity)| Target {
+            method,
+            identity,
+            requested: Requested::default(),
+            idcard: None,
+        }),
+        Some(idcard::PROVIDER) => sbid_idcard(additional, &mut bad),
+        Some(_) => sbid(additional, input, &mut bad),
         None => None,
     };
 
     match (bad.is_empty(), provider, target, common) {
-        (true, Some(provider), Some((method, identity)), Some(common)) => {
-            Ok(Body::Headless(CreateRequest {
-                provider,
-                method,
-                identity,
-                requested_attributes: common.requested_attributes,
-                requested_lifetime: common.requested_lifetime,
-                language: common.language,
-                external_reference: common.external_reference,
-                additional_parameters: additional.clone(),
-            }))
-        }
+        (true, Some(provider), Some(target), Some(common)) => Ok(Body::Headless(CreateRequest {
+            provider,
+            method: target.method,
+            identity: target.identity,
+            requested_attributes: common.requested_attributes,
+            requested_lifetime: common.requested_lifetime,
+            language: common.language,
+            external_reference: common.external_reference,
+            additional_parameters: additional.clone(),
+            requested: target.requested,
+            idcard: target.idcard,
+        })),
         _ => Err(bad),
     }
 }
@@ -319,20 +345,26 @@ fn nbid<'a>(
 }
 
 fn sbid<'a>(
-    param: impl Fn(&str) -> Option<&'a str>,
+    additional: &'a Map<String, Value>,
     input: impl Fn(&str) -> Option<&'a str>,
     bad: &mut Vec<InvalidParam>,
-) -> Option<(Method, Identity)> {
+) -> Option<Target> {
+    let param = |name: &str| additional.get(name).and_then(Value::as_str);
+    // A parameter that is there but not a string was reported already; "is required" would only
+    // repeat it.
+    let given = |name: &str| additional.contains_key(name);
     let method = match param("sbid_flow") {
         Some("QR") => Some(Method::SbidQr),
         Some("APP_LAUNCH") => Some(Method::SbidAppLaunch),
+        Some("PHONE") => Some(Method::SbidPhone),
         Some(_) => {
             bad.push(InvalidParam::new(
                 "additionalParameters.sbid_flow",
-                "must be QR or APP_LAUNCH",
+                "must be QR, APP_LAUNCH or PHONE",
             ));
             None
         }
+        None if given("sbid_flow") => None,
         None => {
             bad.push(InvalidParam::new(
                 "additionalParameters.sbid_flow",
@@ -341,17 +373,45 @@ fn sbid<'a>(
             None
         }
     };
+    let phone = method == Some(Method::SbidPhone);
     match param("sbid_end_user_ip") {
         Some(ip) if ip.parse::<IpAddr>().is_ok() => {}
         Some(_) => bad.push(InvalidParam::new(
             "additionalParameters.sbid_end_user_ip",
             "must be an IP address",
         )),
+        // BankID's /phone/auth has no endUserIp: the customer is on the phone, not on a web page.
+        None if phone || given("sbid_end_user_ip") => {}
         None => bad.push(InvalidParam::new(
             "additionalParameters.sbid_end_user_ip",
-            "is required for headless Swedish BankID",
+            "is required for headless Swedish BankID (QR and APP_LAUNCH)",
         )),
     }
+    let call_initiator = if phone {
+        let name = "additionalParameters.sbid_call_initiator";
+        match param("sbid_call_initiator") {
+            Some(c) => {
+                let parsed = CallInitiator::parse(c);
+                if parsed.is_none() {
+                    bad.push(InvalidParam::new(
+                        name,
+                        "must be user or RP (case-sensitive)",
+                    ));
+                }
+                parsed
+            }
+            None if given("sbid_call_initiator") => None,
+            None => {
+                bad.push(InvalidParam::new(
+                    name,
+                    "is required when sbid_flow is PHONE (user or RP)",
+                ));
+                None
+            }
+        }
+    } else {
+        None
+    };
     let nin = match input("nin") {
         Some(n) if identity::swedish_birth_date(n).is_some() => Some(Some(n.to_owned())),
         Some(_) => {
@@ -361,7 +421,118 @@ fn sbid<'a>(
             ));
             None
         }
+        None if phone => {
+            bad.push(InvalidParam::new(
+                "prefilledInput.nin",
+                "is required when sbid_flow is PHONE",
+            ));
+            None
+        }
         None => Some(None),
     };
-    Some((method?, Identity::SwedishNin(nin?)))
+    let intention_text = param("sbid_intention_text").and_then(|text| {
+        intention(text)
+            .map_err(|reason| {
+                bad.push(InvalidParam::new(
+                    "additionalParameters.sbid_intention_text",
+                    reason,
+                ))
+            })
+            .ok()
+    });
+    let format_problem = match (
+        additional.get("sbid_intention_text_format"),
+        given("sbid_intention_text"),
+    ) {
+        (Some(Value::String(f)), true) if f == INTENTION_FORMAT => None,
+        (Some(Value::String(_)), true) => Some("must be simpleMarkdownV1"),
+        (Some(_), true) => None,
+        (None, true) => Some("is required with sbid_intention_text (simpleMarkdownV1)"),
+        (Some(_), false) => Some("is only allowed with sbid_intention_text"),
+        (None, false) => None,
+    };
+    if let Some(reason) = format_problem {
+        bad.push(InvalidParam::new(
+            "additionalParameters.sbid_intention_text_format",
+            reason,
+        ));
+    }
+    let requirement_mrtd = flag(additional, "sbid_requirement_mrtd", bad);
+    let return_risk = flag(additional, "sbid_return_risk", bad);
+    Some(Target {
+        method: method?,
+        identity: Identity::SwedishNin(nin?),
+        requested: Requested {
+            call_initiator,
+            intention_text,
+            requirement_mrtd,
+            return_risk,
+            authorization_details: None,
+        },
+        idcard: None,
+    })
+}
+
+/// `sbid_intention_text`: standard base64 of non-empty UTF-8 text of at most 4000 bytes.
+fn intention(encoded: &str) -> Result<String, &'static str> {
+    let bytes = STANDARD
+        .decode(encoded)
+        .map_err(|_| "must be standard base64 (with padding)")?;
+    if bytes.is_empty() {
+        return Err("must not be empty once decoded");
+    }
+    if bytes.len() > MAX_INTENTION_BYTES {
+        return Err("must be at most 4000 bytes once decoded");
+    }
+    String::from_utf8(bytes).map_err(|_| "must be base64 of UTF-8 text")
+}
+
+/// An optional `"true"` / `"false"` parameter.
+fn flag(additional: &Map<String, Value>, name: &str, bad: &mut Vec<InvalidParam>) -> Option<bool> {
+    match additional.get(name)?.as_str()? {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => {
+            bad.push(InvalidParam::new(
+                format!("additionalParameters.{name}"),
+                "must be \"true\" or \"false\"",
+            ));
+            None
+        }
+    }
+}
+
+/// `sbid-idcard`: only the scanned payload. One the simulator cannot read still makes a session
+/// (it fails with `invalidQrData`), as BankID reads the payload only after the request.
+fn sbid_idcard(additional: &Map<String, Value>, bad: &mut Vec<InvalidParam>) -> Option<Target> {
+    let name = "additionalParameters.sbid_idcard_qr_data";
+    let payload = match additional.get("sbid_idcard_qr_data") {
+        Some(Value::String(q)) if q.starts_with(idcard::PREFIX) => idcard::decode(q),
+        Some(Value::String(q)) if q.is_empty() => {
+            bad.push(InvalidParam::new(name, "must not be empty"));
+            return None;
+        }
+        Some(Value::String(_)) => {
+            bad.push(InvalidParam::new(
+                name,
+                "not a BankID ID card QR code (it starts with BANKIDF.)",
+            ));
+            return None;
+        }
+        Some(_) => return None,
+        None => {
+            bad.push(InvalidParam::new(name, "is required for sbid-idcard"));
+            return None;
+        }
+    };
+    let identity = match &payload {
+        Payload::Card { nin, .. } => Identity::SwedishNin(Some(nin.clone())),
+        Payload::Unreadable => Identity::SwedishNin(None),
+    };
+    Some(Target {
+        method: Method::SbidIdCard,
+        identity,
+        requested: Requested::default(),
+        idcard: Some(payload),
+    })
 }

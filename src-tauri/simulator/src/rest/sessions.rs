@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use super::problem::{InvalidParam, Problem};
 use super::session_body::{self, Body, CreateRequest};
 use crate::faults::{Endpoint, FaultKind, Intercept};
-use crate::phone::{Family, OrderSnapshot, OrderSpec, OrderStatus};
+use crate::phone::{Family, Method, OrderSnapshot, OrderSpec, OrderStatus};
 use crate::server::ConnHandle;
 use crate::state::AppState;
 
@@ -112,6 +112,12 @@ pub(crate) async fn create(
         request.requested_lifetime,
         state.config().session_lifetime_override,
     );
+    let scenario = request.idcard.as_ref().map(|card| {
+        card.scenario(
+            time::OffsetDateTime::now_utc(),
+            state.config().scaled(crate::idcard::VALIDITY),
+        )
+    });
     let Some(order) = state.phone().create(OrderSpec {
         family: Family::Rest,
         method: request.method,
@@ -119,6 +125,8 @@ pub(crate) async fn create(
         lifetime,
         sign_text: None,
         binding_message: None,
+        requested: request.requested.clone(),
+        scenario,
     }) else {
         return Problem::invalid_params(vec![InvalidParam::new(
             "prefilledInput",
@@ -213,6 +221,9 @@ fn session_json(order: &OrderSnapshot, meta: &RestMeta) -> Value {
     if let Some(q) = &order.qr_data {
         idp.insert("qrData".into(), json!(q));
     }
+    if let Some(h) = order.hint_code() {
+        idp.insert("hintCode".into(), json!(h));
+    }
     let mut body = json!({
         "id": order.id,
         "accountId": meta.account_id,
@@ -243,10 +254,11 @@ fn session_json(order: &OrderSnapshot, meta: &RestMeta) -> Value {
             });
         }
         OrderStatus::Failed(code) => {
+            let title = order.method.failure_title(code);
             body["error"] = json!({
                 "type": format!("https://api.signicat.com/problems/{}", code.rest_code()),
-                "title": code.title(),
-                "detail": code.title(),
+                "title": title,
+                "detail": title,
                 "code": code.rest_code(),
             });
         }
@@ -276,11 +288,20 @@ fn subject(order: &OrderSnapshot, requested: &[String]) -> Value {
         s["dateOfBirth"] = json!(p.date_of_birth.to_string());
     }
     if wants("nin") {
+        let kind = if order.method == Method::SbidIdCard {
+            "PERSON"
+        } else {
+            "BIRTH"
+        };
         s["nin"] = json!({
             "value": p.nin,
             "issuingCountry": p.country.code(),
-            "type": "BIRTH",
+            "type": kind,
         });
+    }
+    // Asked for by a flag rather than as an attribute; the simulator's customers are all low risk.
+    if order.requested.return_risk == Some(true) {
+        s["sbidRisk"] = json!("low");
     }
     if wants("phoneNumber") {
         if let crate::phone::Identity::NorwegianPhone { phone, .. } = &order.identity {
