@@ -48,6 +48,10 @@ async fn history_shows_the_archived_mark_and_test_connection_checks_the_archive(
     .await
     .unwrap();
     desk.fill("#auth-nin", NO_APPROVES).await.unwrap();
+    // Safe Conversation: staff confirm the customer called us.
+    desk.click("#identify-form input[name='call_initiator']")
+        .await
+        .unwrap();
     desk.click("#identify-start").await.unwrap();
     desk.wait_for_css(".flow-card[data-state='succeeded']", WAIT)
         .await

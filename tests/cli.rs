@@ -517,7 +517,22 @@ fn profiles_list_and_check() {
         .iter()
         .map(|l| l["step"].as_str().unwrap())
         .collect();
-    assert_eq!(steps, ["rest_token", "oidc_discovery", "oidc_jwks", "ciba"]);
+    assert_eq!(
+        steps,
+        [
+            "legacy_methods",
+            "rest_token",
+            "oidc_discovery",
+            "oidc_jwks",
+            "ciba"
+        ]
+    );
+    // The simulator's profile offers the retired methods for practice: each named with its date.
+    let legacy = check.lines[0]["message"].as_str().unwrap();
+    assert!(
+        legacy.contains("nbid_mobile: retired in production since 2024-09-01"),
+        "{legacy}"
+    );
     assert!(check
         .lines
         .iter()
@@ -556,7 +571,7 @@ fn profiles_list_and_check() {
     )
     .unwrap();
     assert_eq!(named.code, Some(0), "{named:?}");
-    assert_eq!(named.lines.len(), 4);
+    assert_eq!(named.lines.len(), 5, "legacy_methods and the four requests");
     let missing = run(
         &[
             "--profile",
@@ -589,8 +604,8 @@ fn profiles_list_and_check() {
     assert_eq!(set.code, Some(0));
     let check = sim.cli(data.path(), &["profiles", "check"]).unwrap();
     assert_eq!(check.code, Some(1), "{check:?}");
-    assert_eq!(check.lines[0]["step"], "rest_token");
-    assert_eq!(check.lines[0]["ok"], false);
+    assert_eq!(check.lines[1]["step"], "rest_token");
+    assert_eq!(check.lines[1]["ok"], false);
     sim.stop().unwrap();
 }
 
@@ -1020,6 +1035,84 @@ fn sign_on_page(url: &str, action: &str, nin: &str) {
             .unwrap();
         assert!(done.status().is_success(), "{url}: {}", done.status());
     })
+}
+
+/// Issue 22 from the command line: Swedish BankID Phone (the personnummer from stdin, who
+/// called whom required, a declined call is exit 3) and the ID card as a scanner script pipes it.
+#[test]
+#[ignore = "needs the built CLI and a keyring session: run make e2e"]
+fn swedish_phone_and_id_card_from_the_command_line() {
+    let sim = Sim::start(&unique_name("phone"), &[]).unwrap();
+    let data = data_dir();
+    let phone = |nin_arg: &str, call: Option<&str>, stdin: Option<&str>| {
+        let mut rest = vec!["auth", "sbid-phone", "--nin", nin_arg];
+        if let Some(c) = call {
+            rest.extend(["--call-initiator", c]);
+        }
+        rest.extend(["--intention", "Du identifierar dig för *kundtjänst*"]);
+        let args = sim.args(data.path(), &rest);
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        run(&refs, stdin).unwrap()
+    };
+
+    let ok = phone("-", Some("user"), Some(&format!("{SE_APPROVES}\n")));
+    assert_eq!(ok.code, Some(0), "{ok:?}");
+    assert_flow_lines(&ok.lines);
+    assert_eq!(ok.lines[0]["method"], "sbid_phone");
+    assert_eq!(ok.last()["type"], "succeeded");
+    assert_eq!(ok.last()["subject"]["nin"], SE_APPROVES);
+    assert_eq!(ok.last()["subject"]["risk"], "low");
+
+    let declined = phone("198702142343", Some("rp"), None);
+    assert_eq!(declined.code, Some(3), "{declined:?}");
+    assert_eq!(declined.last()["code"], "user_declined_call");
+    assert!(declined.last()["message"]
+        .as_str()
+        .unwrap()
+        .contains("do not retry"));
+
+    let creates = sim.requests("Create").unwrap();
+    let unsaid = phone(SE_APPROVES, None, None);
+    assert_eq!(unsaid.code, Some(2), "{unsaid:?}");
+    assert_eq!(unsaid.last()["field"], "call_initiator");
+    assert_eq!(sim.requests("Create").unwrap(), creates, "nothing sent");
+
+    // The ID card: a fresh code from the customer's app, piped in as a scanner script would.
+    let code = sim
+        .control_post("idcard", &serde_json::json!({"nin": SE_APPROVES}))
+        .unwrap();
+    let code = code["qrData"].as_str().unwrap();
+    let args = sim.args(data.path(), &["auth", "sbid-idcard", "--qr-data", "-"]);
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let card = run(&refs, Some(&format!("{code}\r\n"))).unwrap();
+    assert_eq!(card.code, Some(0), "{card:?}");
+    assert_eq!(card.lines[0]["method"], "sbid_idcard");
+    assert_eq!(card.last()["subject"]["nin"], SE_APPROVES);
+    let half = sim
+        .cli(
+            data.path(),
+            &["auth", "sbid-idcard", "--qr-data", "BANKIDF."],
+        )
+        .unwrap();
+    assert_eq!(half.code, Some(2), "{half:?}");
+    assert_eq!(half.last()["field"], "qr_data");
+
+    // Safe Conversation is for customers who called us.
+    let outbound = sim
+        .cli(
+            data.path(),
+            &[
+                "auth",
+                "nbid",
+                "--call-initiator",
+                "rp",
+                "--nin",
+                NO_APPROVES,
+            ],
+        )
+        .unwrap();
+    assert_eq!(outbound.code, Some(2), "{outbound:?}");
+    assert_eq!(outbound.last()["field"], "call_initiator");
 }
 
 #[test]

@@ -173,6 +173,10 @@ async fn a_swedish_qr_flow_shows_the_same_code_on_the_display_and_never_the_iden
         .await
         .unwrap();
     desk.fill("#auth-nin", "12038010008").await.unwrap();
+    // Safe Conversation: staff confirm the customer called us.
+    desk.click("#identify-form input[name='call_initiator']")
+        .await
+        .unwrap();
     desk.click("#identify-start").await.unwrap();
     desk.wait_text(
         ".flow-card[data-state='running'] .binding-text",
@@ -195,6 +199,10 @@ async fn the_display_follows_the_flow_the_agent_picks_and_reopens_where_it_was()
     let mut words = Vec::new();
     for nin in ["12038010008", "12038010199"] {
         desk.fill("#auth-nin", nin).await.unwrap();
+        // Safe Conversation: staff confirm the customer called us.
+        desk.click("#identify-form input[name='call_initiator']")
+            .await
+            .unwrap();
         desk.click("#identify-start").await.unwrap();
         let shown = desk
             .wait_text(

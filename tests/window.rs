@@ -62,6 +62,10 @@ async fn starts_in_training_mode_with_a_visible_banner() {
 async fn safe_conversation_shows_the_binding_words_and_the_verified_customer() {
     let desk = Desk::open().await.unwrap();
     desk.fill("#auth-nin", INTERACTIVE_NIN).await.unwrap();
+    // Safe Conversation: staff confirm the customer called us.
+    desk.click("#identify-form input[name='call_initiator']")
+        .await
+        .unwrap();
     desk.click("#identify-start").await.unwrap();
 
     let words = desk
@@ -194,6 +198,10 @@ async fn consent_signature_is_saved_listed_in_history_and_verifies() {
 async fn staff_can_cancel_a_running_flow() {
     let desk = Desk::open().await.unwrap();
     desk.fill("#auth-nin", INTERACTIVE_NIN_2).await.unwrap();
+    // Safe Conversation: staff confirm the customer called us.
+    desk.click("#identify-form input[name='call_initiator']")
+        .await
+        .unwrap();
     desk.click("#identify-start").await.unwrap();
     desk.wait_text(".flow-card .binding-text", WAIT, |t| !t.trim().is_empty())
         .await
@@ -378,8 +386,11 @@ async fn swedish_bankid_phone_signing_keeps_every_result_document() {
     .unwrap();
     desk.fill("#sign-nin", "19830406-2717").await.unwrap();
     desk.click("#sign-start").await.unwrap();
+    // Scoped: Identify has a call_initiator field of its own (Safe Conversation's confirmation).
     let refused = desk
-        .wait_text("[data-error-for='call_initiator']", WAIT, |t| !t.is_empty())
+        .wait_text("#sign-form [data-error-for='call_initiator']", WAIT, |t| {
+            !t.is_empty()
+        })
         .await
         .unwrap();
     assert!(refused.contains("called"), "{refused}");
@@ -390,7 +401,7 @@ async fn swedish_bankid_phone_signing_keeps_every_result_document() {
         json!(0),
         "nothing started before staff said who called whom"
     );
-    desk.click("input[name='call_initiator'][value='user']")
+    desk.click("#sign-form input[name='call_initiator'][value='user']")
         .await
         .unwrap();
     desk.click("#sign-start").await.unwrap();
@@ -398,7 +409,7 @@ async fn swedish_bankid_phone_signing_keeps_every_result_document() {
     wait_state(&desk, "signed").await;
     // The next call is asked about anew.
     assert_eq!(
-        desk.js("return document.querySelector(\"input[name='call_initiator']:checked\") === null")
+        desk.js("return document.querySelector(\"#sign-form input[name='call_initiator']:checked\") === null")
             .await
             .unwrap(),
         json!(true)

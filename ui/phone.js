@@ -8,6 +8,7 @@ const TERMINAL = new Set(['succeeded', 'signed', 'failed', 'cancelled', 'expired
 
 export function mountPhone() {
   $('#phone').hidden = false;
+  mountIdCard();
   const refresh = async () => {
     try { render(await call('sim_sessions')); } catch { /* the simulator stops with the app */ }
   };
@@ -41,12 +42,41 @@ function render(sessions) {
     const buttons = [];
     if (s.needs_scan) buttons.push(el('button', { class: 'sim-scan', onclick: act('scan'), text: t('phone.scan') }));
     const choices = (s.binding_choices ?? []).map((c) => el('button', { class: 'sim-pick', 'data-text': c, onclick: act('pick', c), text: c }));
-    if (!s.needs_scan && !choices.length) buttons.push(el('button', { class: 'sim-approve primary', onclick: act('approve'), text: t('phone.approve') }));
+    if (s.asks_about_call) {
+      // Swedish BankID Phone: the app asks whether the customer is in a call with us.
+      buttons.push(el('button', { class: 'sim-approve primary', onclick: act('approve'), text: t('phone.confirm_call') }));
+      buttons.push(el('button', { class: 'sim-decline danger', onclick: act('decline'), text: t('phone.decline_call') }));
+    } else if (!s.needs_scan && !choices.length) buttons.push(el('button', { class: 'sim-approve primary', onclick: act('approve'), text: t('phone.approve') }));
     buttons.push(el('button', { class: 'sim-reject danger', onclick: act('reject'), text: t('phone.reject') }));
     return el('div', { class: 'phone-session', 'data-sim-id': s.id },
       el('strong', { text: s.title ?? s.method }),
       el('div', { class: 'hint', text: `${s.identity ?? ''} · ${s.status}` }),
+      s.intention ? el('blockquote', { class: 'intention-preview', text: s.intention }) : '',
       choices.length ? el('div', {}, el('div', { class: 'hint', text: t('phone.pick') }), el('div', { class: 'choices' }, choices)) : '',
       el('div', { class: 'row' }, buttons));
   }));
+}
+
+// The customer's BankID app showing its digital ID card: a fresh payload from the simulator, and
+// "Scan into the form" typing it into the Identify form's field as a USB barcode scanner would.
+function mountIdCard() {
+  const form = $('#phone-idcard');
+  const code = $('#phone-idcard-code');
+  const scan = $('#phone-idcard-scan');
+  const error = $('#phone-idcard-error');
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    error.hidden = true;
+    try {
+      code.textContent = await call('sim_idcard', { nin: $('#phone-idcard-nin').value.trim() });
+      code.hidden = false; scan.hidden = false;
+    } catch (err) { error.textContent = err.message; error.hidden = false; }
+  });
+  scan.addEventListener('click', () => {
+    const field = document.querySelector('#identify-form input[name="qr_data"]');
+    if (!field) return;
+    field.focus();
+    field.value = code.textContent;
+    field.dispatchEvent(new Event('input', { bubbles: true }));
+  });
 }

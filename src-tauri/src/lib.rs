@@ -22,6 +22,9 @@ use tauri_plugin_deep_link::DeepLinkExt;
 
 pub use state::AppState;
 
+/// `identifier` in tauri.conf.json: the single-instance name starts with it.
+const IDENTIFIER: &str = "no.iddesk.desk";
+
 /// Registers everything the app exposes. Shared by `run()` and the headless command tests.
 pub fn setup<R: Runtime>(builder: Builder<R>) -> Builder<R> {
     builder
@@ -87,9 +90,12 @@ fn try_run() -> Result<(), Box<dyn std::error::Error>> {
     // screen-pop link) hands its arguments to this desk and exits. Not in `setup`, which the
     // headless tests share: there a second test app would end the test process.
     let builder = Builder::default()
-        .plugin(tauri_plugin_single_instance::init(|app, args, _cwd| {
-            screen_pop::deliver_from_args(app, &args);
-        }))
+        .plugin(
+            tauri_plugin_single_instance::Builder::new()
+                .dbus_id(paths.instance_id(IDENTIFIER))
+                .callback(|app, args, _cwd| screen_pop::deliver_from_args(app, &args))
+                .build(),
+        )
         .plugin(tauri_plugin_deep_link::init());
     let app = setup(builder)
         .setup(move |app| {

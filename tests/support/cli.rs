@@ -277,6 +277,25 @@ impl Sim {
         })
     }
 
+    /// `POST {base}/_sim/{path}` with a JSON body, as JSON.
+    pub fn control_post(&self, path: &str, body: &Value) -> Result<Value, BoxError> {
+        let url = format!("{}/_sim/{path}", self.base_url);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        rt.block_on(async {
+            let v = reqwest::Client::new()
+                .post(&url)
+                .json(body)
+                .send()
+                .await?
+                .error_for_status()?
+                .json()
+                .await?;
+            Ok(v)
+        })
+    }
+
     /// Requests the simulator received, by endpoint (`Token`, `Create`, `Cancel`, ...).
     pub fn requests(&self, endpoint: &str) -> Result<u64, BoxError> {
         Ok(self.control("stats")?["requests"][endpoint]

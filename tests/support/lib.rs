@@ -260,6 +260,33 @@ impl Desk {
         Ok(path)
     }
 
+    /// Starts the app binary again with `args`, in this desk's directories, as the OS does when
+    /// the phone system opens a screen-pop link. The running desk takes the link and the second
+    /// start exits; its exit status is returned (bounded).
+    pub fn start_again(&self, args: &[&str]) -> Result<std::process::ExitStatus, BoxError> {
+        let app = binary("IDDESK_APP", "id-desk");
+        let home = self.home.path();
+        let mut child = Command::new(app)
+            .args(args)
+            .env("XDG_CONFIG_HOME", home.join("config"))
+            .env("XDG_DATA_HOME", home.join("data"))
+            .env("XDG_STATE_HOME", home.join("state"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()?;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = child.try_wait()? {
+                return Ok(status);
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                return Err("the second start did not hand over and exit within 20 s".into());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     pub async fn close(mut self) {
         self.client.close().await;
         let _ = self.driver.kill();

@@ -18,6 +18,17 @@ pub struct DeskPaths {
 }
 
 impl DeskPaths {
+    /// The name under which one running desk answers for these directories (the single-instance
+    /// lock): `{app_id}.d{8 hex}` from the data directory. Two starts by the same user find each
+    /// other, so a screen-pop link reaches the desk already open; a desk with other directories
+    /// (another configuration, each end-to-end test) is a desk of its own.
+    pub fn instance_id(&self, app_id: &str) -> String {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(self.data_dir.to_string_lossy().as_bytes());
+        let tag: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+        format!("{app_id}.d{tag}")
+    }
+
     /// The operating system's conventional directories (XDG on Linux).
     pub fn from_os() -> Result<Self> {
         let missing = |what: &str| {
@@ -48,5 +59,22 @@ impl DeskPaths {
             data_dir: root.join("data"),
             log_dir: root.join("logs"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_instance_id_per_data_directory_and_a_valid_dbus_name() {
+        let a = DeskPaths::under(Path::new("/home/agent"));
+        let b = DeskPaths::under(Path::new("/tmp/e2e-1"));
+        let id = a.instance_id("no.iddesk.desk");
+        assert_eq!(id, a.instance_id("no.iddesk.desk"));
+        assert_ne!(id, b.instance_id("no.iddesk.desk"));
+        // D-Bus: dot-separated elements of [A-Za-z0-9_-], none starting with a digit.
+        let last = id.rsplit('.').next().unwrap();
+        assert!(last.starts_with('d') && last.len() == 9, "{id}");
     }
 }
