@@ -142,7 +142,8 @@ icons:
 # Refreshes the screenshots the README shows from the last e2e run (scaled to 75%).
 README_SHOTS := identify-binding identify-qr identify-result sign-result history settings identify-invalid \
   identify-ciba display-qr display-thank-you redirect-mitid redirect-result \
-  sign-phone-result sign-link-qr display-sign-qr sign-link-window
+  sign-phone-result sign-link-qr display-sign-qr sign-link-window \
+  identify-groups identify-sbid-phone identify-screen-pop identify-idcard
 screenshots:
 	mkdir -p tests/screenshots
 	for f in $(README_SHOTS); do convert tests/artifacts/$$f.png -resize 75% -strip tests/screenshots/$$f.png; done

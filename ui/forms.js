@@ -43,9 +43,16 @@ export function mountForm({ kind, form, methodsBox, fieldsBox, errorBox, getText
     const retired = new Map((profile.retired_methods ?? []).map((r) => [r.id, r]));
     if (kind === 'auth') {
       for (const g of identifyGroups(profile)) {
+        const tiles = g.methods.map((m) => methodOption(m.id, m.retired_since ? m : null));
+        if (g.situation === 'legacy') {
+          // Practice only: folded away unless one of them is the chosen method.
+          methodsBox.append(el('details', { class: 'method-group group-legacy', open: g.methods.some((m) => m.id === method) },
+            el('summary', { class: 'group-title', text: t('group.legacy') }),
+            el('div', { class: 'group-tiles', role: 'group', 'aria-label': t('group.legacy') }, ...tiles)));
+          continue;
+        }
         methodsBox.append(el('div', { class: `method-group group-${g.situation}`, role: 'group', 'aria-label': t(`group.${g.situation}`) },
-          el('h3', { class: 'group-title', text: t(`group.${g.situation}`) }),
-          ...g.methods.map((m) => methodOption(m.id, m.retired_since ? m : null))));
+          el('h3', { class: 'group-title', text: t(`group.${g.situation}`) }), ...tiles));
       }
     } else {
       for (const id of ids) methodsBox.append(methodOption(id, retired.get(id)));

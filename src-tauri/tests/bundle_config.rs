@@ -76,3 +76,23 @@ fn the_file_names_no_path_of_a_build_machine() {
         assert!(!text.contains(bad), "tauri.conf.json mentions {bad}");
     }
 }
+
+/// Screen-pop links (issue 22): the bundler writes `MimeType=x-scheme-handler/id-desk` into the
+/// .desktop file from the deep-link plugin's configuration, and the identifier names the
+/// single-instance lock (`IDENTIFIER` in src/lib.rs).
+#[test]
+fn the_id_desk_url_scheme_is_registered_and_the_identifier_is_the_one_the_app_uses() {
+    let c = config();
+    assert_eq!(
+        c["plugins"]["deep-link"]["desktop"]["schemes"],
+        serde_json::json!(["id-desk"])
+    );
+    let lib = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/lib.rs")).unwrap();
+    let id = c["identifier"].as_str().unwrap();
+    assert!(
+        lib.contains(&format!("const IDENTIFIER: &str = \"{id}\";")),
+        "src/lib.rs must use the identifier {id}"
+    );
+    // The scheme the engine reads is the one registered.
+    assert_eq!(id_desk_core::desk::screen_pop::SCHEME, "id-desk");
+}

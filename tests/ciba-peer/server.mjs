@@ -8,6 +8,8 @@
 //   GET  /_test/pending?login_hint=H   the pending request for H (binding message, params) or 404
 //   POST /_test/approve  {login_hint}  the customer approves (a Grant, as a real device would)
 //   POST /_test/deny     {login_hint}  the customer declines (access_denied)
+//   POST /_test/decline_call {login_hint}  a phone authentication's customer says they are not
+//                                     in a call (access_denied, error_description userDeclinedCall)
 //   POST /_test/slow_down {login_hint, times}  the next `times` token polls for H answer slow_down
 //   POST /_test/forge    {login_hint, how}  the ID token for H is tampered with on its way out
 //                                     (how = "claims": payload changed, signature kept; "none": alg none)
@@ -54,6 +56,8 @@ const polls = new Map(); // hint -> [ms]
 const hintOfRequest = new Map(); // auth_req_id -> hint
 const stats = { backchannel: 0, token: 0 };
 
+const CALLER_RESOURCE = 'urn:id-desk:caller-authentication';
+
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: 'ciba-peer-1', use: 'sig', alg: 'RS256' };
 
@@ -77,6 +81,34 @@ const provider = new Provider(issuer, {
   },
   features: {
     devInteractions: { enabled: false },
+    // oidc-provider ties authorization details to a resource; caller authentication names none,
+    // so a request that carries details is defaulted to this one (it grants nothing).
+    resourceIndicators: {
+      enabled: true,
+      defaultResource: async (ctx) => (ctx.oidc.params?.authorization_details ? CALLER_RESOURCE : undefined),
+      getResourceServerInfo: async () => ({ scope: '', accessTokenFormat: 'opaque' }),
+      useGrantedResource: async () => false,
+    },
+    // Idura's caller authentication rides on RFC 9396: `authorization_details`
+    // [{"type":"phoneAuth","callInitiator":"RP"|"user"}]. oidc-provider parses and checks the
+    // parameter (JSON, array, known type); the type's own rule is this validate.
+    richAuthorizationRequests: {
+      enabled: true,
+      types: {
+        phoneAuth: {
+          validate: async (_ctx, detail) => {
+            const extra = Object.keys(detail).filter((k) => !['type', 'callInitiator'].includes(k));
+            if (!['RP', 'user'].includes(detail.callInitiator) || extra.length) {
+              throw new errors.InvalidAuthorizationDetails('phoneAuth needs callInitiator RP or user, and nothing else');
+            }
+          },
+        },
+      },
+      // CIBA keeps the details on the request (params); nothing is carried into tokens here.
+      authorizationDetailsForGrantSource: async () => undefined,
+      authorizationDetailsForAccessToken: async () => undefined,
+      authorizationDetailsForIntrospection: async () => undefined,
+    },
     ciba: {
       enabled: true,
       deliveryModes: ['poll'],
@@ -189,6 +221,16 @@ async function control(req, url) {
       grant.addOIDCScope(request.scope);
       await grant.save();
       await provider.backchannelResult(request, grant, { acr: 'urn:eidas:loa:high', authTime: Math.floor(Date.now() / 1000) });
+      pending.delete(hint);
+      return { ok: true };
+    }
+    case '/_test/decline_call': {
+      if (!p) return undefined;
+      const request = await provider.BackchannelAuthenticationRequest.find(p.id);
+      // Set directly: backchannelResult() writes `error_description`, but the request model
+      // keeps `errorDescription` (oidc-provider 9.13.3), so the description would be lost.
+      Object.assign(request, { error: 'access_denied', errorDescription: 'userDeclinedCall' });
+      await request.save();
       pending.delete(hint);
       return { ok: true };
     }

@@ -252,6 +252,61 @@ async fn the_customer_declining_is_an_abort() {
     assert_eq!(exit_code(&r.terminal), 3);
 }
 
+/// Caller authentication as Idura runs it: `authorization_details` phoneAuth, checked by
+/// oidc-provider's RFC 9396 support; the call confirmed, then a call declined.
+#[tokio::test]
+async fn phone_authentication_carries_who_called_and_a_declined_call_is_its_own_outcome() {
+    let peer = Peer::start(Some(1), None).await;
+    let hint = "anna";
+    let phone = FlowSettings {
+        ciba_phone_auth: true,
+        ..settings(HintKind::Text)
+    };
+    let engine = Engine::new(None, phone.clone())
+        .unwrap()
+        .with_ciba(basic(&peer))
+        .unwrap();
+    let start = |call: &str| {
+        let mut input = raw(hint, None);
+        input.call_initiator = Some(call.into());
+        FlowRequest::parse(&input, &phone).unwrap()
+    };
+    let wait = |id| {
+        let engine = engine.clone();
+        async move {
+            tokio::time::timeout(Duration::from_secs(60), engine.wait(&id))
+                .await
+                .expect("the flow ends")
+                .expect("known flow")
+        }
+    };
+
+    let (sink, _) = recorder();
+    let id = engine.start(start("rp"), sink).await.unwrap();
+    let pending = peer.wait_pending(hint).await;
+    let details: serde_json::Value = serde_json::from_str(
+        pending["params"]["authorization_details"].as_str().unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        details,
+        serde_json::json!([{"type": "phoneAuth", "callInitiator": "RP"}])
+    );
+    peer.approve(hint).await;
+    assert!(matches!(wait(id).await, FlowEvent::Succeeded { .. }));
+
+    let (sink, _) = recorder();
+    let id = engine.start(start("user"), sink).await.unwrap();
+    peer.wait_pending(hint).await;
+    peer.decline_call(hint).await;
+    let done = wait(id).await;
+    let FlowEvent::Failed { code, .. } = &done else {
+        panic!("{done:?}")
+    };
+    assert_eq!(code, "user_declined_call");
+    assert_eq!(exit_code(&done), 3);
+}
+
 #[tokio::test]
 async fn an_unanswered_request_expires_at_the_requested_expiry() {
     let peer = Peer::start(Some(1), None).await;

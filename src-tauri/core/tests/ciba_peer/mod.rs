@@ -53,6 +53,8 @@ impl Peer {
             "redirect_uris": [],
             "token_endpoint_auth_method": "client_secret_basic",
             "backchannel_token_delivery_mode": "poll",
+            // Caller authentication (RFC 9396): the one authorization details type it may ask for.
+            "authorization_details_types": ["phoneAuth"],
         })];
         if let Some(jwk) = jwk {
             clients.push(json!({
@@ -170,6 +172,11 @@ impl Peer {
 
     pub async fn deny(&self, hint: &str) {
         self.post("deny", json!({ "login_hint": hint })).await;
+    }
+
+    /// A phone authentication's customer says they are not in a call with us.
+    pub async fn decline_call(&self, hint: &str) {
+        self.post("decline_call", json!({ "login_hint": hint })).await;
     }
 
     pub async fn slow_down(&self, hint: &str, times: u32) {
