@@ -284,10 +284,8 @@ async fn phone_authentication_carries_who_called_and_a_declined_call_is_its_own_
     let (sink, _) = recorder();
     let id = engine.start(start("rp"), sink).await.unwrap();
     let pending = peer.wait_pending(hint).await;
-    let details: serde_json::Value = serde_json::from_str(
-        pending["params"]["authorization_details"].as_str().unwrap(),
-    )
-    .unwrap();
+    let details: serde_json::Value =
+        serde_json::from_str(pending["params"]["authorization_details"].as_str().unwrap()).unwrap();
     assert_eq!(
         details,
         serde_json::json!([{"type": "phoneAuth", "callInitiator": "RP"}])

@@ -176,7 +176,8 @@ impl Peer {
 
     /// A phone authentication's customer says they are not in a call with us.
     pub async fn decline_call(&self, hint: &str) {
-        self.post("decline_call", json!({ "login_hint": hint })).await;
+        self.post("decline_call", json!({ "login_hint": hint }))
+            .await;
     }
 
     pub async fn slow_down(&self, hint: &str, times: u32) {
