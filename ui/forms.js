@@ -209,13 +209,14 @@ export function mountForm({ kind, form, methodsBox, fieldsBox, errorBox, getText
     form.querySelectorAll('[aria-invalid]').forEach((n) => n.removeAttribute('aria-invalid'));
     const raw = submitInput();
     let errors = await call('validate_input', { input: raw });
-    // A retry in the same call: only after the customer said they want to try again.
-    if (errors[0]?.field === 'retry_confirmed' && /\bretry \d of \d\b/.test(errors[0].message)) {
+    // A retry in the same call: only after the customer said they want to try again
+    // (`retry_confirmed`); one the rules refuse (`retry`) is shown, not asked about.
+    if (errors[0]?.field === 'retry_confirmed') {
       if (!window.confirm(`${errors[0].message}\n\n${t('flow.retry_confirm')}`)) return;
       raw.retry_confirmed = true;
       errors = await call('validate_input', { input: raw });
     }
-    if (errors[0]?.field === 'retry_confirmed') {
+    if (errors[0]?.field === 'retry' || errors[0]?.field === 'retry_confirmed') {
       errorBox.textContent = errors[0].message; errorBox.hidden = false;
       return;
     }
@@ -259,7 +260,7 @@ export function mountForm({ kind, form, methodsBox, fieldsBox, errorBox, getText
         return await call('start_flow', { input: raw });
       } catch (again) {
         // The cancelled order reached the customer's phone: sending again is a retry.
-        if (again.field !== 'retry_confirmed' || !/\bretry \d of \d\b/.test(again.message)) throw again;
+        if (again.field !== 'retry_confirmed') throw again;
         if (!window.confirm(`${again.message}\n\n${t('flow.retry_confirm')}`)) return null;
         return call('start_flow', { input: { ...raw, retry_confirmed: true } });
       }

@@ -191,8 +191,17 @@ impl Desk {
         }
     }
 
+    /// Clicks like a person: the element is scrolled into the middle of its scrolling column
+    /// first (WebKitWebDriver scrolls only the page, not the columns, and refuses an element
+    /// below a column's fold as "not interactable").
     pub async fn click(&self, css: &str) -> Result<(), BoxError> {
         let el = self.client.find(css).await?;
+        self.client
+            .execute(
+                "arguments[0].scrollIntoView({block: 'center', inline: 'nearest'}); return true",
+                vec![el.to_json()],
+            )
+            .await?;
         self.client.click(&el).await
     }
 

@@ -19,6 +19,13 @@ pub struct WebDriver {
 #[derive(Clone, Debug)]
 pub struct Element(String);
 
+impl Element {
+    /// The element as a script argument (WebDriver's element reference).
+    pub fn to_json(&self) -> Value {
+        json!({ ELEMENT_KEY: self.0 })
+    }
+}
+
 impl WebDriver {
     /// Opens a session at `base` (e.g. `http://127.0.0.1:4444`) with `capabilities.alwaysMatch`.
     /// tauri-driver accepts connections before the native driver behind it listens and then drops

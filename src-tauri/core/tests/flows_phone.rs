@@ -105,7 +105,7 @@ async fn a_declined_call_is_its_own_outcome_and_ends_the_retries() {
         .start_confirmed(req, true, rec.sink())
         .await
         .unwrap_err();
-    assert_eq!(e.field(), Some("retry_confirmed"));
+    assert_eq!(e.field(), Some("retry"));
     assert!(e.to_string().contains("fraud routine"), "{e}");
     assert_eq!(
         sim.control().stats().creates(),
@@ -127,6 +127,7 @@ async fn two_retries_per_call_each_confirmed_then_none() {
     for retry in 1..=2 {
         let req = FlowRequest::parse(&raw, &phone_settings()).unwrap();
         let e = engine.start(req, rec.sink()).await.unwrap_err();
+        assert_eq!(e.field(), Some("retry_confirmed"));
         assert!(
             e.to_string().contains(&format!("retry {retry} of 2")),
             "{e}"

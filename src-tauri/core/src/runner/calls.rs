@@ -18,8 +18,10 @@ pub const CALL_GAP: Duration = Duration::from_secs(20 * 60);
 /// The first send and two retries.
 pub const MAX_RETRIES: u32 = 2;
 
-/// The field a retry problem names: the window asks staff to confirm, the CLI cannot.
+/// The field of a retry staff may confirm: the window asks them (the CLI cannot).
 const FIELD: &str = "retry_confirmed";
+/// The field of a retry the rules refuse, whatever staff say.
+const REFUSED: &str = "retry";
 
 #[derive(Debug, Clone)]
 struct Call {
@@ -36,8 +38,9 @@ pub struct CallLedger {
 }
 
 impl CallLedger {
-    /// Whether another order may go to `key` now. `Err` names [`FIELD`] and says why, with the
-    /// count, so staff can tell the customer.
+    /// Whether another order may go to `key` now. `Err` says why, with the count, so staff can
+    /// tell the customer: field `retry_confirmed` when staff's confirmation would allow it, `retry`
+    /// when the rules refuse it.
     pub fn check(&self, key: &str, retry_confirmed: bool) -> Result<()> {
         self.check_at(key, retry_confirmed, Instant::now())
     }
@@ -52,14 +55,14 @@ impl CallLedger {
         };
         if call.declined {
             return Err(Error::invalid_input(
-                FIELD,
+                REFUSED,
                 "the customer said in BankID that they are not in a call with us: do not send again; end the call and follow your fraud routine",
             ));
         }
         let retry = call.sent; // the retry this would be: 1 after one send, 2 after two
         if retry > MAX_RETRIES {
             return Err(Error::invalid_input(
-                FIELD,
+                REFUSED,
                 format!("{} retries in this call already, the most BankID allows: no more orders to this customer in this call", MAX_RETRIES),
             ));
         }
@@ -146,7 +149,7 @@ mod tests {
             .contains("retry 2 of 2"));
         l.sent_at("NO:1", t0);
         let e = l.check_at("NO:1", true, t0).unwrap_err();
-        assert_eq!(e.field(), Some(FIELD));
+        assert_eq!(e.field(), Some(REFUSED));
         assert!(e.to_string().contains("no more orders"), "{e}");
         // Another customer, and the same one in a later call, start afresh.
         assert!(l.check_at("NO:2", false, t0).is_ok());
@@ -176,6 +179,7 @@ mod tests {
         );
         let e = l.check("SE:1", true).unwrap_err();
         assert!(e.to_string().contains("fraud routine"), "{e}");
-        assert_eq!(field(l.check("SE:1", true)).as_deref(), Some(FIELD));
+        assert_eq!(field(l.check("SE:1", true)).as_deref(), Some(REFUSED));
+        assert_eq!(field(l.check("NO:9", false)), None, "another customer");
     }
 }

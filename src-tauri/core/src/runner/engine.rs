@@ -237,9 +237,6 @@ impl Engine {
             .map_err(|other| Error::AlreadyRunning {
                 flow_id: other.to_string(),
             })?;
-        if let Some(key) = &call_key {
-            self.inner.calls.sent(key);
-        }
         tracing::info!(
             flow_id = %flow_id,
             method = req.method().as_str(),
@@ -264,6 +261,10 @@ impl Engine {
                 recording_sink(vault.clone(), sink)
             }
         };
+        // Counted once nothing on the desk can stop the order any more.
+        if let Some(key) = &call_key {
+            self.inner.calls.sent(key);
+        }
         let ctx = FlowContext {
             flow_id: flow_id.clone(),
             method: req.method(),
