@@ -118,6 +118,14 @@ async fn swedish_bankid_phone_asks_who_called_shows_the_intention_and_a_declined
         .await
         .unwrap();
     desk.click("#identify-start").await.unwrap();
+    // Focus follows the order to its card (issue 24): the words to read and Cancel are there.
+    desk.wait_for_css(".flow-card", WAIT).await.unwrap();
+    assert_eq!(
+        desk.js("return document.activeElement.classList.contains('flow-card')")
+            .await
+            .unwrap(),
+        json!(true)
+    );
 
     // The training phone asks "are you in a call?", with the intention; the customer says yes.
     desk.wait_for_css(".phone-session .sim-approve", WAIT)
@@ -251,7 +259,11 @@ async fn an_id_card_scanned_into_the_field_is_verified_at_the_counter() {
     assert!(card.contains("Anna Andersson"), "{card}");
     assert!(card.contains("198304*****"), "{card}");
     assert!(!card.contains("198304062717"), "{card}");
-    // The field is empty for the next customer: a code is used once.
+    // The field is empty and focused for the next customer: a code is used once.
+    assert_eq!(
+        desk.js("return document.activeElement.id").await.unwrap(),
+        json!("auth-qr_data")
+    );
     assert_eq!(
         desk.js("return document.getElementById('auth-qr_data').value")
             .await

@@ -354,3 +354,32 @@ async fn signing_by_link_shows_the_signing_page_as_a_qr_code_on_the_display() {
     assert!(!page.contains(NIN));
     desk.close().await;
 }
+
+/// Issue 24: the display, opened while a flow runs, must show that flow's words at once, every
+/// time (it used to stay on "Welcome" in 3 of 16 openings: the first frame went out before the
+/// page listened). Opened and closed six times during one Safe Conversation.
+#[tokio::test]
+#[ignore = "needs the built app, tauri-driver and a display: run `make e2e`"]
+async fn the_display_opened_during_a_flow_shows_its_words_every_time() {
+    let desk = Desk::open().await.unwrap();
+    desk.fill("#auth-nin", "12038010008").await.unwrap();
+    desk.click("#identify-form input[name='call_initiator']")
+        .await
+        .unwrap();
+    desk.click("#identify-start").await.unwrap();
+    let words = desk
+        .wait_text(".flow-card .binding-text", WAIT, |t| !t.trim().is_empty())
+        .await
+        .unwrap();
+    for opening in 1..=6 {
+        let (main, display) = open_display(&desk).await;
+        let page = wait_display(&desk, &display, &main, "words").await;
+        assert!(page.contains(words.trim()), "opening {opening}: {page}");
+        desk.click("#display-toggle").await.unwrap();
+        desk.wait_for_css("body[data-customer-display='closed']", WAIT)
+            .await
+            .unwrap();
+        desk.wait_for_windows(1, WAIT).await.unwrap();
+    }
+    desk.close().await;
+}

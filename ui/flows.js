@@ -25,6 +25,10 @@ export function track(flowId, method, text) {
     card.method = method;
     $('.flow-method', card.node).textContent = t(methodLabel(method)[0]);
   }
+  // After Send, a keyboard user lands on the new card (the words to read, Cancel), not at the
+  // top of the page.
+  card.node.tabIndex = -1;
+  card.node.focus({ preventScroll: false });
 }
 
 function ensureCard(flowId, method) {

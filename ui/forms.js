@@ -240,6 +240,8 @@ export function mountForm({ kind, form, methodsBox, fieldsBox, errorBox, getText
         pdf = null;
         if (pdfInput) pdfInput.value = '';
         onStarted(flowId, method);
+        // At the counter the next customer's card is scanned into the same field: focus stays.
+        if (scanned) scanned.focus();
       }
     } catch (e) {
       if (e.field && form.querySelector(`[data-error-for="${e.field}"]`)) showFieldError(e.field, e.message);

@@ -70,6 +70,10 @@ fn auth_row_follows_every_transition() {
         .unwrap();
     let row = vault.get(&tx.id).unwrap();
     assert_eq!(row.status, TxStatus::Succeeded);
+    assert_eq!(
+        row.message, None,
+        "a finished row shows its outcome, not the last progress text"
+    );
     assert_eq!(row.subject_name.as_deref(), Some("Ola Nordmann"));
     assert_eq!(row.identity_masked.as_deref(), Some("291248*****"));
 
@@ -107,16 +111,39 @@ fn failure_codes_map_to_statuses() {
             TxStatus::Failed,
             Some("id_token_invalid"),
         ),
+        (
+            FlowEvent::Failed {
+                code: "user_declined_call".into(),
+                message: "do not retry".into(),
+            },
+            TxStatus::Aborted,
+            Some("user_declined_call"),
+        ),
         (FlowEvent::Cancelled, TxStatus::Cancelled, None),
         (FlowEvent::Expired, TxStatus::Expired, None),
     ];
     for (ev, status, code) in cases {
         let tx = new_tx(Method::NbidInapp);
         vault.begin(&tx).unwrap();
+        vault
+            .record(
+                &tx.id,
+                &FlowEvent::Progress {
+                    status: "started".into(),
+                    message: "Waiting for the customer".into(),
+                },
+            )
+            .unwrap();
         vault.record(&tx.id, &ev).unwrap();
         let row = vault.get(&tx.id).unwrap();
         assert_eq!(row.status, status, "{ev:?}");
         assert_eq!(row.error_code.as_deref(), code);
+        // Only the outcome's own text: a failure's message, nothing for the others.
+        let own = match &ev {
+            FlowEvent::Failed { message, .. } => Some(message.as_str()),
+            _ => None,
+        };
+        assert_eq!(row.message.as_deref(), own, "{ev:?}");
     }
     let aborted = vault
         .list(
@@ -127,9 +154,13 @@ fn failure_codes_map_to_statuses() {
             10,
         )
         .unwrap();
-    assert_eq!(aborted.len(), 1);
+    assert_eq!(
+        aborted.len(),
+        2,
+        "the customer said no: in the app, or to the call"
+    );
     assert_eq!(vault.list(&ListFilter::default(), 2).unwrap().len(), 2);
-    assert_eq!(vault.list(&ListFilter::default(), 100).unwrap().len(), 4);
+    assert_eq!(vault.list(&ListFilter::default(), 100).unwrap().len(), 5);
 }
 
 #[test]

@@ -25,8 +25,9 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-/// `Failed` codes that mean "the customer cancelled in the BankID app" (stored as `aborted`).
-pub const CUSTOMER_ABORTED_CODES: &[&str] = &["customer_aborted"];
+/// `Failed` codes that mean the customer said no in the BankID app: cancelled, or said they are
+/// not in a call with us (stored as `aborted`).
+pub const CUSTOMER_ABORTED_CODES: &[&str] = &["customer_aborted", crate::flow::USER_DECLINED_CALL];
 
 const DB_FILE: &str = "vault.sqlite3";
 const SDO_DIR: &str = "sdo";
@@ -409,7 +410,7 @@ impl Vault {
             .execute(
                 "UPDATE transactions SET status = ?2,
                 error_code = COALESCE(?3, error_code),
-                message = COALESCE(?4, message),
+                message = CASE WHEN ?8 THEN ?4 ELSE COALESCE(?4, message) END,
                 subject_name = COALESCE(?5, subject_name),
                 identity_masked = COALESCE(?6, identity_masked),
                 updated_at = ?7
@@ -421,7 +422,10 @@ impl Vault {
                     message,
                     subject_name,
                     subject_masked.filter(|m| !looks_unmasked(m)),
-                    at
+                    at,
+                    // A finished row keeps only its outcome's own text: "Signed" must not sit
+                    // above "An identification or signing is in progress." (issue 24).
+                    new_status.is_final()
                 ],
             )
             .map_err(db_err)?;
