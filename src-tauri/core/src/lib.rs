@@ -6,6 +6,7 @@ pub mod desk;
 pub mod display;
 pub mod error;
 pub mod flow;
+pub mod http_body;
 pub mod identity;
 pub mod logging;
 pub mod messages;

@@ -330,6 +330,7 @@ async fn a_customer_who_denies_the_call_ends_the_flow_with_user_declined_call() 
     assert_eq!(code, "user_declined_call");
     assert!(!message.is_empty());
     assert_eq!(exit_code(&terminal), 3);
-    assert_eq!(rig.vault.get(&id).unwrap().status, TxStatus::Failed);
+    // The customer said no (to the call): stored as aborted, like a cancel in the app.
+    assert_eq!(rig.vault.get(&id).unwrap().status, TxStatus::Aborted);
     assert_eq!(rig.sim.control().sign_counts(), (0, 0, 0));
 }

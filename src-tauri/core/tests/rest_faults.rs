@@ -154,6 +154,41 @@ async fn malformed_json_on_get_fails_clearly() {
     assert_eq!(s[0].status, "CANCELLED");
 }
 
+const TWENTY_MB: u64 = 20 * 1024 * 1024;
+
+/// A server that answers a poll with 20 MB (streamed, no length announced) is refused at 1 MiB
+/// (issue 23): a typed `protocol` failure, the session cancelled, the rest never read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_twenty_megabyte_answer_is_refused_unread() {
+    let sim = simulator(|_| {}).await;
+    sim.control().inject(Fault::new(
+        Endpoint::Get,
+        FaultKind::HugeBody { bytes: TWENTY_MB },
+    ));
+    let (terminal, _) = run_sc(&sim, "15059000141").await;
+    match &terminal {
+        FlowEvent::Failed { code, message } => {
+            assert_eq!(code, "protocol");
+            assert!(message.contains("larger than 1048576 bytes"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(sim.control().sessions()[0].status, "CANCELLED");
+
+    // The token endpoint too: nothing is sent to the sessions endpoint.
+    let sim = simulator(|_| {}).await;
+    sim.control().inject(Fault::new(
+        Endpoint::Token,
+        FaultKind::HugeBody { bytes: TWENTY_MB },
+    ));
+    let (terminal, _) = run_sc(&sim, APPROVES).await;
+    let FlowEvent::Failed { message, .. } = &terminal else {
+        panic!("{terminal:?}")
+    };
+    assert!(message.contains("larger than"), "{message}");
+    assert_eq!(sim.control().stats().creates(), 0);
+}
+
 /// A create whose answer never arrives (timeout) or is lost (dropped connection) is not retried:
 /// the flow fails with `outcome_unknown`, and the simulator saw exactly one create.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -165,6 +200,7 @@ async fn lost_create_answers_are_outcome_unknown_and_never_retried() {
         ),
         ("drop", FaultKind::DropConnection),
         ("malformed", FaultKind::MalformedJson),
+        ("20 MB", FaultKind::HugeBody { bytes: TWENTY_MB }),
     ];
     let runs = kinds.into_iter().map(|(name, kind)| async move {
         let sim = simulator(|_| {}).await;

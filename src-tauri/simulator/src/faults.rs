@@ -72,6 +72,9 @@ pub enum FaultKind {
     DropAfterProcessing,
     /// `200` with a JSON content type and a truncated body.
     MalformedJson,
+    /// `200` with a JSON body of `bytes` bytes, streamed without a `Content-Length`: a server
+    /// gone wrong, which a client must stop reading at its own limit.
+    HugeBody { bytes: u64 },
     /// The request's (otherwise valid) bearer token is treated as expired from now on
     /// (`401 invalid_token`). Only on endpoints that take a bearer token.
     ExpireToken,
@@ -115,7 +118,8 @@ impl FaultKind {
             | FaultKind::TooManyRequests { .. }
             | FaultKind::DropConnection
             | FaultKind::DropAfterProcessing
-            | FaultKind::MalformedJson => true,
+            | FaultKind::MalformedJson
+            | FaultKind::HugeBody { .. } => true,
             FaultKind::ExpireToken => matches!(
                 endpoint,
                 E::Create | E::Get | E::Cancel | E::Userinfo | E::Signature
@@ -152,6 +156,7 @@ impl FaultKind {
                 | FaultKind::DropConnection
                 | FaultKind::DropAfterProcessing
                 | FaultKind::MalformedJson
+                | FaultKind::HugeBody { .. }
         )
     }
 }
@@ -285,6 +290,7 @@ pub(crate) async fn intercept(
             // Only reached when the router is driven without our accept loop.
             Intercept::Respond(StatusCode::BAD_GATEWAY.into_response())
         }
+        FaultKind::HugeBody { bytes } => Intercept::Respond(huge_body(bytes)),
         _ => Intercept::Respond(
             (
                 StatusCode::OK,
@@ -294,6 +300,23 @@ pub(crate) async fn intercept(
                 .into_response(),
         ),
     }
+}
+
+/// A JSON object padded to `bytes`, produced 64 KiB at a time (the simulator never holds it).
+fn huge_body(bytes: u64) -> Response {
+    use axum::body::{Body, Bytes};
+    const CHUNK: usize = 64 * 1024;
+    let chunks = usize::try_from(bytes / CHUNK as u64 + 1).unwrap_or(usize::MAX);
+    let parts = std::iter::once(Bytes::from_static(b"{\"id\":\"3f1c\",\"pad\":\""))
+        .chain(std::iter::repeat_n(Bytes::from(vec![b' '; CHUNK]), chunks))
+        .chain(std::iter::once(Bytes::from_static(b"\"}")))
+        .map(Ok::<_, std::convert::Infallible>);
+    let mut response = Response::new(Body::from_stream(futures::stream::iter(parts)));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
+    );
+    response
 }
 
 fn retry_after(status: StatusCode, secs: u64, code: &str, title: &str) -> Response {

@@ -213,10 +213,13 @@ impl CibaClient {
             }
         };
         let status = resp.status();
-        let body = match resp.bytes().await {
+        let body = match crate::http_body::read_capped(resp, crate::http_body::MAX_JSON_BYTES).await
+        {
             Ok(b) => b,
+            // The request was taken (the customer's device may be notified) but its answer
+            // cannot be read: as uncertain as a lost one.
             Err(_) if status.is_success() => return Err(Error::OutcomeUnknown),
-            Err(e) => return Err(Error::Network(format!("CIBA request: {e}"))),
+            Err(e) => return Err(e.into_error("CIBA request")),
         };
         if !status.is_success() {
             return Err(OAuthErrorBody::into_error(
@@ -245,10 +248,9 @@ impl CibaClient {
         ];
         let resp = http.send(self.post(http, token_endpoint, form)?).await?;
         let status = resp.status();
-        let body = resp
-            .bytes()
+        let body = crate::http_body::read_capped(resp, crate::http_body::MAX_JSON_BYTES)
             .await
-            .map_err(|e| Error::Network(format!("token: {e}")))?;
+            .map_err(|e| e.into_error("token"))?;
         if status.is_server_error() || status.as_u16() == 429 {
             return Err(Error::Network(format!("token answered HTTP {status}")));
         }

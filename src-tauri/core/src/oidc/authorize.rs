@@ -71,10 +71,9 @@ pub(crate) async fn send_authorize(
         )
         .await?;
     let status = resp.status();
-    let body = resp
-        .bytes()
+    let body = crate::http_body::read_capped(resp, crate::http_body::MAX_JSON_BYTES)
         .await
-        .map_err(|e| Error::Network(format!("authorize: {e}")))?;
+        .map_err(|e| e.into_error("authorize"))?;
     let answer: AuthorizeAnswer = serde_json::from_slice(&body).map_err(|_| {
         if status.is_success() {
             Error::Protocol("authorize did not answer JSON".into())

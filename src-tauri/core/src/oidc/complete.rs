@@ -33,7 +33,9 @@ pub(crate) async fn follow_to_code(
         let status = resp.status();
         if !status.is_redirection() {
             // Signicat explains a refusal (e.g. a lost session cookie) in an error body.
-            let body = resp.bytes().await.unwrap_or_default();
+            let body = crate::http_body::read_capped(resp, crate::http_body::MAX_JSON_BYTES)
+                .await
+                .unwrap_or_default();
             let parsed: OAuthErrorBody = serde_json::from_slice(&body).unwrap_or_default();
             if let Some(error) = parsed.error.as_deref() {
                 return Err(provider_stop(error, parsed.error_description.as_deref()));

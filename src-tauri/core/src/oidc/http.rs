@@ -97,10 +97,9 @@ pub(crate) async fn send(req: reqwest::RequestBuilder) -> Result<reqwest::Respon
 /// status). `what` names the step in messages ("token", "userinfo", ...).
 pub(crate) async fn success_body(resp: reqwest::Response, what: &str) -> Result<Vec<u8>> {
     let status = resp.status();
-    let body = resp
-        .bytes()
+    let body = crate::http_body::read_capped(resp, crate::http_body::MAX_JSON_BYTES)
         .await
-        .map_err(|e| Error::Network(format!("{what}: {e}")))?;
+        .map_err(|e| e.into_error(what))?;
     if !status.is_success() {
         return Err(OAuthErrorBody::into_error(status.as_u16(), &body, what));
     }

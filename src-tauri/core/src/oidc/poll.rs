@@ -48,10 +48,9 @@ async fn poll_once(http: &FlowHttp, url: &Url) -> Result<PollStep, FlowStop> {
     if status.is_server_error() {
         return Err(Error::Network(format!("status check answered HTTP {status}")).into());
     }
-    let body = resp
-        .bytes()
+    let body = crate::http_body::read_capped(resp, crate::http_body::MAX_JSON_BYTES)
         .await
-        .map_err(|e| Error::Network(format!("status check: {e}")))?;
+        .map_err(|e| e.into_error("status check"))?;
     let answer: PollAnswer = serde_json::from_slice(&body).map_err(|_| {
         Error::Protocol(format!(
             "status check answered HTTP {} without readable JSON",

@@ -10,6 +10,7 @@ use super::gate::ConnectionGate;
 use super::model::{CreateSession, Problem, Session};
 use super::token::{describe, transient, AccessToken, TokenCache};
 use super::RestConfig;
+use crate::http_body::{read_capped, BodyError, MAX_JSON_BYTES};
 use crate::{Error, Result};
 use reqwest::StatusCode;
 use std::fmt;
@@ -77,6 +78,8 @@ enum SendError {
     Token(Error),
     /// Transport failure, while sending or while reading the answer.
     Transport(reqwest::Error),
+    /// The answer was larger than [`MAX_JSON_BYTES`]; it was not read further.
+    TooLarge(usize),
 }
 
 impl RestClient {
@@ -179,6 +182,12 @@ impl RestClient {
                 tracing::warn!(error = describe(&e), "session create: answer lost");
                 return Err(Error::OutcomeUnknown);
             }
+            // The session may exist (the push went out) but its answer cannot be read: as
+            // uncertain for staff as a lost answer.
+            Err(SendError::TooLarge(n)) => {
+                tracing::warn!(limit = n, "session create: answer too large, not read");
+                return Err(Error::OutcomeUnknown);
+            }
         };
         if reply.status.is_success() {
             // The session exists on the server but we cannot read its id: as uncertain for the
@@ -211,6 +220,8 @@ impl RestClient {
                 Err(SendError::Token(e)) if transient(&e) => (e, backoff(attempt)),
                 Err(SendError::Token(e)) => return Err(e),
                 Err(SendError::Transport(e)) => (Error::Network(describe(&e)), backoff(attempt)),
+                // Not retried: a server that answers like this will again.
+                Err(SendError::TooLarge(n)) => return Err(too_large("session get", n)),
                 Ok(r) if r.status.is_success() => return parse_session(&r.body),
                 Ok(r) if retryable(r.status) => {
                     let wait = r.retry_after.unwrap_or_else(|| backoff(attempt));
@@ -248,6 +259,7 @@ impl RestClient {
                 Err(SendError::Token(e)) if transient(&e) => e,
                 Err(SendError::Token(e)) => return Err(e),
                 Err(SendError::Transport(e)) => Error::Network(describe(&e)),
+                Err(SendError::TooLarge(n)) => return Err(too_large("session cancel", n)),
                 Ok(r) if r.status.is_success() => return parse_session(&r.body),
                 Ok(r) if retryable(r.status) => api_error("cancel", &r),
                 Ok(r) => return Err(api_error("cancel", &r)),
@@ -309,12 +321,21 @@ async fn send(
         .get(reqwest::header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
         .and_then(parse_retry_after);
-    let body = resp.bytes().await.map_err(SendError::Transport)?.to_vec();
+    let body = read_capped(resp, MAX_JSON_BYTES)
+        .await
+        .map_err(|e| match e {
+            BodyError::TooLarge(n) => SendError::TooLarge(n),
+            BodyError::Transport(e) => SendError::Transport(e),
+        })?;
     Ok(Reply {
         status,
         body,
         retry_after,
     })
+}
+
+fn too_large(what: &str, limit: usize) -> Error {
+    BodyError::TooLarge(limit).into_error(what)
 }
 
 fn parse_session(body: &[u8]) -> Result<Session> {

@@ -159,10 +159,9 @@ impl TokenCache {
             .await
             .map_err(|e| Error::Network(format!("token request: {}", describe(&e))))?;
         let status = resp.status();
-        let body = resp
-            .bytes()
+        let body = crate::http_body::read_capped(resp, crate::http_body::MAX_JSON_BYTES)
             .await
-            .map_err(|e| Error::Network(format!("token response: {}", describe(&e))))?;
+            .map_err(|e| e.into_error("token response"))?;
         if !status.is_success() {
             let problem: Problem = serde_json::from_slice(&body).unwrap_or_default();
             let code = status.as_u16();

@@ -11,6 +11,7 @@
 //! document limit, so a misbehaving server cannot exhaust the desk's memory.
 
 use super::model::{Collection, NewCollection, NewSession, Session, UploadedDocument};
+use crate::http_body::{read_capped, BodyError};
 use crate::rest::client::{api_error_of, backoff, parse_retry_after, retryable};
 use crate::rest::model::Problem;
 use crate::rest::token::{describe, transient, AccessToken, TokenCache};
@@ -23,8 +24,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 use url::Url;
 
-/// JSON answers larger than this are refused unread.
-pub const MAX_JSON_BYTES: usize = 1024 * 1024;
+pub use crate::http_body::MAX_JSON_BYTES;
 /// Deletes are idempotent: a few attempts, a quarter of a second apart and growing.
 const DELETE_ATTEMPTS: u32 = 3;
 const DELETE_PAUSE: Duration = Duration::from_millis(250);
@@ -397,10 +397,7 @@ async fn send_once(
     req: reqwest::RequestBuilder,
     limit: usize,
 ) -> std::result::Result<Reply, SendError> {
-    let mut resp = req.send().await.map_err(SendError::Transport)?;
-    if resp.content_length().is_some_and(|n| n > limit as u64) {
-        return Err(SendError::TooLarge(limit));
-    }
+    let resp = req.send().await.map_err(SendError::Transport)?;
     let status = resp.status();
     let header = |name| {
         resp.headers()
@@ -410,13 +407,10 @@ async fn send_once(
     };
     let content_type = header(reqwest::header::CONTENT_TYPE);
     let retry_after = header(reqwest::header::RETRY_AFTER).and_then(|v| parse_retry_after(&v));
-    let mut body = Vec::new();
-    while let Some(chunk) = resp.chunk().await.map_err(SendError::Transport)? {
-        if body.len() + chunk.len() > limit {
-            return Err(SendError::TooLarge(limit));
-        }
-        body.extend_from_slice(&chunk);
-    }
+    let body = read_capped(resp, limit).await.map_err(|e| match e {
+        BodyError::TooLarge(n) => SendError::TooLarge(n),
+        BodyError::Transport(e) => SendError::Transport(e),
+    })?;
     Ok(Reply {
         status,
         body,

@@ -103,6 +103,9 @@ impl Peer {
             stdin: Some(stdin),
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(5))
+                // Node closes an idle connection after 5 s (keepAliveTimeout); a control call
+                // after a longer pause (slow_down waits that long) must not reuse one it closed.
+                .pool_max_idle_per_host(0)
                 .build()
                 .expect("client"),
         }
