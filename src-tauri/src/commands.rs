@@ -3,7 +3,7 @@
 
 use id_desk_core::desk::screen_pop::ScreenPop;
 use id_desk_core::desk::training::{self, PhoneAction, PhoneRequest};
-use id_desk_core::desk::{CheckStep, DeskInfo, Preferences, ProfileList, SecretStatus};
+use id_desk_core::desk::{CheckStep, Desk, DeskInfo, Preferences, ProfileList, SecretStatus};
 use id_desk_core::flow::FlowId;
 use id_desk_core::runner::{RawFlowInput, RunningFlow};
 use id_desk_core::secrets::{SecretName, SecretString};
@@ -17,6 +17,18 @@ use crate::state::AppState;
 
 type Result<T> = std::result::Result<T, Error>;
 
+/// Keyring and vault calls run on a blocking worker: a slow keyring (a locked Secret Service
+/// asking for a password) or a busy database must never freeze the window (issue 23, item 12).
+async fn off_main<T: Send + 'static>(
+    state: &State<'_, AppState>,
+    work: impl FnOnce(&Desk) -> Result<T> + Send + 'static,
+) -> Result<T> {
+    let desk = state.desk.clone();
+    tauri::async_runtime::spawn_blocking(move || work(&desk))
+        .await
+        .map_err(|e| Error::Io(format!("the desk's worker stopped: {e}")))?
+}
+
 #[tauri::command]
 pub fn app_info(state: State<'_, AppState>) -> DeskInfo {
     state.desk.info()
@@ -24,8 +36,9 @@ pub fn app_info(state: State<'_, AppState>) -> DeskInfo {
 
 /// The first problem with the input, naming its field; `[]` when the flow may start.
 #[tauri::command]
-pub fn validate_input(state: State<'_, AppState>, input: RawFlowInput) -> Vec<Error> {
-    state.desk.validate(&input)
+pub async fn validate_input(state: State<'_, AppState>, input: RawFlowInput) -> Result<Vec<Error>> {
+    // The first validation builds the engine, which reads the profile's secrets.
+    off_main(&state, move |desk| Ok(desk.validate(&input))).await
 }
 
 #[tauri::command]
@@ -65,37 +78,41 @@ pub fn running_flows(state: State<'_, AppState>) -> Vec<RunningFlow> {
 }
 
 #[tauri::command]
-pub fn list_history(
+pub async fn list_history(
     state: State<'_, AppState>,
     kind: Option<String>,
     status: Option<String>,
     limit: Option<usize>,
 ) -> Result<Vec<Transaction>> {
-    state
-        .desk
-        .history(kind.as_deref(), status.as_deref(), limit.unwrap_or(200))
+    off_main(&state, move |desk| {
+        desk.history(kind.as_deref(), status.as_deref(), limit.unwrap_or(200))
+    })
+    .await
 }
 
 #[tauri::command]
-pub fn verify_evidence(state: State<'_, AppState>, id: String) -> Result<bool> {
-    state.desk.verify(&FlowId::from(id))
+pub async fn verify_evidence(state: State<'_, AppState>, id: String) -> Result<bool> {
+    off_main(&state, move |desk| desk.verify(&FlowId::from(id))).await
 }
 
 /// Exports an SDO into the user's Downloads folder (or home); returns the path written.
 #[tauri::command]
-pub fn export_evidence(state: State<'_, AppState>, id: String) -> Result<String> {
-    let path = state.desk.export_to_downloads(&FlowId::from(id))?;
-    Ok(path.display().to_string())
+pub async fn export_evidence(state: State<'_, AppState>, id: String) -> Result<String> {
+    off_main(&state, move |desk| {
+        let path = desk.export_to_downloads(&FlowId::from(id))?;
+        Ok(path.display().to_string())
+    })
+    .await
 }
 
 #[tauri::command]
-pub fn list_profiles(state: State<'_, AppState>) -> Result<ProfileList> {
-    state.desk.profiles()
+pub async fn list_profiles(state: State<'_, AppState>) -> Result<ProfileList> {
+    off_main(&state, |desk| desk.profiles()).await
 }
 
 #[tauri::command]
-pub fn activate_profile(state: State<'_, AppState>, name: String) -> Result<()> {
-    state.desk.activate(&name)
+pub async fn activate_profile(state: State<'_, AppState>, name: String) -> Result<()> {
+    off_main(&state, move |desk| desk.activate(&name)).await
 }
 
 #[tauri::command]
@@ -107,30 +124,32 @@ pub async fn check_profile(
 }
 
 #[tauri::command]
-pub fn secret_status(state: State<'_, AppState>, profile: String) -> Result<Vec<SecretStatus>> {
-    state.desk.secret_status(&profile)
+pub async fn secret_status(
+    state: State<'_, AppState>,
+    profile: String,
+) -> Result<Vec<SecretStatus>> {
+    off_main(&state, move |desk| desk.secret_status(&profile)).await
 }
 
 /// Write-only: the value goes to the OS keyring and is never returned.
 #[tauri::command]
-pub fn set_secret(
+pub async fn set_secret(
     state: State<'_, AppState>,
     profile: String,
     name: SecretName,
     value: String,
 ) -> Result<()> {
-    state
-        .desk
-        .set_secret(&profile, name, SecretString::new(value))
+    let value = SecretString::new(value);
+    off_main(&state, move |desk| desk.set_secret(&profile, name, value)).await
 }
 
 #[tauri::command]
-pub fn delete_secret(
+pub async fn delete_secret(
     state: State<'_, AppState>,
     profile: String,
     name: SecretName,
 ) -> Result<bool> {
-    state.desk.delete_secret(&profile, name)
+    off_main(&state, move |desk| desk.delete_secret(&profile, name)).await
 }
 
 #[tauri::command]
