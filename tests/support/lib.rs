@@ -84,9 +84,7 @@ impl Desk {
                     "--native-port",
                     &native_port.to_string(),
                 ])
-                .env("XDG_CONFIG_HOME", home.path().join("config"))
-                .env("XDG_DATA_HOME", home.path().join("data"))
-                .env("XDG_STATE_HOME", home.path().join("state"))
+                .envs(app_dirs(home.path()))
                 .stdout(Stdio::null())
                 .stderr(Stdio::inherit())
                 .spawn()
@@ -277,9 +275,7 @@ impl Desk {
         let home = self.home.path();
         let mut child = Command::new(app)
             .args(args)
-            .env("XDG_CONFIG_HOME", home.join("config"))
-            .env("XDG_DATA_HOME", home.join("data"))
-            .env("XDG_STATE_HOME", home.join("state"))
+            .envs(app_dirs(home))
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()?;
@@ -301,6 +297,15 @@ impl Desk {
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
+}
+
+/// The app's configuration, data and state directories under one test home.
+fn app_dirs(home: &Path) -> [(&'static str, PathBuf); 3] {
+    [
+        ("XDG_CONFIG_HOME", home.join("config")),
+        ("XDG_DATA_HOME", home.join("data")),
+        ("XDG_STATE_HOME", home.join("state")),
+    ]
 }
 
 async fn wait_for_port(port: u16, within: Duration) -> Result<(), BoxError> {

@@ -170,7 +170,7 @@ impl FlowRequest {
             }
             Method::SbidPhone => {
                 let nin = required(&raw.nin, "nin").and_then(SwedishPersonnummer::parse)?;
-                let call = CallInitiator::parse(present(&raw.call_initiator).unwrap_or_default())?;
+                let call = call_initiator(raw)?;
                 let intention = present(&raw.intention)
                     .map(IntentionText::parse)
                     .transpose()?;
@@ -239,13 +239,7 @@ impl FlowRequest {
                     .map(BindingMessage::parse)
                     .transpose();
                 // A provider that runs CIBA as a phone authentication needs to hear who called whom.
-                let phone_call = if settings.ciba_phone_auth {
-                    Some(CallInitiator::parse(
-                        present(&raw.call_initiator).unwrap_or_default(),
-                    ))
-                } else {
-                    None
-                };
+                let phone_call = settings.ciba_phone_auth.then(|| call_initiator(raw));
                 Ok(FlowRequest::Ciba(CibaAuth {
                     hint: hint?,
                     binding_message: binding_message?.unwrap_or_else(BindingMessage::generate),
@@ -525,6 +519,11 @@ impl FlowRequest {
     }
 }
 
+/// Who called whom, required: an absent answer is refused like a wrong one (no default).
+fn call_initiator(raw: &RawFlowInput) -> Result<CallInitiator> {
+    CallInitiator::parse(present(&raw.call_initiator).unwrap_or_default())
+}
+
 /// BankID Norge allows Safe Conversation only when the customer contacted us (called in, or is
 /// at the counter): staff confirm it with `call_initiator = user`; `rp` is refused.
 fn inbound_only(raw: &RawFlowInput) -> Result<()> {
@@ -552,7 +551,7 @@ fn parse_sign(raw: &RawFlowInput, settings: &FlowSettings) -> Result<SignOrder> 
             ));
         }
         let nin = required(&raw.nin, "nin").and_then(SwedishPersonnummer::parse)?;
-        let call = CallInitiator::parse(present(&raw.call_initiator).unwrap_or_default())?;
+        let call = call_initiator(raw)?;
         SignHow::SbidPhone { nin, call }
     } else {
         let id = required(&raw.provider, "provider")?;
