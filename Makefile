@@ -60,9 +60,9 @@ build: deps
 
 run: build
 	@if [ -z "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ]; then \
-	  echo "No display found: opening ID Desk on a virtual display (Xvfb)."; \
-	  $(call apt_install,xvfb xauth); \
-	  xvfb-run -a -s "-screen 0 1280x800x24" $(APP); \
+	  echo "No display found: opening ID Desk on a virtual display (Xvfb) with a throw-away keyring and data."; \
+	  $(call apt_install,xvfb xauth dbus-x11 gnome-keyring keyutils); \
+	  $(WITH_KEYRING) xvfb-run -a -s "-screen 0 1280x800x24" $(APP); \
 	else $(APP); fi
 
 lint: deps

@@ -108,7 +108,7 @@ fn a_desk_killed_between_the_archive_commit_and_its_own_mark_delivers_again_harm
 
     // Hold the vault's write lock: the desk reads its outbox, delivers, the archive commits, and
     // the desk then waits for the lock to mark the rows sent. That is where it is killed.
-    let vault = rusqlite::Connection::open(data.path().join("data").join("vault.sqlite3")).unwrap();
+    let vault = id_desk_e2e::vault_db::open(&data.path().join("data")).unwrap();
     vault.execute_batch("BEGIN IMMEDIATE").unwrap();
     let mut flush = spawn(&desk.args(&["archive", "flush"])).unwrap();
     let limit = Instant::now() + RUN_LIMIT;

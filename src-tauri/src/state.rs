@@ -35,6 +35,8 @@ impl AppState {
         let desk = Arc::new(Desk::open(paths, choice, training)?);
         // Runs on Tauri's runtime for the app's life; never in a flow's way.
         desk.start_archive_delivery();
+        // The profile's [retention], now and every hour.
+        desk.start_retention();
         // Signatures that were running when the desk last stopped: their evidence is fetched
         // from Signicat in the background while it still has it.
         if desk.has_signatures_to_recover() {

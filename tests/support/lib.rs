@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 pub mod cli;
 pub mod pg;
+pub mod vault_db;
 pub mod webdriver;
 
 use webdriver::WebDriver;

@@ -11,7 +11,7 @@ use id_desk_core::secrets::{SecretName, SecretString};
 use id_desk_core::Error;
 use serde_json::json;
 
-use crate::args::{ArchiveCommand, Cli, ProfilesCommand, SecretsCommand};
+use crate::args::{ArchiveCommand, Cli, ProfilesCommand, SecretsCommand, VaultCommand};
 use crate::output::{self, exit};
 use crate::session;
 
@@ -142,6 +142,46 @@ pub fn export(desk: &Desk, id: &str, dest: &Path) -> i32 {
             exit::OK
         }
         Err(e) => output::failed(&e),
+    }
+}
+
+/// `vault purge [--dry-run]`: one `purged` line per transaction (`would_purge` in a dry run), then
+/// `purge_report` with the counts. `vault purge-log`: one `purge_log` line each.
+pub fn vault(desk: &Desk, cmd: &VaultCommand) -> i32 {
+    match cmd {
+        VaultCommand::Purge { dry_run } => match desk.purge(*dry_run) {
+            Ok(report) => {
+                let kind = if report.dry_run {
+                    "would_purge"
+                } else {
+                    "purged"
+                };
+                for p in &report.purged {
+                    output::line(&output::typed(kind, p));
+                }
+                output::ok_row(
+                    "purge_report",
+                    json!({
+                        "dry_run": report.dry_run,
+                        "purged": report.purged.len(),
+                        "files": report.purged.iter().map(|p| p.files).sum::<usize>(),
+                        "waiting_for_archive": report.waiting_for_archive,
+                        "leftover_files_removed": report.leftover_files_removed,
+                    }),
+                );
+                exit::OK
+            }
+            Err(e) => output::failed(&e),
+        },
+        VaultCommand::PurgeLog { limit } => match desk.purge_log(*limit) {
+            Ok(lines) => {
+                for l in &lines {
+                    output::line(&output::typed("purge_log", l));
+                }
+                exit::OK
+            }
+            Err(e) => output::failed(&e),
+        },
     }
 }
 

@@ -77,6 +77,25 @@ pub enum Command {
     /// The central archive: what waits in this desk's outbox, and delivering it now.
     #[command(subcommand)]
     Archive(ArchiveCommand),
+    /// The local vault: retention.
+    #[command(subcommand)]
+    Vault(VaultCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VaultCommand {
+    /// Delete what the active profile's `[retention]` no longer allows this desk to keep (rows,
+    /// evidence files, outbox); prints one `purged` line each and a `purge_report`.
+    Purge {
+        /// Print what would be deleted; delete nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// The purge audit: what was deleted, when and why (no personal data).
+    PurgeLog {
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -102,6 +102,7 @@ async fn run(cli: Cli) -> i32 {
                     path,
                 } => admin::export(&session.desk, transaction_id, path),
                 Command::Archive(a) => admin::archive(&session.desk, a).await,
+                Command::Vault(v) => admin::vault(&session.desk, v),
                 Command::Simulator(_) | Command::Secrets(_) => exit::OTHER,
             };
             session.close().await;

@@ -64,7 +64,7 @@ pub fn init(log_dir: Option<&Path>, verbose: bool) -> Result<LogGuard> {
         None => default_log_dir()
             .ok_or_else(|| Error::Io("this system has no data directory for logs".into()))?,
     };
-    std::fs::create_dir_all(&dir).map_err(|e| Error::Io(format!("{}: {e}", dir.display())))?;
+    crate::private_fs::private_dir(&dir)?;
     let appender = RollingFileAppender::builder()
         .rotation(Rotation::DAILY)
         .filename_prefix(FILE_PREFIX)

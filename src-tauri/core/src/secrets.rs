@@ -139,7 +139,7 @@ impl Secrets {
         }
         self.entry(profile, name)?
             .set_password(value.expose())
-            .map_err(|e| map_error(e, name))?;
+            .map_err(|e| map_error(e, name.as_str()))?;
         tracing::info!(
             profile,
             secret = name.as_str(),
@@ -169,7 +169,7 @@ impl Secrets {
                 Ok(true)
             }
             Err(keyring::Error::NoEntry) => Ok(false),
-            Err(e) => Err(map_error(e, name)),
+            Err(e) => Err(map_error(e, name.as_str())),
         }
     }
 
@@ -178,7 +178,29 @@ impl Secrets {
         self.entry(profile, name)?
             .get_password()
             .map(SecretString)
-            .map_err(|e| map_error(e, name))
+            .map_err(|e| map_error(e, name.as_str()))
+    }
+
+    /// An entry the desk keeps for itself (the vault key, `vault-key:{tag}`), not a profile's
+    /// secret. `None` when there is none.
+    pub(crate) fn get_raw(&self, account: &str) -> Result<Option<SecretString>> {
+        let entry =
+            keyring::Entry::new(&self.service, account).map_err(|e| map_error(e, account))?;
+        match entry.get_password() {
+            Ok(v) => Ok(Some(SecretString(v))),
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(e) => Err(map_error(e, account)),
+        }
+    }
+
+    pub(crate) fn set_raw(&self, account: &str, value: &SecretString) -> Result<()> {
+        keyring::Entry::new(&self.service, account)
+            .and_then(|e| e.set_password(value.expose()))
+            .map_err(|e| map_error(e, account))
+    }
+
+    pub(crate) fn location_raw(&self, account: &str) -> String {
+        format!("{} / {account}", self.service)
     }
 
     /// Where a secret is stored, for messages: `id-desk / {profile}:{name}`.
@@ -194,15 +216,15 @@ impl Secrets {
             ));
         }
         keyring::Entry::new(&self.service, &format!("{profile}:{}", name.as_str()))
-            .map_err(|e| map_error(e, name))
+            .map_err(|e| map_error(e, name.as_str()))
     }
 }
 
 /// Keyring errors in plain words. The platform's own message is kept for support (it never
 /// carries the secret: keyring reports attributes and D-Bus/OS errors only).
-fn map_error(e: keyring::Error, name: SecretName) -> Error {
+fn map_error(e: keyring::Error, name: &str) -> Error {
     match e {
-        keyring::Error::NoEntry => Error::SecretMissing(name.as_str().to_string()),
+        keyring::Error::NoEntry => Error::SecretMissing(name.to_string()),
         keyring::Error::PlatformFailure(cause) => {
             let hint = if cfg!(target_os = "linux") {
                 ". A Secret Service such as GNOME Keyring must be running and unlocked"

@@ -4,6 +4,7 @@
 //! the real driver. The SIGKILL case runs `id-desk-cli` as the desk process (`tests/cli.rs`).
 
 use std::collections::HashSet;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use id_desk_core::archive::{Archiver, Target, Tuning};
@@ -192,7 +193,7 @@ async fn finished_transactions_reach_the_archive_with_their_evidence() {
         .await
         .unwrap();
     let bytes: Vec<u8> = row.get(0);
-    assert_eq!(bytes, std::fs::read(&sdo.path).unwrap());
+    assert_eq!(bytes, f.vault.read_stored(Path::new(&sdo.path)).unwrap());
     assert_eq!(row.get::<_, String>(1), sdo.sha256);
     assert_eq!(row.get::<_, String>(2), sdo.sha256);
     assert_eq!(row.get::<_, String>(3), "signed");
@@ -284,7 +285,7 @@ async fn delivering_again_what_the_archive_already_has_changes_nothing() {
     f.archiver.flush().await.unwrap();
     // As if the desk had died between the server's commit and its own mark: the local marks are
     // gone, the rows are in the archive. (The real kill of a desk process: tests/cli.rs.)
-    let db = rusqlite::Connection::open(f.dir.path().join("vault.sqlite3")).unwrap();
+    let db = id_desk_e2e::vault_db::open(f.dir.path()).unwrap();
     db.execute("UPDATE archive_outbox SET sent_at = NULL", [])
         .unwrap();
     assert_eq!(waiting(&f.vault), 10);
@@ -492,7 +493,7 @@ async fn sign_api_v2_evidence_reaches_the_archive_piece_by_piece() {
         assert_eq!(row.get::<_, String>(1), kind);
         assert_eq!(
             row.get::<_, Vec<u8>>(2),
-            std::fs::read(&piece.path).unwrap()
+            f.vault.read_stored(Path::new(&piece.path)).unwrap()
         );
         assert_eq!(row.get::<_, String>(3), piece.sha256);
         assert_eq!(row.get::<_, String>(4), piece.sha256);
@@ -505,4 +506,66 @@ async fn sign_api_v2_evidence_reaches_the_archive_piece_by_piece() {
         .unwrap()
         .get(0);
     assert_eq!(count, 2);
+}
+
+/// Issue 23, item 2: the archive ships its own retention procedure. Run as the bank's scheduler
+/// would, it deletes old evidence after the long period and other outcomes after the short one,
+/// with their evidence rows, and refuses a period under a day.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_archive_purges_by_its_own_retention_procedure() {
+    let f = Fixture::new();
+    let (sign, _) = signed(&f.vault);
+    let ok = identified(&f.vault);
+    let failed = begin(&f.vault, Method::NbidInapp);
+    f.vault.record(&failed, &FlowEvent::Expired).unwrap();
+    f.vault
+        .store_evidence(
+            &sign,
+            id_desk_core::flow::EvidenceKind::Xades,
+            "res-1",
+            "xml",
+            b"<x/>",
+        )
+        .unwrap();
+    f.archiver.flush().await.unwrap();
+    let client = f.archive().await;
+    let evidence = || async {
+        client
+            .query_one("SELECT count(*) FROM id_desk_evidence", &[])
+            .await
+            .unwrap()
+            .get::<_, i64>(0)
+    };
+    assert_eq!(evidence().await, 1);
+    let purge = |keep_evidence: &'static str, keep_other: &'static str| {
+        let client = &client;
+        async move {
+            client
+                .query_one(
+                    "SELECT id_desk_purge($1::text::interval, $2::text::interval)",
+                    &[&keep_evidence, &keep_other],
+                )
+                .await
+                .map(|r| r.get::<_, i64>(0))
+        }
+    };
+    assert_eq!(purge("5 years", "90 days").await.unwrap(), 0);
+    // Age the rows: the signature and the identification by 6 years, the failure by 100 days.
+    client
+        .execute(
+            "UPDATE id_desk_transactions SET created_at = now() - CASE
+                 WHEN status = 'expired' THEN interval '100 days' ELSE interval '2000 days' END",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(purge("10 years", "90 days").await.unwrap(), 1);
+    assert_eq!(
+        f.archived_ids().await,
+        HashSet::from([sign.to_string(), ok.to_string()])
+    );
+    assert_eq!(purge("5 years", "90 days").await.unwrap(), 2);
+    assert!(f.archived_ids().await.is_empty());
+    assert_eq!(evidence().await, 0);
+    assert!(purge("1 hour", "90 days").await.is_err());
 }

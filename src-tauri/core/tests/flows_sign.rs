@@ -131,12 +131,16 @@ async fn on_page(url: &str, action: &str, nin: &str) {
     assert!(done.status().is_success(), "{}", done.status());
 }
 
-fn assert_evidence_on_disk(evidence: &[id_desk_core::flow::Evidence]) {
+/// Each piece is on disk encrypted (the file is not the document) and opens to the recorded bytes.
+fn assert_evidence_on_disk(vault: &Vault, evidence: &[id_desk_core::flow::Evidence]) {
     use sha2::{Digest, Sha256};
     for e in evidence {
-        let bytes = std::fs::read(&e.path).unwrap();
+        let bytes = vault.read_stored(std::path::Path::new(&e.path)).unwrap();
         assert_eq!(bytes.len() as u64, e.bytes);
         assert_eq!(hex::encode(Sha256::digest(&bytes)), e.sha256);
+        let raw = std::fs::read(&e.path).unwrap();
+        assert_ne!(raw, bytes, "{} is stored in clear", e.path);
+        assert_ne!(hex::encode(Sha256::digest(&raw)), e.sha256);
     }
 }
 
@@ -153,7 +157,7 @@ async fn swedish_bankid_phone_signing_shows_the_call_check_and_keeps_every_resul
     assert_eq!(subject.name, "Anna Andersson");
     let kinds: Vec<_> = evidence.iter().map(|e| e.kind).collect();
     assert_eq!(kinds, [EvidenceKind::Xades, EvidenceKind::LtvSdo]);
-    assert_evidence_on_disk(evidence);
+    assert_evidence_on_disk(&rig.vault, evidence);
     assert!(
         rig.events().iter().any(
             |e| matches!(e, FlowEvent::Progress { status, .. } if status == "userCallConfirm")
@@ -210,11 +214,13 @@ async fn signing_by_link_with_a_pdf_keeps_the_pades_the_xades_and_the_package() 
             EvidenceKind::LtvSdo
         ]
     );
-    assert!(std::fs::read(&evidence[1].path)
+    assert!(rig
+        .vault
+        .read_stored(std::path::Path::new(&evidence[1].path))
         .unwrap()
         .starts_with(b"%PDF-"));
     assert!(evidence[1].path.ends_with(".pdf"));
-    assert_evidence_on_disk(evidence);
+    assert_evidence_on_disk(&rig.vault, evidence);
     assert_eq!(rig.sim.control().sign_counts(), (0, 0, 0));
 }
 
@@ -316,7 +322,7 @@ async fn a_cancel_right_after_the_customer_signed_keeps_the_signature() {
     let FlowEvent::Signed { evidence, .. } = &terminal else {
         panic!("{terminal:?}")
     };
-    assert_evidence_on_disk(evidence);
+    assert_evidence_on_disk(&rig.vault, evidence);
     assert_eq!(rig.vault.get(&id).unwrap().status, TxStatus::Signed);
 }
 

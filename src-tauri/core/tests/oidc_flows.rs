@@ -145,7 +145,7 @@ async fn sign_and_check(signer: LegacyAuthKind) {
 
     // The stored file is exactly the SDO: its hash, its size, and the signed text's digest and
     // signer the simulator put into it.
-    let bytes = std::fs::read(&sdo.path).unwrap();
+    let bytes = vault.read_stored(std::path::Path::new(&sdo.path)).unwrap();
     assert_eq!(bytes.len() as u64, sdo.bytes);
     assert_eq!(hex::encode(Sha256::digest(&bytes)), sdo.sha256);
     let xml = String::from_utf8(bytes.clone()).unwrap();

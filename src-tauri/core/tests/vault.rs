@@ -4,6 +4,7 @@
 use id_desk_core::flow::{Evidence, FlowEvent, FlowId, Method, Subject};
 use id_desk_core::vault::{ListFilter, NewTransaction, TxKind, TxStatus, Vault};
 use id_desk_core::Error;
+use std::path::Path;
 
 fn new_tx(method: Method) -> NewTransaction {
     NewTransaction {
@@ -188,7 +189,11 @@ fn sdo_is_stored_verbatim_verified_and_exported() {
 
     let sdo = vault.store_sdo(&tx.id, SDO).unwrap();
     assert_eq!(sdo.bytes, SDO.len() as u64);
-    assert_eq!(std::fs::read(&sdo.path).unwrap(), SDO);
+    assert_eq!(vault.read_stored(Path::new(&sdo.path)).unwrap(), SDO);
+    // Encrypted at rest: the file is not the SDO and does not name the signer.
+    let raw = std::fs::read(&sdo.path).unwrap();
+    assert!(!String::from_utf8_lossy(&raw).contains("ltv-sdo"));
+    assert_ne!(raw, SDO);
     assert_eq!(sdo.sha256.len(), 64);
     // No temp file is left behind.
     let names: Vec<_> = std::fs::read_dir(dir.path().join("sdo"))
@@ -223,7 +228,8 @@ fn sdo_is_stored_verbatim_verified_and_exported() {
     assert_eq!(copy.sha256, sdo.sha256);
     assert_eq!(std::fs::read(&out).unwrap(), SDO);
 
-    // Tampering is detected by verify and blocks export.
+    // Tampering is detected by verify and blocks export (a plain file, as an intruder without
+    // the key would write, fails its hash; a changed sealed file fails to decrypt).
     std::fs::write(&sdo.path, b"<tampered/>").unwrap();
     assert!(!vault.verify(&tx.id).unwrap());
     let err = vault
@@ -311,6 +317,16 @@ fn unmasked_identity_numbers_are_refused() {
     assert_eq!(vault.begin(&tx).unwrap_err().code(), "invalid_input");
 }
 
+/// The vault's database opened as SQLCipher, with the key from where the desk keeps it: the OS
+/// keyring (service `id-desk`).
+fn open_with_key(dir: &Path) -> rusqlite::Connection {
+    assert_eq!(
+        Vault::key_account(dir),
+        id_desk_e2e::vault_db::key_account(dir)
+    );
+    id_desk_e2e::vault_db::open(dir).unwrap()
+}
+
 #[test]
 fn schema_version_is_recorded_and_reopen_keeps_rows() {
     let dir = tempfile::tempdir().unwrap();
@@ -323,11 +339,18 @@ fn schema_version_is_recorded_and_reopen_keeps_rows() {
             .unwrap();
         tx.id
     };
-    let conn = rusqlite::Connection::open(dir.path().join("vault.sqlite3")).unwrap();
+    // Without the key the file is not even a database.
+    let keyless = rusqlite::Connection::open(dir.path().join("vault.sqlite3")).unwrap();
+    assert!(keyless
+        .query_row("SELECT count(*) FROM sqlite_master", [], |r| r
+            .get::<_, i64>(0))
+        .is_err());
+    drop(keyless);
+    let conn = open_with_key(dir.path());
     let v: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(v, 3);
+    assert_eq!(v, 4);
     let mode: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
@@ -336,8 +359,8 @@ fn schema_version_is_recorded_and_reopen_keeps_rows() {
     conn.pragma_update(None, "user_version", 99).unwrap();
     drop(conn);
     assert_eq!(Vault::open(dir.path()).unwrap_err().code(), "vault");
-    let conn = rusqlite::Connection::open(dir.path().join("vault.sqlite3")).unwrap();
-    conn.pragma_update(None, "user_version", 3).unwrap();
+    let conn = open_with_key(dir.path());
+    conn.pragma_update(None, "user_version", 4).unwrap();
     drop(conn);
     let vault = Vault::open(dir.path()).unwrap();
     assert_eq!(vault.get(&id).unwrap().status, TxStatus::Succeeded);
@@ -361,16 +384,27 @@ fn database_files_never_hold_a_full_identity_number() {
             )
             .unwrap();
     }
+    // Encrypted at rest: neither the full nor the masked number, nor the name, is readable in
+    // the database or its WAL; the vault itself reads the masked number back.
+    let mut files = 0;
     for name in ["vault.sqlite3", "vault.sqlite3-wal"] {
         let path = dir.path().join(name);
         if let Ok(bytes) = std::fs::read(&path) {
+            files += 1;
+            assert!(
+                !bytes.starts_with(b"SQLite format 3"),
+                "{name} is plain SQLite"
+            );
             let text = String::from_utf8_lossy(&bytes);
-            assert!(!text.contains("29124815345"), "{name} holds the full nin");
-            if name == "vault.sqlite3" {
-                assert!(text.contains("291248*****"), "masked nin missing in {name}");
+            for clear in ["29124815345", "291248*****", "Ola Nordmann"] {
+                assert!(!text.contains(clear), "{name} holds {clear}");
             }
         }
     }
+    assert!(files >= 1);
+    let vault = Vault::open(dir.path()).unwrap();
+    let rows = vault.list(&ListFilter::default(), 10).unwrap();
+    assert_eq!(rows[0].identity_masked.as_deref(), Some("291248*****"));
 }
 
 #[test]
@@ -420,7 +454,8 @@ fn sign_api_v2_evidence_is_stored_once_and_an_interrupted_signature_can_be_recov
         let piece = vault
             .store_evidence(&tx.id, EvidenceKind::Xades, "res-1", "xml", b"<x/>")
             .unwrap();
-        assert_eq!(std::fs::read(&piece.path).unwrap(), b"<x/>");
+        assert_eq!(vault.read_stored(Path::new(&piece.path)).unwrap(), b"<x/>");
+        assert_ne!(std::fs::read(&piece.path).unwrap(), b"<x/>");
         let again = vault
             .store_evidence(&tx.id, EvidenceKind::Xades, "res-1", "xml", b"<x/>")
             .unwrap();
@@ -478,4 +513,300 @@ fn sign_api_v2_evidence_is_stored_once_and_an_interrupted_signature_can_be_recov
     let copies = vault.export_evidence(&id, out.path()).unwrap();
     assert_eq!(std::fs::read(&copies[0].path).unwrap(), b"<x/>");
     assert_eq!(copies[0].sha256, row.evidence[0].sha256);
+}
+
+/// Issue 23, item 1: a vault written before encryption at rest (plain SQLite, plain SDO files, no
+/// key in the keyring) is encrypted in place at its first open, and a crash part-way (a stray
+/// half-written encrypted copy, some files already sealed) is finished at the next open.
+#[test]
+fn a_plain_vault_from_before_encryption_is_encrypted_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let (signed, identified) = {
+        let vault = Vault::open(dir.path()).unwrap();
+        let sign = new_tx(Method::NbidSign);
+        vault.begin(&sign).unwrap();
+        vault.store_sdo(&sign.id, SDO).unwrap();
+        let sign2 = new_tx(Method::NbidSign);
+        vault.begin(&sign2).unwrap();
+        vault.store_sdo(&sign2.id, b"<second/>").unwrap();
+        let auth = new_tx(Method::NbidInapp);
+        vault.begin(&auth).unwrap();
+        vault
+            .record(&auth.id, &FlowEvent::Succeeded { subject: subject() })
+            .unwrap();
+        ([sign.id, sign2.id], auth.id)
+    };
+    // Make it what an older desk left: decrypt the database into plain SQLite, put the SDOs back in
+    // clear, and forget the key.
+    let db = dir.path().join("vault.sqlite3");
+    let plain = dir.path().join("plain.sqlite3");
+    {
+        let conn = open_with_key(dir.path());
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        conn.execute(
+            "ATTACH DATABASE ?1 AS plain KEY ''",
+            [plain.to_string_lossy()],
+        )
+        .unwrap();
+        conn.query_row("SELECT sqlcipher_export('plain')", [], |_| Ok(()))
+            .unwrap();
+        conn.execute_batch(&format!(
+            "PRAGMA plain.user_version = {version}; DETACH plain"
+        ))
+        .unwrap();
+    }
+    std::fs::rename(&plain, &db).unwrap();
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(dir.path().join(format!("vault.sqlite3{suffix}")));
+    }
+    std::fs::write(
+        dir.path().join("sdo").join(format!("{}.xml", signed[0])),
+        SDO,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("sdo").join(format!("{}.xml", signed[1])),
+        b"<second/>",
+    )
+    .unwrap();
+    keyring::Entry::new("id-desk", &Vault::key_account(dir.path()))
+        .unwrap()
+        .delete_credential()
+        .unwrap();
+    assert!(std::fs::read(&db)
+        .unwrap()
+        .starts_with(b"SQLite format 3\0"));
+    // A crash of an earlier attempt left its half-written copy behind.
+    std::fs::write(dir.path().join(".vault-encrypting.sqlite3"), b"partial").unwrap();
+
+    let vault = Vault::open(dir.path()).unwrap();
+    assert!(!std::fs::read(&db).unwrap().starts_with(b"SQLite format 3"));
+    assert!(!dir.path().join(".vault-encrypting.sqlite3").exists());
+    assert_eq!(
+        vault.get(&identified).unwrap().subject_name.as_deref(),
+        Some("Ola Nordmann")
+    );
+    for id in &signed {
+        assert!(vault.verify(id).unwrap());
+        let path = vault.get(id).unwrap().sdo.unwrap().path;
+        let raw = std::fs::read(&path).unwrap();
+        assert!(
+            !String::from_utf8_lossy(&raw).contains("sdo"),
+            "{path} is in clear"
+        );
+    }
+    assert_eq!(
+        vault
+            .read_stored(Path::new(&vault.get(&signed[0]).unwrap().sdo.unwrap().path))
+            .unwrap(),
+        SDO
+    );
+    drop(vault);
+    // Reopening finds nothing left to do and everything still readable.
+    let vault = Vault::open(dir.path()).unwrap();
+    assert!(vault.verify(&signed[1]).unwrap());
+}
+
+/// An encrypted vault whose key is gone from the keyring is refused with the place to look; no
+/// new key is made (that would lock the old rows away for good).
+#[test]
+fn an_encrypted_vault_without_its_key_is_refused_not_rekeyed() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(Vault::open(dir.path()).unwrap());
+    let entry = keyring::Entry::new("id-desk", &Vault::key_account(dir.path())).unwrap();
+    let key = entry.get_password().unwrap();
+    entry.delete_credential().unwrap();
+    let e = Vault::open(dir.path()).unwrap_err();
+    assert_eq!(e.code(), "vault");
+    assert!(
+        e.to_string().contains("not in this user's OS keyring"),
+        "{e}"
+    );
+    assert!(matches!(entry.get_password(), Err(keyring::Error::NoEntry)));
+    // The right key back opens it; a wrong one is refused.
+    entry.set_password(&"00".repeat(32)).unwrap();
+    assert!(Vault::open(dir.path())
+        .unwrap_err()
+        .to_string()
+        .contains("cannot be decrypted"));
+    entry.set_password(&key).unwrap();
+    Vault::open(dir.path()).unwrap();
+}
+
+/// Review finding H-2: owner-only directories and files whatever the umask, also for a vault
+/// directory that existed with a looser mode.
+#[cfg(unix)]
+#[test]
+fn the_vault_is_owner_only_on_disk() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("vault");
+    std::fs::create_dir(&root).unwrap();
+    std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let vault = Vault::open(&root).unwrap();
+    let tx = new_tx(Method::NbidSign);
+    vault.begin(&tx).unwrap();
+    let sdo = vault.store_sdo(&tx.id, SDO).unwrap();
+    let out = dir.path().join("export.xml");
+    vault.export(&tx.id, &out).unwrap();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    for d in ["", "sdo", "evidence", "instances"] {
+        assert_eq!(mode(&root.join(d)), 0o700, "directory {d:?}");
+    }
+    for f in ["vault.sqlite3", "vault.sqlite3-wal", "vault.sqlite3-shm"] {
+        assert_eq!(mode(&root.join(f)), 0o600, "{f}");
+    }
+    assert_eq!(mode(Path::new(&sdo.path)), 0o600);
+    assert_eq!(mode(&out), 0o600, "an exported copy");
+}
+
+/// Issue 23, item 2: retention without an archive. Failed attempts go after `unsuccessful_days`,
+/// verified identities and signatures (with their SDO files) after `without_archive_days`, a
+/// running flow never; a dry run changes nothing; every purge leaves an audit line without
+/// personal data; files a purge could not remove are removed by the next one.
+#[test]
+fn retention_purges_what_the_policy_no_longer_allows_and_keeps_an_audit() {
+    use id_desk_core::vault::PurgePolicy;
+    use time::{Duration, OffsetDateTime};
+    let dir = tempfile::tempdir().unwrap();
+    let vault = Vault::open(dir.path()).unwrap();
+    let signed = new_tx(Method::NbidSign);
+    vault.begin(&signed).unwrap();
+    let sdo = vault.store_sdo(&signed.id, SDO).unwrap();
+    vault
+        .record(
+            &signed.id,
+            &FlowEvent::Signed {
+                subject: subject(),
+                evidence: vec![Evidence::ltv_sdo(sdo.clone())],
+            },
+        )
+        .unwrap();
+    let verified = new_tx(Method::NbidInapp);
+    vault.begin(&verified).unwrap();
+    vault
+        .record(&verified.id, &FlowEvent::Succeeded { subject: subject() })
+        .unwrap();
+    let failed = new_tx(Method::NbidInapp);
+    vault.begin(&failed).unwrap();
+    vault.record(&failed.id, &FlowEvent::Expired).unwrap();
+    let running = new_tx(Method::NbidInapp);
+    vault.begin(&running).unwrap();
+
+    let policy = PurgePolicy {
+        after_archive_days: 30,
+        without_archive_days: 1826,
+        unsuccessful_days: 90,
+        archive_configured: false,
+    };
+    let now = OffsetDateTime::now_utc();
+    let ids = |r: &id_desk_core::vault::PurgeReport| -> Vec<FlowId> {
+        r.purged.iter().map(|p| p.id.clone()).collect()
+    };
+    assert!(vault
+        .purge(&policy, now + Duration::days(89), false)
+        .unwrap()
+        .purged
+        .is_empty());
+    let dry = vault
+        .purge(&policy, now + Duration::days(91), true)
+        .unwrap();
+    assert!(dry.dry_run);
+    assert_eq!(ids(&dry), std::slice::from_ref(&failed.id));
+    assert!(vault.get(&failed.id).is_ok(), "a dry run deletes nothing");
+    assert!(vault.purge_log(10).unwrap().is_empty());
+
+    let first = vault
+        .purge(&policy, now + Duration::days(91), false)
+        .unwrap();
+    assert_eq!(ids(&first), std::slice::from_ref(&failed.id));
+    assert!(first.purged[0].reason.contains("90 days"), "{first:?}");
+    assert!(matches!(vault.get(&failed.id), Err(Error::NotFound(_))));
+    assert!(vault.events(&failed.id).unwrap().is_empty());
+
+    let second = vault
+        .purge(&policy, now + Duration::days(1827), false)
+        .unwrap();
+    let mut gone = ids(&second);
+    gone.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    let mut want = vec![signed.id.clone(), verified.id.clone()];
+    want.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    assert_eq!(gone, want);
+    assert!(
+        !Path::new(&sdo.path).exists(),
+        "the SDO file goes with its row"
+    );
+    assert_eq!(
+        vault.get(&running.id).unwrap().status,
+        TxStatus::Running,
+        "a running flow is never purged"
+    );
+
+    let log = vault.purge_log(10).unwrap();
+    assert_eq!(log.len(), 3);
+    assert_eq!(log.iter().map(|l| l.files).sum::<usize>(), 1);
+    let text = serde_json::to_string(&log).unwrap();
+    for personal in ["Ola", "198304", "29124815345", "lånet"] {
+        assert!(!text.contains(personal), "the audit keeps {personal}");
+    }
+
+    // A purge that stopped after its commit, before the files went: the next one removes them.
+    std::fs::write(&sdo.path, b"left behind").unwrap();
+    id_desk_e2e::vault_db::open(dir.path())
+        .unwrap()
+        .execute("UPDATE purge_log SET files_removed_at = NULL", [])
+        .unwrap();
+    let third = vault.purge(&policy, now, false).unwrap();
+    assert_eq!(third.leftover_files_removed, 1);
+    assert!(!Path::new(&sdo.path).exists());
+}
+
+/// With an archive configured nothing leaves the desk before the archive has it, however old;
+/// once archived, it goes `after_archive_days` later.
+#[test]
+fn with_an_archive_nothing_is_purged_before_the_archive_has_it() {
+    use id_desk_core::vault::PurgePolicy;
+    use time::{Duration, OffsetDateTime};
+    let dir = tempfile::tempdir().unwrap();
+    let vault = Vault::open(dir.path()).unwrap();
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let tx = new_tx(Method::NbidInapp);
+        vault.begin(&tx).unwrap();
+        vault
+            .record(&tx.id, &FlowEvent::Succeeded { subject: subject() })
+            .unwrap();
+        ids.push(tx.id);
+    }
+    let policy = PurgePolicy {
+        after_archive_days: 30,
+        without_archive_days: 1,
+        unsuccessful_days: 1,
+        archive_configured: true,
+    };
+    let now = OffsetDateTime::now_utc();
+    let report = vault
+        .purge(&policy, now + Duration::days(3650), false)
+        .unwrap();
+    assert!(report.purged.is_empty());
+    assert_eq!(report.waiting_for_archive, 2);
+
+    vault
+        .outbox_mark_sent(std::slice::from_ref(&ids[0]))
+        .unwrap();
+    assert!(vault
+        .purge(&policy, now + Duration::days(29), false)
+        .unwrap()
+        .purged
+        .is_empty());
+    let report = vault
+        .purge(&policy, now + Duration::days(31), false)
+        .unwrap();
+    assert_eq!(report.purged.len(), 1);
+    assert_eq!(report.purged[0].id, ids[0]);
+    assert!(report.purged[0].reason.contains("central archive"));
+    assert_eq!(report.waiting_for_archive, 1);
+    assert!(vault.get(&ids[1]).is_ok());
 }

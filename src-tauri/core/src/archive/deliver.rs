@@ -10,7 +10,7 @@ use tokio_postgres::Client;
 
 use super::connect::pg_error;
 use crate::flow::FlowId;
-use crate::vault::Transaction;
+use crate::vault::{Transaction, Vault};
 use crate::{Error, Result};
 
 /// One transaction as the archive receives it.
@@ -33,8 +33,8 @@ impl Row {
 }
 
 /// A stored file's bytes, refused when they no longer match the recorded hash.
-fn read_checked(path: &str, sha256: &str, id: &FlowId) -> Result<(Vec<u8>, String)> {
-    let bytes = std::fs::read(Path::new(path)).map_err(|e| Error::Io(format!("{path}: {e}")))?;
+fn read_checked(vault: &Vault, path: &str, sha256: &str, id: &FlowId) -> Result<(Vec<u8>, String)> {
+    let bytes = vault.read_stored(Path::new(path))?;
     let sha = hex::encode(Sha256::digest(&bytes));
     if sha != sha256 {
         return Err(Error::EvidenceMismatch(format!("transaction {id}")));
@@ -44,17 +44,17 @@ fn read_checked(path: &str, sha256: &str, id: &FlowId) -> Result<(Vec<u8>, Strin
 
 /// Reads the SDO a row names and checks it against the recorded hash: evidence that no longer
 /// matches is never shipped (and the archive's own check would refuse it). Blocking file I/O.
-pub(crate) fn prepare(tx: Transaction) -> Result<Row> {
+pub(crate) fn prepare(vault: &Vault, tx: Transaction) -> Result<Row> {
     let sdo = tx
         .sdo
         .as_ref()
-        .map(|s| read_checked(&s.path, &s.sha256, &tx.id))
+        .map(|s| read_checked(vault, &s.path, &s.sha256, &tx.id))
         .transpose()?;
     let evidence = tx
         .evidence
         .iter()
         .map(|e| {
-            let (bytes, sha) = read_checked(&e.path, &e.sha256, &tx.id)?;
+            let (bytes, sha) = read_checked(vault, &e.path, &e.sha256, &tx.id)?;
             Ok((e.kind.as_str(), bytes, sha))
         })
         .collect::<Result<Vec<_>>>()?;

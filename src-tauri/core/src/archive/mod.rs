@@ -266,7 +266,7 @@ impl Archiver {
                 if skip.contains(&id) {
                     continue;
                 }
-                match deliver::prepare(tx) {
+                match deliver::prepare(&vault, tx) {
                     Ok(row) => {
                         if !rows.is_empty() && bytes + row.sdo_len() > max_bytes {
                             break;

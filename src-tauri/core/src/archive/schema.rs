@@ -55,6 +55,31 @@ const MIGRATIONS: &[&str] = &[
         FOREIGN KEY (desk_id, tx_id) REFERENCES id_desk_transactions (desk_id, tx_id),
         CONSTRAINT evidence_matches_hash CHECK (encode(sha256(content), 'hex') = sha256)
     );",
+    // 3: server-side retention (issue 23, item 2). The bank's scheduler (pg_cron, or cron with
+    // psql) runs `SELECT id_desk_purge('5 years', '90 days')` as the schema owner: transactions
+    // that verified or signed someone go `keep_evidence` after they were created, every other
+    // outcome `keep_other` after; their evidence rows go with them. Returns how many
+    // transactions it deleted. Agree the two periods with Compliance (AML: five years).
+    "CREATE FUNCTION id_desk_purge(keep_evidence interval, keep_other interval)
+        RETURNS bigint LANGUAGE plpgsql AS $$
+    DECLARE
+        gone bigint;
+    BEGIN
+        IF keep_evidence < interval '1 day' OR keep_other < interval '1 day' THEN
+            RAISE EXCEPTION 'id_desk_purge: keep at least one day';
+        END IF;
+        DELETE FROM id_desk_evidence e USING id_desk_transactions t
+            WHERE e.desk_id = t.desk_id AND e.tx_id = t.tx_id
+              AND t.created_at < now() - CASE WHEN t.status IN ('succeeded', 'signed')
+                                          THEN keep_evidence ELSE keep_other END;
+        DELETE FROM id_desk_transactions t
+            WHERE t.created_at < now() - CASE WHEN t.status IN ('succeeded', 'signed')
+                                       THEN keep_evidence ELSE keep_other END;
+        GET DIAGNOSTICS gone = ROW_COUNT;
+        RETURN gone;
+    END $$;
+    COMMENT ON FUNCTION id_desk_purge(interval, interval) IS
+        'ID Desk retention: deletes transactions (and their evidence) older than keep_evidence when they verified or signed someone, keep_other otherwise. Run daily by the bank''s scheduler.';",
 ];
 
 /// The schema version this build writes.

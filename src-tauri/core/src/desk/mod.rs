@@ -31,7 +31,9 @@ use crate::profile::{CibaSettings, Profile, ProfileStore, TrainingIds, TRAINING}
 use crate::rest::RedirectProvider;
 use crate::runner::{Engine, FlowRequest, FlowSettings, RawFlowInput, RunningFlow};
 use crate::secrets::{SecretName, SecretSource, SecretString, Secrets};
-use crate::vault::{ListFilter, Transaction, TxKind, TxStatus, Vault};
+use crate::vault::{
+    ListFilter, PurgeLogLine, PurgePolicy, PurgeReport, Transaction, TxKind, TxStatus, Vault,
+};
 use crate::{Error, Result};
 
 /// How long quitting waits for running flows to be cancelled at Signicat.
@@ -202,6 +204,9 @@ struct Current {
     /// Built on first use, so a missing secret is reported when a flow starts, not at launch.
     engine: Option<Engine>,
 }
+
+/// How often the app applies the retention policy.
+const RETENTION_PERIOD: Duration = Duration::from_secs(3600);
 
 pub struct Desk {
     paths: DeskPaths,
@@ -741,6 +746,49 @@ impl Desk {
     /// the task only waits for one.
     pub fn start_archive_delivery(&self) {
         self.archiver.start();
+    }
+
+    /// The active profile's `[retention]` applied to this desk's vault now (the app runs it at
+    /// start and every hour; `id-desk-cli vault purge`). Blocking.
+    pub fn purge(&self, dry_run: bool) -> Result<PurgeReport> {
+        let profile = self.profile();
+        let r = profile.retention();
+        let policy = PurgePolicy {
+            after_archive_days: r.after_archive_days,
+            without_archive_days: r.without_archive_days,
+            unsuccessful_days: r.unsuccessful_days,
+            archive_configured: profile.archive().is_some(),
+        };
+        self.vault
+            .purge(&policy, time::OffsetDateTime::now_utc(), dry_run)
+    }
+
+    /// Purges now and then every hour, in the background, for the desk's life (the app). Must be
+    /// called inside a Tokio runtime. A failed purge is logged and tried again an hour later.
+    pub fn start_retention(self: &std::sync::Arc<Self>) {
+        let desk = std::sync::Arc::downgrade(self);
+        tokio::spawn(async move {
+            loop {
+                let Some(d) = desk.upgrade() else { return };
+                let run = tokio::task::spawn_blocking(move || d.purge(false)).await;
+                match run {
+                    Ok(Ok(report)) if !report.purged.is_empty() => {
+                        tracing::info!(transactions = report.purged.len(), "retention purge done")
+                    }
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) => {
+                        tracing::error!(code = e.code(), error = %e, "retention purge failed")
+                    }
+                    Err(e) => tracing::error!(error = %e, "retention purge stopped"),
+                }
+                tokio::time::sleep(RETENTION_PERIOD).await;
+            }
+        });
+    }
+
+    /// What earlier purges removed, newest first (no personal data).
+    pub fn purge_log(&self, limit: usize) -> Result<Vec<PurgeLogLine>> {
+        self.vault.purge_log(limit)
     }
 
     /// The outbox and the active profile's archive (no network).

@@ -119,7 +119,7 @@ fn check_digits_match(d: &[u32]) -> bool {
     let k1_sum: u32 = K1_WEIGHTS.iter().zip(d).map(|(w, x)| w * x).sum();
     let k2_sum: u32 = K2_WEIGHTS.iter().zip(d).map(|(w, x)| w * x).sum();
     let k1_ok = (k1_sum + d[9]) % 11 <= 3;
-    let k2_ok = (k2_sum + d[10]) % 11 == 0;
+    let k2_ok = (k2_sum + d[10]).is_multiple_of(11);
     k1_ok && k2_ok
 }
 

@@ -142,7 +142,7 @@ fn luhn_ok(ten: &str) -> bool {
             d / 10 + d % 10
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 fn invalid(reason: &str) -> Error {

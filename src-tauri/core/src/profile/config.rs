@@ -47,6 +47,27 @@ pub struct ProfileConfig {
     /// Defaults to Sweden first for a Swedish profile, Norway first otherwise.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub countries: Vec<String>,
+    /// `[retention]`: how long personal data stays on this desk (defaults when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention: Option<RetentionConfig>,
+}
+
+/// `[retention]`, in days. Agree the numbers with Compliance: signature evidence and KYC
+/// identifications are kept for the AML period, failed attempts much shorter.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionConfig {
+    /// Days a transaction stays on the desk after the central archive has it (default 30).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_archive_days: Option<u32>,
+    /// Without an `[archive]`: days a verified identity or signature stays (default 1,826, five
+    /// years).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub without_archive_days: Option<u32>,
+    /// Without an `[archive]`: days a failed, aborted, expired, cancelled or interrupted attempt
+    /// stays (default 90).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unsuccessful_days: Option<u32>,
 }
 
 /// `[sbid_phone]`: Swedish BankID Phone through the Authentication REST API.

@@ -20,8 +20,8 @@ use crate::Result;
 
 pub use archive::{ArchiveConfig, ArchiveSettings, ArchiveTls};
 pub use config::{
-    CibaConfig, OidcConfig, ProfileConfig, RedirectConfig, RestConfig, SbidConfig, SbidPhoneConfig,
-    SignConfig, TemplateConfig,
+    CibaConfig, OidcConfig, ProfileConfig, RedirectConfig, RestConfig, RetentionConfig, SbidConfig,
+    SbidPhoneConfig, SignConfig, TemplateConfig,
 };
 pub use store::ProfileStore;
 pub use template::Template;
@@ -54,6 +54,25 @@ pub struct Profile {
     legacy_methods: bool,
     /// `NO`/`SE` as configured (empty: derived from the language, see [`Profile::countries`]).
     countries: Vec<&'static str>,
+    retention: RetentionSettings,
+}
+
+/// `[retention]`, validated (each 1 to 36,500 days).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetentionSettings {
+    pub after_archive_days: u32,
+    pub without_archive_days: u32,
+    pub unsuccessful_days: u32,
+}
+
+impl Default for RetentionSettings {
+    fn default() -> Self {
+        RetentionSettings {
+            after_archive_days: 30,
+            without_archive_days: 1826,
+            unsuccessful_days: 90,
+        }
+    }
 }
 
 /// `[sbid_phone]`, validated.
@@ -190,6 +209,7 @@ impl Profile {
             // Practice on the methods production retired, labelled so.
             legacy_methods: true,
             countries: Vec::new(),
+            retention: None,
         })
     }
 
@@ -277,6 +297,13 @@ impl Profile {
             }),
             legacy_methods: self.legacy_methods,
             countries: self.countries.iter().map(|c| c.to_string()).collect(),
+            retention: (self.retention != RetentionSettings::default()).then_some(
+                RetentionConfig {
+                    after_archive_days: Some(self.retention.after_archive_days),
+                    without_archive_days: Some(self.retention.without_archive_days),
+                    unsuccessful_days: Some(self.retention.unsuccessful_days),
+                },
+            ),
         }
     }
 
@@ -332,6 +359,10 @@ impl Profile {
     pub fn legacy_methods(&self) -> bool {
         self.legacy_methods
     }
+    /// `[retention]`, or the defaults.
+    pub fn retention(&self) -> RetentionSettings {
+        self.retention
+    }
     pub fn templates(&self) -> &[Template] {
         &self.templates
     }
@@ -378,6 +409,7 @@ fn preset(name: &str, issuer: &str, allow_test_identities: bool) -> ProfileConfi
         sbid_phone: None,
         legacy_methods: false,
         countries: Vec::new(),
+        retention: None,
     }
 }
 

@@ -180,7 +180,7 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path
         .parent()
         .ok_or_else(|| Error::Io(format!("{} has no parent directory", path.display())))?;
-    fs::create_dir_all(dir).map_err(|e| io_error(dir, &e))?;
+    crate::private_fs::private_dir(dir)?;
     let file_name = path
         .file_name()
         .and_then(|n| n.to_str())

@@ -501,3 +501,35 @@ fn sign_setups_are_read_checked_by_field_and_written_back() {
         .to_string();
     assert!(e.contains("client_secret"), "{e}");
 }
+
+#[test]
+fn retention_has_defaults_and_refuses_out_of_range_days_by_name() {
+    let p = Profile::validate(&example()).unwrap();
+    assert_eq!(p.retention(), super::RetentionSettings::default());
+    assert_eq!(p.retention().after_archive_days, 30);
+
+    let mut c = example();
+    c.retention = Some(super::RetentionConfig {
+        unsuccessful_days: Some(14),
+        ..Default::default()
+    });
+    let p = Profile::validate(&c).unwrap();
+    assert_eq!(p.retention().unsuccessful_days, 14);
+    assert_eq!(p.retention().without_archive_days, 1826);
+    // Round trip through the file form keeps it.
+    assert_eq!(Profile::validate(&p.to_config()).unwrap(), p);
+
+    for (field, bad) in [("after_archive_days", 0), ("unsuccessful_days", 36_501)] {
+        let mut c = example();
+        let mut r = super::RetentionConfig::default();
+        match field {
+            "after_archive_days" => r.after_archive_days = Some(bad),
+            _ => r.unsuccessful_days = Some(bad),
+        }
+        c.retention = Some(r);
+        assert_eq!(config_error(&c).0, format!("retention.{field}"));
+    }
+    let unknown = format!("{ISSUE_7_EXAMPLE}\n[retention]\nkeep_forever = true\n");
+    let e = toml::from_str::<ProfileConfig>(&unknown).unwrap_err();
+    assert!(e.to_string().contains("keep_forever"), "{e}");
+}

@@ -66,6 +66,7 @@ pub(super) fn profile(c: &ProfileConfig) -> Result<Profile> {
         sbid_phone,
         legacy_methods: c.legacy_methods,
         countries: countries(&c.countries)?,
+        retention: retention(c.retention.as_ref())?,
         name: c.name.clone(),
         allow_test_identities: c.allow_test_identities,
         language: c.language,
@@ -74,6 +75,39 @@ pub(super) fn profile(c: &ProfileConfig) -> Result<Profile> {
         sbid,
         ciba,
         templates,
+    })
+}
+
+/// `[retention]`: whole days from 1 to 100 years; a missing key takes its default.
+fn retention(c: Option<&super::RetentionConfig>) -> Result<super::RetentionSettings> {
+    let d = super::RetentionSettings::default();
+    let Some(c) = c else { return Ok(d) };
+    let days = |v: Option<u32>, default: u32, field: &str| -> Result<u32> {
+        match v {
+            None => Ok(default),
+            Some(n) if (1..=36_500).contains(&n) => Ok(n),
+            Some(_) => Err(Error::invalid_config(
+                format!("retention.{field}"),
+                "must be a number of days from 1 to 36500",
+            )),
+        }
+    };
+    Ok(super::RetentionSettings {
+        after_archive_days: days(
+            c.after_archive_days,
+            d.after_archive_days,
+            "after_archive_days",
+        )?,
+        without_archive_days: days(
+            c.without_archive_days,
+            d.without_archive_days,
+            "without_archive_days",
+        )?,
+        unsuccessful_days: days(
+            c.unsuccessful_days,
+            d.unsuccessful_days,
+            "unsuccessful_days",
+        )?,
     })
 }
 

@@ -31,10 +31,12 @@ pub fn write_durably(dir: &Path, name: &str, bytes: &[u8], existing: Existing) -
     }
     let tmp_path = dir.join(format!(".{name}.{}.tmp", uuid::Uuid::new_v4().simple()));
     let result = (|| -> std::io::Result<()> {
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp_path)?;
+        let mut o = OpenOptions::new();
+        o.write(true).create_new(true);
+        // Owner-only, whatever the umask: evidence names the customer (review finding H-2).
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+        let mut f = o.open(&tmp_path)?;
         f.write_all(bytes)?;
         f.sync_all()?;
         drop(f);
@@ -52,13 +54,13 @@ pub fn write_durably(dir: &Path, name: &str, bytes: &[u8], existing: Existing) -
 }
 
 #[cfg(unix)]
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
+pub(crate) fn sync_dir(dir: &Path) -> std::io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
 // Windows cannot open a directory as a file; NTFS journals the rename metadata itself.
 #[cfg(not(unix))]
-fn sync_dir(_dir: &Path) -> std::io::Result<()> {
+pub(crate) fn sync_dir(_dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 

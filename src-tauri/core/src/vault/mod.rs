@@ -1,5 +1,6 @@
 //! The evidence vault: a SQLite database with one row per flow (authentication or signature) and,
 //! for signatures, the SDO files stored verbatim next to it (`sdo/<flow id>.xml`) with their SHA-256.
+//! Both are encrypted at rest with a key from the OS keyring, and owner-only on disk (`at_rest`).
 //!
 //! Rules it keeps: a row exists before the flow's first request and follows every transition; a
 //! final status never changes; the SDO is on disk (fsynced, renamed, directory fsynced) before the
@@ -8,14 +9,17 @@
 //! national identity number is written by us: rows hold masked numbers only. The one exception is
 //! the SDO itself, Signicat's signed evidence, which names the signer and is kept byte for byte.
 
+mod at_rest;
 mod durable_file;
 mod instance_lock;
 mod model;
 mod outbox;
+mod retention;
 mod schema;
 
 pub use model::{ListFilter, NewTransaction, Transaction, TxEvent, TxKind, TxStatus};
 pub use outbox::{ArchiveMark, OutboxSummary};
+pub use retention::{PurgeLogLine, PurgePolicy, PurgeReport, Purged};
 
 use crate::flow::{Evidence, EvidenceKind, FlowEvent, FlowId, Method, SdoRef, Subject};
 use crate::{Error, Result};
@@ -52,6 +56,8 @@ struct Inner {
     evidence_dir: PathBuf,
     instances_dir: PathBuf,
     lock: InstanceLock,
+    /// Seals and opens the evidence files with the vault's key.
+    sealer: at_rest::Sealer,
     interrupted_on_open: usize,
     outbox_signal: Arc<tokio::sync::Notify>,
 }
@@ -141,12 +147,22 @@ impl Vault {
         let evidence_dir = dir.join(EVIDENCE_DIR);
         let instances_dir = dir.join(INSTANCES_DIR);
         for d in [dir, &sdo_dir, &evidence_dir, &instances_dir] {
-            std::fs::create_dir_all(d)
-                .map_err(|e| Error::Vault(format!("cannot create {}: {e}", d.display())))?;
+            crate::private_fs::private_dir(d)?;
         }
-        let mut conn = Connection::open(dir.join(DB_FILE)).map_err(db_err)?;
+        let db = dir.join(DB_FILE);
+        // Key creation and the one-time encryption of a plain vault run one process at a time.
+        let open_lock = at_rest::OpenLock::acquire(dir)?;
+        let key = at_rest::obtain_key(dir, &db)?;
+        at_rest::migrate_database(dir, &db, &key)?;
+        let sealer = at_rest::sealer_for(&key)?;
+        at_rest::migrate_files(&sdo_dir, &sealer)?;
+        at_rest::migrate_files(&evidence_dir, &sealer)?;
+        let mut conn = at_rest::open_database(&db, &key)?;
+        drop(key);
         schema::configure(&conn)?;
         schema::migrate(&mut conn)?;
+        at_rest::restrict_side_files(&db)?;
+        drop(open_lock);
         let lock = InstanceLock::acquire(&instances_dir)?;
         let mut vault = Vault {
             inner: Arc::new(Inner {
@@ -156,6 +172,7 @@ impl Vault {
                 evidence_dir,
                 instances_dir,
                 lock,
+                sealer,
                 interrupted_on_open: 0,
                 outbox_signal: Arc::new(tokio::sync::Notify::new()),
             }),
@@ -166,6 +183,11 @@ impl Vault {
         }
         instance_lock::remove_dead(&vault.inner.instances_dir, vault.inner.lock.id());
         Ok(vault)
+    }
+
+    /// The OS keyring account (service `id-desk`) that holds the key of the vault in `dir`.
+    pub fn key_account(dir: &Path) -> String {
+        at_rest::key_account(dir)
     }
 
     pub fn dir(&self) -> &Path {
@@ -269,7 +291,7 @@ impl Vault {
         if known.is_some() || !path.is_file() {
             return Ok(());
         }
-        let (sha, bytes) = durable_file::hash_file(&path)?;
+        let (sha, bytes) = self.hash_stored(&path)?;
         tracing::warn!(
             flow_id = id,
             "attaching an SDO stored just before ID Desk stopped"
@@ -488,7 +510,8 @@ impl Vault {
             }
         }
         // The file write happens without holding the connection: other flows keep recording.
-        durable_file::write_durably(&self.inner.sdo_dir, &name, bytes, Existing::Refuse)?;
+        let sealed = self.inner.sealer.seal(&name, bytes)?;
+        durable_file::write_durably(&self.inner.sdo_dir, &name, &sealed, Existing::Refuse)?;
         let path = self.inner.sdo_dir.join(&name);
         let sdo = SdoRef {
             path: path.to_string_lossy().into_owned(),
@@ -579,7 +602,7 @@ impl Vault {
         // other bytes are never overwritten.
         let on_disk = path
             .is_file()
-            .then(|| durable_file::hash_file(&path))
+            .then(|| self.hash_stored(&path))
             .transpose()?;
         match on_disk {
             Some((sha, _)) if sha == sha256 => {}
@@ -591,7 +614,7 @@ impl Vault {
             None => durable_file::write_durably(
                 &self.inner.evidence_dir,
                 &file,
-                bytes,
+                &self.inner.sealer.seal(&file, bytes)?,
                 Existing::Refuse,
             )?,
         }
@@ -862,6 +885,24 @@ impl Vault {
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_err)
     }
 
+    /// The plain bytes of a file in the vault (an SDO or a piece of evidence), decrypted. What the
+    /// desk compares with the recorded hash and ships or exports; the file itself is ciphertext.
+    /// Blocking file I/O.
+    pub fn read_stored(&self, path: &Path) -> Result<Vec<u8>> {
+        if !path.starts_with(&self.inner.sdo_dir) && !path.starts_with(&self.inner.evidence_dir) {
+            return Err(Error::Vault(format!(
+                "{} is not a file of this vault",
+                path.display()
+            )));
+        }
+        self.inner.sealer.read(path)
+    }
+
+    fn hash_stored(&self, path: &Path) -> Result<(String, u64)> {
+        let bytes = self.read_stored(path)?;
+        Ok((durable_file::sha256_hex(&bytes), bytes.len() as u64))
+    }
+
     fn stored_sdo(&self, id: &FlowId) -> Result<SdoRef> {
         self.get(id)?
             .sdo
@@ -874,7 +915,7 @@ impl Vault {
         if tx.sdo.is_none() && !tx.evidence.is_empty() {
             // Sign API v2: every piece must still match.
             for e in &tx.evidence {
-                let (sha, bytes) = durable_file::hash_file(Path::new(&e.path))?;
+                let (sha, bytes) = self.hash_stored(Path::new(&e.path))?;
                 if sha != e.sha256 || bytes != e.bytes {
                     return Ok(false);
                 }
@@ -882,7 +923,7 @@ impl Vault {
             return Ok(true);
         }
         let sdo = self.stored_sdo(id)?;
-        let (sha, bytes) = durable_file::hash_file(Path::new(&sdo.path))?;
+        let (sha, bytes) = self.hash_stored(Path::new(&sdo.path))?;
         Ok(sha == sdo.sha256 && bytes == sdo.bytes)
     }
 
@@ -896,8 +937,7 @@ impl Vault {
         std::fs::create_dir_all(dest).map_err(|e| Error::Io(format!("{}: {e}", dest.display())))?;
         let mut out = Vec::with_capacity(pieces.len());
         for e in pieces {
-            let bytes =
-                std::fs::read(&e.path).map_err(|err| Error::Io(format!("{}: {err}", e.path)))?;
+            let bytes = self.read_stored(Path::new(&e.path))?;
             if durable_file::sha256_hex(&bytes) != e.sha256 {
                 return Err(Error::EvidenceMismatch(format!("transaction {id}")));
             }
@@ -928,8 +968,7 @@ impl Vault {
     /// Refuses to export evidence that no longer matches its hash.
     pub fn export(&self, id: &FlowId, dest: &Path) -> Result<SdoRef> {
         let sdo = self.stored_sdo(id)?;
-        let bytes =
-            std::fs::read(&sdo.path).map_err(|e| Error::Io(format!("{}: {e}", sdo.path)))?;
+        let bytes = self.read_stored(Path::new(&sdo.path))?;
         if durable_file::sha256_hex(&bytes) != sdo.sha256 {
             return Err(Error::EvidenceMismatch(format!("transaction {id}")));
         }

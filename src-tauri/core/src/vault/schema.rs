@@ -66,6 +66,22 @@ const MIGRATIONS: &[&str] = &[
         stored_at TEXT NOT NULL,
         PRIMARY KEY (tx_id, seq)
     );",
+    // 3 → 4: retention (issue 23, item 2). One line per purged transaction: what it was, why it
+    // went and which files went with it. No name, number, text or evidence: the audit of a purge
+    // must not keep what the purge removed. `files_removed_at` stays empty until every file is
+    // gone, so a purge stopped half-way finishes at the next one.
+    "CREATE TABLE purge_log (
+        seq              INTEGER PRIMARY KEY AUTOINCREMENT,
+        at               TEXT NOT NULL,
+        tx_id            TEXT NOT NULL,
+        kind             TEXT NOT NULL,
+        method           TEXT NOT NULL,
+        status           TEXT NOT NULL,
+        created_at       TEXT NOT NULL,
+        reason           TEXT NOT NULL,
+        files            TEXT NOT NULL,
+        files_removed_at TEXT
+    );",
 ];
 
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -1,0 +1,45 @@
+//! Owner-only files and directories (review finding H-2): the vault, its evidence, the logs and
+//! the configuration are created 0700/0600 whatever the umask, and a directory that already
+//! existed with a looser mode is tightened. On Windows the per-user profile's ACL applies.
+
+use std::fs::{self, File, OpenOptions};
+use std::path::Path;
+
+use crate::{Error, Result};
+
+/// Creates `dir` (and missing parents) and makes it owner-only, also when it already existed.
+pub fn private_dir(dir: &Path) -> Result<()> {
+    let mut b = fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+    b.create(dir)
+        .map_err(|e| Error::Io(format!("cannot create {}: {e}", dir.display())))?;
+    restrict(dir, 0o700)
+}
+
+/// Creates (or opens, keeping its content) a file readable by its owner only.
+pub fn private_file(path: &Path) -> Result<File> {
+    let mut o = OpenOptions::new();
+    o.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    let f = o
+        .open(path)
+        .map_err(|e| Error::Io(format!("cannot open {}: {e}", path.display())))?;
+    restrict(path, 0o600)?;
+    Ok(f)
+}
+
+/// chmod on Unix.
+pub fn restrict(path: &Path, mode: u32) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(path, fs::Permissions::from_mode(mode))
+            .map_err(|e| Error::Io(format!("cannot restrict {}: {e}", path.display())))?;
+    }
+    #[cfg(not(unix))]
+    let _ = (path, mode);
+    Ok(())
+}
