@@ -68,6 +68,8 @@ run: build
 lint: deps
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
+	# The desk without Training (for banks that want no simulator on their PCs) must build too.
+	cargo clippy -p id-desk --no-default-features -- -D warnings
 
 unit: deps-test
 	$(WITH_KEYRING) cargo test --workspace
@@ -87,6 +89,10 @@ test: deps-test lint unit e2e
 # AppImage needs linuxdeploy, which Tauri's bundler downloads from outside the package registries:
 # `make package BUNDLES=deb,appimage` on a machine with internet access.
 BUNDLES ?= deb
+# TRAINING=no builds the desk without Training mode (no simulator compiled in): a desk without a
+# usable profile then shows why it cannot open. The default keeps Training for practice.
+TRAINING ?= yes
+TAURI_RUNNER_ARGS := $(if $(filter no,$(TRAINING)),-- --no-default-features,)
 BUNDLE_DIR := $(CARGO_TARGET_DIR)/release/bundle
 .PHONY: package package-test package-deps
 package-deps: deps
@@ -96,7 +102,8 @@ package: package-deps
 	cargo build --release -p id-desk-cli
 	rm -rf $(BUNDLE_DIR)/deb $(BUNDLE_DIR)/appimage
 	cd src-tauri && cargo tauri build --ci --bundles $(BUNDLES) \
-	  --config '{"bundle":{"linux":{"deb":{"files":{"/usr/bin/id-desk-cli":"$(CARGO_TARGET_DIR)/release/id-desk-cli"}}}}}'
+	  --config '{"bundle":{"linux":{"deb":{"files":{"/usr/bin/id-desk-cli":"$(CARGO_TARGET_DIR)/release/id-desk-cli"}}}}}' \
+	  $(TAURI_RUNNER_ARGS)
 	@ls -l $(BUNDLE_DIR)/*/* | grep -E '\.(deb|AppImage)$$'
 
 # Installs the .deb for real (dpkg -i), starts it under Xvfb to `window ready`, purges it.

@@ -57,6 +57,45 @@ async fn starts_in_training_mode_with_a_visible_banner() {
     desk.close().await;
 }
 
+/// Issue 23, item 8: a broken active profile fails closed. The window opens and says why, naming
+/// the profile and the field; it does not open Training (or anything else) in its place.
+#[tokio::test]
+#[ignore = "needs the built app, tauri-driver and a display: run `make e2e`"]
+async fn a_broken_active_profile_shows_why_instead_of_opening_training() {
+    let desk = Desk::open_failing(|config| {
+        std::fs::create_dir_all(config.join("profiles"))?;
+        std::fs::write(
+            config.join("profiles").join("branch.toml"),
+            "name = \"branch\"\n[rest]\nbase_url = \"http://api.signicat.com\"\naccount_id = \"a\"\nclient_id = \"c\"\n",
+        )?;
+        std::fs::write(config.join("active-profile"), "branch\n")
+    })
+    .await
+    .unwrap();
+    let message = desk
+        .wait_text("#startup-error-message", WAIT, |t| !t.is_empty())
+        .await
+        .unwrap();
+    assert!(message.contains("\"branch\" cannot be used"), "{message}");
+    assert!(message.contains("https"), "{message}");
+    let field = desk
+        .wait_text("#startup-error-field", WAIT, |t| !t.is_empty())
+        .await
+        .unwrap();
+    assert!(field.ends_with("rest.base_url"), "{field}");
+    let shown = desk
+        .js(
+            "return [document.getElementById('training-banner').hidden, \
+                     getComputedStyle(document.querySelector('.layout')).display, \
+                     document.activeElement.id]",
+        )
+        .await
+        .unwrap();
+    assert_eq!(shown, json!([true, "none", "startup-error"]));
+    desk.screenshot("startup-error").await.unwrap();
+    desk.close().await;
+}
+
 #[tokio::test]
 #[ignore = "needs the built app, tauri-driver and a display: run `make e2e`"]
 async fn safe_conversation_shows_the_binding_words_and_the_verified_customer() {

@@ -3,6 +3,8 @@
 const STRINGS = {
   en: {
     'training.banner': 'Training mode — practice only, no real customer is contacted',
+    'startup.failed': 'ID Desk cannot open',
+    'startup.field': 'Setting',
     'nav.identify': 'Identify', 'nav.sign': 'Consent signature', 'nav.history': 'History', 'nav.settings': 'Settings',
     'identify.title': 'Identify a customer', 'identify.method': 'Method',
     'identify.start': "Send to customer's phone", 'identify.hint': "The customer's BankID app lights up on their own phone.",
@@ -79,6 +81,8 @@ const STRINGS = {
   },
   nb: {
     'training.banner': 'Øvingsmodus — bare øving, ingen ekte kunder kontaktes',
+    'startup.failed': 'ID Desk kan ikke åpnes',
+    'startup.field': 'Innstilling',
     'nav.identify': 'Identifiser', 'nav.sign': 'Samtykkesignatur', 'nav.history': 'Historikk', 'nav.settings': 'Innstillinger',
     'identify.title': 'Identifiser en kunde', 'identify.method': 'Metode',
     'identify.start': 'Send til kundens telefon', 'identify.hint': 'BankID-appen på kundens egen telefon varsles.',
@@ -153,6 +157,8 @@ const STRINGS = {
   },
   sv: {
     'training.banner': 'Övningsläge — endast övning, inga riktiga kunder kontaktas',
+    'startup.failed': 'ID Desk kan inte öppnas',
+    'startup.field': 'Inställning',
     'nav.identify': 'Identifiera', 'nav.sign': 'Samtyckessignatur', 'nav.history': 'Historik', 'nav.settings': 'Inställningar',
     'identify.title': 'Identifiera en kund', 'identify.method': 'Metod',
     'identify.start': 'Skicka till kundens telefon', 'identify.hint': 'BankID-appen på kundens egen telefon aviseras.',

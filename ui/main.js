@@ -11,7 +11,26 @@ import { mountCustomerDisplay, refreshCustomerDisplay } from './customer-display
 
 // Both boot reads go out together: each IPC round trip before `window_ready` is start-up time.
 const displayStatus = call('customer_display_status');
-let app = await call('app_info');
+let app;
+try {
+  app = await call('app_info');
+} catch (e) {
+  // The desk did not open (a broken active profile, a vault whose key is gone): say why, in
+  // place of the desk, and stop here. Nothing below may run without a desk.
+  showStartupError(e);
+  throw e;
+}
+
+function showStartupError(e) {
+  document.body.classList.add('startup-failed');
+  $('#startup-error-title').textContent = t('startup.failed');
+  $('#startup-error-message').textContent = e?.message ?? String(e);
+  $('#startup-error-field').textContent = e?.field ? `${t('startup.field')}: ${e.field}` : '';
+  const box = $('#startup-error');
+  box.hidden = false;
+  box.focus();
+  document.body.dataset.ready = 'failed';
+}
 let forms = [];
 let history;
 

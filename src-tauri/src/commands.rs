@@ -2,18 +2,17 @@
 //! else lives here. Errors reach the window as `{code, message, field?}`.
 
 use id_desk_core::desk::screen_pop::ScreenPop;
-use id_desk_core::desk::training::{self, PhoneAction, PhoneRequest};
 use id_desk_core::desk::{CheckStep, Desk, DeskInfo, Preferences, ProfileList, SecretStatus};
 use id_desk_core::flow::FlowId;
 use id_desk_core::runner::{RawFlowInput, RunningFlow};
 use id_desk_core::secrets::{SecretName, SecretString};
 use id_desk_core::vault::Transaction;
 use id_desk_core::Error;
-use tauri::{AppHandle, Runtime, State};
+use tauri::{AppHandle, Manager, Runtime, State};
 
 use crate::display::{self, DisplayStatus};
 use crate::events;
-use crate::state::AppState;
+use crate::state::{AppState, StartupFailure};
 
 type Result<T> = std::result::Result<T, Error>;
 
@@ -29,9 +28,24 @@ async fn off_main<T: Send + 'static>(
         .map_err(|e| Error::Io(format!("the desk's worker stopped: {e}")))?
 }
 
+/// The desk's profile and methods; when the desk could not open (a broken active profile, a
+/// vault whose key is missing), the reason, which the window shows instead of the desk.
 #[tauri::command]
-pub fn app_info(state: State<'_, AppState>) -> DeskInfo {
-    state.desk.info()
+pub async fn app_info<R: Runtime>(
+    app: AppHandle<R>,
+) -> std::result::Result<DeskInfo, serde_json::Value> {
+    let Some(state) = app.try_state::<AppState>() else {
+        return Err(app
+            .try_state::<StartupFailure>()
+            .map(|f| f.0.clone())
+            .unwrap_or_else(
+                || serde_json::json!({"code": "internal", "message": "ID Desk is still starting"}),
+            ));
+    };
+    let desk = state.desk.clone();
+    tauri::async_runtime::spawn_blocking(move || desk.info())
+        .await
+        .map_err(|e| serde_json::json!({"code": "io", "message": format!("the desk's worker stopped: {e}")}))
 }
 
 /// The first problem with the input, naming its field; `[]` when the flow may start.
@@ -153,40 +167,15 @@ pub async fn delete_secret(
 }
 
 #[tauri::command]
-pub fn set_preferences<R: Runtime>(
+pub async fn set_preferences<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
     prefs: Preferences,
 ) -> Result<()> {
-    state.desk.set_preferences(prefs)?;
+    off_main(&state, move |desk| desk.set_preferences(prefs)).await?;
     // The customer display speaks the desk's language.
     display::refresh(&app);
     Ok(())
-}
-
-/// Training mode's customer phone: requests waiting on it.
-#[tauri::command]
-pub fn sim_sessions(state: State<'_, AppState>) -> Result<Vec<PhoneRequest>> {
-    let sim = training_sim(&state)?;
-    Ok(training::phone_requests(&sim.control()))
-}
-
-#[tauri::command]
-pub fn sim_act(
-    state: State<'_, AppState>,
-    id: String,
-    action: PhoneAction,
-    text: Option<String>,
-) -> Result<()> {
-    let sim = training_sim(&state)?;
-    training::phone_act(&sim.control(), &id, action, text.as_deref())
-}
-
-fn training_sim<'a>(state: &'a State<'_, AppState>) -> Result<&'a id_desk_simulator::Simulator> {
-    state
-        .simulator
-        .as_ref()
-        .ok_or_else(|| Error::NotFound("the training phone exists only in Training mode".into()))
 }
 
 /// The screen-pop link waiting for the Identify form, checked as typed input is; `None` when
@@ -197,14 +186,6 @@ pub fn take_screen_pop(state: State<'_, AppState>) -> Result<Option<ScreenPop>> 
         .take_screen_pop()
         .map(|link| state.desk.screen_pop(&link))
         .transpose()
-}
-
-/// Training: a fresh Swedish BankID ID card QR payload for a personnummer, as the customer's
-/// BankID app would show it (the training phone's "Show ID card").
-#[tauri::command]
-pub fn sim_idcard(state: State<'_, AppState>, nin: String) -> Result<String> {
-    let sim = training_sim(&state)?;
-    training::idcard_qr(&sim.control(), &nin)
 }
 
 /// The page has booted (see `AppState::window_ready`).

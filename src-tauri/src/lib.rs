@@ -13,6 +13,13 @@ mod startup;
 mod state;
 #[cfg(test)]
 mod tests;
+// Training mode, or its absence (`--no-default-features`): the same names either way.
+#[cfg(feature = "training")]
+#[path = "training/with_simulator.rs"]
+mod training;
+#[cfg(not(feature = "training"))]
+#[path = "training/without.rs"]
+mod training;
 mod webview;
 
 use id_desk_core::desk::DeskPaths;
@@ -62,9 +69,9 @@ pub fn setup<R: Runtime>(builder: Builder<R>) -> Builder<R> {
             commands::set_secret,
             commands::delete_secret,
             commands::set_preferences,
-            commands::sim_sessions,
-            commands::sim_act,
-            commands::sim_idcard,
+            training::sim_sessions,
+            training::sim_act,
+            training::sim_idcard,
             commands::take_screen_pop,
             commands::window_ready,
             commands::customer_display_status,
@@ -102,7 +109,17 @@ fn try_run() -> Result<(), Box<dyn std::error::Error>> {
             if let Some(window) = app.get_webview_window("main") {
                 webview::tune(&window);
             }
-            let state = tauri::async_runtime::block_on(AppState::open(paths.clone()))?;
+            let state = match tauri::async_runtime::block_on(AppState::open(paths.clone())) {
+                Ok(state) => state,
+                Err(e) => {
+                    tracing::error!(code = e.code(), error = %e, "ID Desk cannot open its desk");
+                    let shown = serde_json::to_value(&e).unwrap_or_else(
+                        |_| serde_json::json!({"code": e.code(), "message": e.to_string()}),
+                    );
+                    app.manage(state::StartupFailure(shown));
+                    return Ok(());
+                }
+            };
             tracing::info!(
                 training = state.desk.is_training(),
                 profile = state.desk.profile().name(),

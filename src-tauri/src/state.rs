@@ -4,16 +4,19 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use id_desk_core::desk::{self, Desk, DeskPaths, ProfileChoice};
+use id_desk_core::desk::{Desk, DeskPaths, ProfileChoice};
 use id_desk_core::display::CustomerDisplay;
 use id_desk_core::flow::FlowId;
 use id_desk_core::Result;
-use id_desk_simulator::Simulator;
+
+/// Why the desk could not open, as the window shows it (`{code, message, field?}`): the app still
+/// opens its window, which explains instead of vanishing (issue 23, item 8: fail closed, visibly).
+pub struct StartupFailure(pub serde_json::Value);
 
 pub struct AppState {
     pub desk: Arc<Desk>,
     /// Kept alive while the app runs; `None` outside Training mode.
-    pub simulator: Option<Simulator>,
+    pub simulator: Option<crate::training::Simulator>,
     /// What the customer display shows (see `crate::display`).
     pub display: CustomerDisplay,
     /// Sign API v2 signing pages of running flows, for `open_signing_window`.
@@ -25,12 +28,7 @@ pub struct AppState {
 impl AppState {
     pub async fn open(paths: DeskPaths) -> Result<AppState> {
         let choice = ProfileChoice::Active;
-        let (simulator, training) = if Desk::needs_training(&paths, &choice) {
-            let (sim, training) = desk::training::start().await?;
-            (Some(sim), Some(training))
-        } else {
-            (None, None)
-        };
+        let (simulator, training) = crate::training::start(&paths, &choice).await?;
         let display = CustomerDisplay::open(paths.config_dir.clone());
         let desk = Arc::new(Desk::open(paths, choice, training)?);
         // Runs on Tauri's runtime for the app's life; never in a flow's way.
@@ -87,8 +85,6 @@ impl AppState {
     /// keys, which would otherwise have competed with start-up for the CPU.
     pub fn window_ready(&self) {
         crate::startup::window_ready();
-        if let Some(sim) = &self.simulator {
-            sim.warm_up_keys();
-        }
+        crate::training::warm_up(self.simulator.as_ref());
     }
 }

@@ -1,6 +1,8 @@
 //! Headless command tests: the real command layer and the real capability/ACL (the app's own
 //! `tauri.conf.json` and capabilities) on Tauri's mock runtime, with the engine underneath in
 //! Training mode (the simulator over real HTTP on 127.0.0.1).
+// The mock-runtime tests run the desk in Training mode.
+#![cfg(feature = "training")]
 
 use std::collections::BTreeSet;
 

@@ -67,6 +67,21 @@ impl Desk {
     pub async fn open_with(
         prepare: impl FnOnce(&Path) -> std::io::Result<()>,
     ) -> Result<Desk, BoxError> {
+        Self::open_until(prepare, "body[data-ready='true']").await
+    }
+
+    /// As [`Desk::open_with`], for a desk that cannot open: the window comes up showing why
+    /// (`body[data-ready='failed']`).
+    pub async fn open_failing(
+        prepare: impl FnOnce(&Path) -> std::io::Result<()>,
+    ) -> Result<Desk, BoxError> {
+        Self::open_until(prepare, "body[data-ready='failed']").await
+    }
+
+    async fn open_until(
+        prepare: impl FnOnce(&Path) -> std::io::Result<()>,
+        ready: &str,
+    ) -> Result<Desk, BoxError> {
         let app = binary("IDDESK_APP", "id-desk");
         if !app.exists() {
             return Err(format!("app binary {} not found: run `make e2e`", app.display()).into());
@@ -99,10 +114,7 @@ impl Desk {
             driver,
             home,
         };
-        if let Err(e) = desk
-            .wait_for_css("body[data-ready='true']", Duration::from_secs(15))
-            .await
-        {
+        if let Err(e) = desk.wait_for_css(ready, Duration::from_secs(15)).await {
             let state = desk
                 .js("return [location.href, document.readyState, typeof window.__TAURI__, document.body ? document.body.dataset.ready : null, window.__bootError || null]")
                 .await;

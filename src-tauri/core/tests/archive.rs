@@ -401,6 +401,32 @@ fn the_outbox_row_commits_with_the_final_status() {
     assert_eq!(Vault::open(dir.path()).unwrap().desk_id().unwrap(), desk);
 }
 
+/// Issue 23, item 8: a Training transaction never enters the outbox, whatever profile (and
+/// archive) is active later, and so never reaches a bank's archive.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn training_transactions_never_reach_the_archive() {
+    let f = Fixture::new();
+    let practice = FlowId::new();
+    f.vault
+        .begin(&NewTransaction {
+            id: practice.clone(),
+            method: Method::NbidSafeConversation,
+            identity_masked: Some("291248*****".into()),
+            profile: Some("training".into()),
+            sign_text: None,
+        })
+        .unwrap();
+    f.vault
+        .record(&practice, &FlowEvent::Succeeded { subject: subject() })
+        .unwrap();
+    assert_eq!(f.vault.get(&practice).unwrap().archive, None);
+    let real = identified(&f.vault);
+    assert_eq!(f.vault.outbox_summary().unwrap().waiting, 1);
+    let report = f.archiver.flush().await.unwrap();
+    assert_eq!(report.inserted, 1);
+    assert_eq!(f.archived_ids().await, HashSet::from([real.to_string()]));
+}
+
 #[test]
 fn flows_left_running_by_a_crash_are_queued_when_marked_interrupted() {
     let dir = tempfile::tempdir().unwrap();

@@ -107,8 +107,10 @@ async fn bad_input_and_missing_setup_are_refused_before_any_request() {
     assert_eq!(sim.control().stats().token_requests(), 0);
 }
 
+/// Issue 23, item 8: a broken active profile fails closed, naming the field and the profile,
+/// instead of opening Training in its place; the file is never rewritten.
 #[tokio::test(flavor = "multi_thread")]
-async fn a_broken_active_profile_opens_training_and_is_reported() {
+async fn a_broken_active_profile_fails_closed_and_says_why() {
     let dir = tempfile::tempdir().unwrap();
     let paths = DeskPaths::under(dir.path());
     std::fs::create_dir_all(paths.config_dir.join("profiles")).unwrap();
@@ -118,18 +120,46 @@ async fn a_broken_active_profile_opens_training_and_is_reported() {
     )
     .unwrap();
     std::fs::write(paths.config_dir.join("active-profile"), "branch\n").unwrap();
-    let (_sim, training) = training().await;
-    let desk = Desk::open(paths.clone(), ProfileChoice::Active, Some(training)).unwrap();
-    assert!(
-        desk.is_training(),
-        "staff are not locked out by a broken file"
+    assert!(!Desk::needs_training(&paths, &ProfileChoice::Active));
+    let (_sim, practice) = training().await;
+    let err = Desk::open(paths.clone(), ProfileChoice::Active, Some(practice))
+        .err()
+        .expect("a broken active profile must not open");
+    assert_eq!(
+        (err.code(), err.field()),
+        ("invalid_config", Some("rest.base_url"))
     );
-    let list = desk.profiles().unwrap();
-    assert_eq!(list.broken.len(), 1);
-    assert_eq!(list.broken[0].error.field(), Some("rest.base_url"));
+    assert!(
+        err.to_string().contains("\"branch\" cannot be used"),
+        "{err}"
+    );
     // The file is reported, never rewritten.
     let text = std::fs::read_to_string(paths.config_dir.join("profiles/branch.toml")).unwrap();
     assert!(text.contains("http://api.signicat.com"));
+    // Without the active-profile file, Training opens (the way out the message names).
+    std::fs::remove_file(paths.config_dir.join("active-profile")).unwrap();
+    let (_sim2, practice) = training().await;
+    let desk = Desk::open(paths, ProfileChoice::Active, Some(practice)).unwrap();
+    assert!(desk.is_training());
+    assert_eq!(desk.profiles().unwrap().broken.len(), 1);
+}
+
+/// A desk built without Training, with no profile: it says so, naming the setting, and opens
+/// nothing in its place.
+#[test]
+fn without_training_and_without_a_profile_the_desk_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = Desk::open(DeskPaths::under(dir.path()), ProfileChoice::Active, None)
+        .err()
+        .expect("nothing to open");
+    assert_eq!(
+        (err.code(), err.field()),
+        ("invalid_config", Some("profile"))
+    );
+    assert!(
+        err.to_string().contains("Training mode is not available"),
+        "{err}"
+    );
 }
 
 #[test]

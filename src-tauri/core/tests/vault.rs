@@ -350,7 +350,7 @@ fn schema_version_is_recorded_and_reopen_keeps_rows() {
     let v: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(v, 4);
+    assert_eq!(v, 5);
     let mode: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
@@ -360,7 +360,7 @@ fn schema_version_is_recorded_and_reopen_keeps_rows() {
     drop(conn);
     assert_eq!(Vault::open(dir.path()).unwrap_err().code(), "vault");
     let conn = open_with_key(dir.path());
-    conn.pragma_update(None, "user_version", 4).unwrap();
+    conn.pragma_update(None, "user_version", 5).unwrap();
     drop(conn);
     let vault = Vault::open(dir.path()).unwrap();
     assert_eq!(vault.get(&id).unwrap().status, TxStatus::Succeeded);

@@ -205,6 +205,28 @@ struct Current {
     engine: Option<Engine>,
 }
 
+/// The active profile's own error, said as such, with the way out.
+fn active_profile_unusable(name: &str, e: Error) -> Error {
+    let way_out = "fix the file in the profiles folder, or delete the file active-profile next \
+                   to it to open Training";
+    match e {
+        Error::InvalidConfig { field, reason } => Error::InvalidConfig {
+            field,
+            reason: format!(
+                "the active profile \"{name}\" cannot be used: {reason}. ID Desk will not \
+                 open another profile in its place; {way_out}"
+            ),
+        },
+        other => Error::InvalidConfig {
+            field: "profile".into(),
+            reason: format!(
+                "the active profile \"{name}\" cannot be read: {other}. ID Desk will not open \
+                 another profile in its place; {way_out}"
+            ),
+        },
+    }
+}
+
 /// How often the app applies the retention policy.
 const RETENTION_PERIOD: Duration = Duration::from_secs(3600);
 
@@ -259,7 +281,7 @@ impl Desk {
         let store = ProfileStore::at(&paths.config_dir);
         match choice {
             ProfileChoice::Active => match store.active() {
-                Ok(Some(name)) => name == TRAINING || store.load(&name).is_err(),
+                Ok(Some(name)) => name == TRAINING,
                 _ => true,
             },
             ProfileChoice::Named(name) => name == TRAINING,
@@ -286,16 +308,12 @@ impl Desk {
             ProfileChoice::Named(name) if name == TRAINING => training_profile(),
             ProfileChoice::Named(name) => store.load(name),
             ProfileChoice::Active => match store.active()? {
-                Some(name) if name != TRAINING => match store.load(&name) {
-                    Ok(p) => Ok(p),
-                    // A broken active profile must not lock staff out: Training opens instead
-                    // and the profile list shows what is wrong with the file.
-                    Err(e) if training.is_some() => {
-                        tracing::warn!(profile = %name, error = %e, "active profile unusable; opening Training");
-                        training_profile()
-                    }
-                    Err(e) => Err(e),
-                },
+                // A broken active profile fails closed (issue 23, item 8): opening Training in its
+                // place would let staff run practice flows believing they are real, and a fixed
+                // file must not be needed to notice the problem. The window shows this error.
+                Some(name) if name != TRAINING => store
+                    .load(&name)
+                    .map_err(|e| active_profile_unusable(&name, e)),
                 _ => training_profile(),
             },
         }

@@ -46,11 +46,14 @@ pub struct OutboxSummary {
     pub last_error: Option<String>,
 }
 
-/// Called inside the SQLite transaction that gives `id` its final status.
+/// Called inside the SQLite transaction that gives `id` its final status. A Training row (the
+/// built-in simulator's made-up customers) is never queued: practice must not reach a bank's
+/// archive, whichever profile is active when the outbox is next delivered (review finding M-4).
 pub(super) fn enqueue(conn: &Connection, id: &str, at: &str) -> Result<()> {
     conn.execute(
-        "INSERT OR IGNORE INTO archive_outbox (tx_id, queued_at) VALUES (?1, ?2)",
-        params![id, at],
+        "INSERT OR IGNORE INTO archive_outbox (tx_id, queued_at)
+         SELECT id, ?2 FROM transactions WHERE id = ?1 AND COALESCE(profile, '') <> ?3",
+        params![id, at, crate::profile::TRAINING],
     )
     .map_err(db_err)?;
     Ok(())

@@ -7,7 +7,8 @@
 //!   signed someone (evidence a bank keeps for the AML period), `unsuccessful_days` otherwise
 //!   (failed, aborted, expired, cancelled or interrupted attempts, often people who never became
 //!   customers);
-//! - never while an archive is configured and has not yet taken it: evidence is never lost.
+//! - never while an archive is configured and has not yet taken it: evidence is never lost
+//!   (Training rows are never queued for an archive, so they follow the no-archive periods).
 //!
 //! Each purge writes one `purge_log` line per transaction (no personal data), then deletes the
 //! rows in one SQLite transaction, then the files. A purge stopped between the two finishes at the
@@ -82,6 +83,8 @@ struct Candidate {
     status: TxStatus,
     created_at: String,
     updated_at: String,
+    /// In the archive outbox (Training rows never are).
+    queued: bool,
     sent_at: Option<String>,
     sdo_path: Option<String>,
 }
@@ -97,7 +100,7 @@ impl PurgePolicy {
                 )
             });
         }
-        if self.archive_configured {
+        if self.archive_configured && c.queued {
             return None;
         }
         let (days, what) = match c.status {
@@ -134,7 +137,7 @@ impl Vault {
         let mut waiting_for_archive = 0;
         for c in candidates {
             let Some(reason) = policy.reason(&c, now_at) else {
-                if c.sent_at.is_none() && policy.archive_configured {
+                if c.queued && c.sent_at.is_none() && policy.archive_configured {
                     waiting_for_archive += 1;
                 }
                 continue;
@@ -333,7 +336,7 @@ fn candidates(conn: &Connection) -> Result<Vec<Candidate>> {
     let mut st = conn
         .prepare(
             "SELECT t.id, t.kind, t.method, t.status, t.created_at, t.updated_at, o.sent_at,
-                    t.sdo_path
+                    t.sdo_path, o.tx_id IS NOT NULL
              FROM transactions t LEFT JOIN archive_outbox o ON o.tx_id = t.id
              WHERE t.status <> 'running'",
         )
@@ -349,12 +352,14 @@ fn candidates(conn: &Connection) -> Result<Vec<Candidate>> {
                 r.get::<_, String>(5)?,
                 r.get::<_, Option<String>>(6)?,
                 r.get::<_, Option<String>>(7)?,
+                r.get::<_, bool>(8)?,
             ))
         })
         .map_err(db_err)?;
     let mut out = Vec::new();
     for row in rows {
-        let Ok((id, kind, method, status, created_at, updated_at, sent_at, sdo_path)) = row else {
+        let Ok((id, kind, method, status, created_at, updated_at, sent_at, sdo_path, queued)) = row
+        else {
             continue;
         };
         let Some(status) = TxStatus::parse(&status).filter(|s| s.is_final()) else {
@@ -367,6 +372,7 @@ fn candidates(conn: &Connection) -> Result<Vec<Candidate>> {
             status,
             created_at,
             updated_at,
+            queued,
             sent_at,
             sdo_path,
         });

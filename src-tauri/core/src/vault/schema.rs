@@ -82,6 +82,9 @@ const MIGRATIONS: &[&str] = &[
         files            TEXT NOT NULL,
         files_removed_at TEXT
     );",
+    // 4 → 5: Training rows queued by earlier versions leave the outbox unsent (issue 23, item 8).
+    "DELETE FROM archive_outbox WHERE sent_at IS NULL
+        AND tx_id IN (SELECT id FROM transactions WHERE profile = 'training');",
 ];
 
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
