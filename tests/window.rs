@@ -229,6 +229,32 @@ async fn consent_signature_is_saved_listed_in_history_and_verifies() {
     .await
     .unwrap();
     desk.screenshot("history").await.unwrap();
+
+    // Issue 23, item 11: a row this desk cannot read (a method from a newer version) shows as
+    // unreadable, with why, and the signed row stays listed beside it.
+    id_desk_e2e::vault_db::open(&desk.home.path().join("data").join("id-desk"))
+        .unwrap()
+        .execute(
+            "INSERT INTO transactions (id, kind, method, status, created_at, updated_at)
+             VALUES ('damaged-row', 'auth', 'carrier_pigeon', 'succeeded',
+                     '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+            [],
+        )
+        .unwrap();
+    desk.click("#history-refresh").await.unwrap();
+    let bad = desk
+        .wait_text("#history-table tr[data-status='unreadable']", WAIT, |t| {
+            t.contains("Unreadable")
+        })
+        .await
+        .unwrap();
+    assert!(
+        bad.contains("carrier_pigeon") && bad.contains("damaged-row"),
+        "{bad}"
+    );
+    desk.wait_for_css("#history-table tr[data-status='signed']", WAIT)
+        .await
+        .unwrap();
     desk.close().await;
 }
 

@@ -30,6 +30,7 @@ export async function refresh() {
 }
 
 function row(r) {
+  if (r.unreadable) return unreadableRow(r);
   // The legacy SDO, or every Sign API v2 piece (XAdES, PAdES, LTV-SDO, ...), each with its hash.
   const pieces = r.sdo ? [{ kind: 'ltv_sdo', sha256: r.sdo.sha256 }] : (r.evidence ?? []);
   const evidence = pieces.length
@@ -47,6 +48,17 @@ function row(r) {
       r.message ? el('div', { class: 'hint', text: r.message }) : ''),
     el('td', {}, evidence),
     el('td', { class: 'archive-col' }, archiveMark(r.archive)));
+}
+
+// A vault row this desk cannot read (written by a newer version, or damaged): shown, never hidden,
+// with the reason; the other rows are unaffected.
+function unreadableRow(r) {
+  return el('tr', { 'data-status': 'unreadable', 'data-id': r.id },
+    el('td', { text: r.created_at ? formatTime(r.created_at) : '' }),
+    el('td', { colspan: 3, text: r.id }),
+    el('td', {}, el('span', { class: 'badge bad', text: t('history.unreadable') }),
+      el('div', { class: 'hint', text: r.unreadable })),
+    el('td', {}), el('td', { class: 'archive-col' }));
 }
 
 // `{state: 'archived', at}` or `{state: 'waiting', attempts, last_error?}` from the vault's outbox.

@@ -6,7 +6,7 @@ use id_desk_core::desk::{CheckStep, Desk, DeskInfo, Preferences, ProfileList, Se
 use id_desk_core::flow::FlowId;
 use id_desk_core::runner::{RawFlowInput, RunningFlow};
 use id_desk_core::secrets::{SecretName, SecretString};
-use id_desk_core::vault::Transaction;
+use id_desk_core::vault::HistoryEntry;
 use id_desk_core::Error;
 use tauri::{AppHandle, Manager, Runtime, State};
 
@@ -97,7 +97,7 @@ pub async fn list_history(
     kind: Option<String>,
     status: Option<String>,
     limit: Option<usize>,
-) -> Result<Vec<Transaction>> {
+) -> Result<Vec<HistoryEntry>> {
     off_main(&state, move |desk| {
         desk.history(kind.as_deref(), status.as_deref(), limit.unwrap_or(200))
     })

@@ -8,6 +8,7 @@ use id_desk_core::desk::{Desk, DeskPaths, ProfileChoice};
 use id_desk_core::flow::FlowId;
 use id_desk_core::profile::ProfileStore;
 use id_desk_core::secrets::{SecretName, SecretString};
+use id_desk_core::vault::HistoryEntry;
 use id_desk_core::Error;
 use serde_json::json;
 
@@ -123,7 +124,11 @@ pub fn history(desk: &Desk, limit: usize) -> i32 {
     match desk.history(None, None, limit) {
         Ok(rows) => {
             for row in &rows {
-                output::line(&output::typed("transaction", row));
+                let kind = match row {
+                    HistoryEntry::Transaction(_) => "transaction",
+                    HistoryEntry::Unreadable(_) => "unreadable_transaction",
+                };
+                output::line(&output::typed(kind, row));
             }
             exit::OK
         }

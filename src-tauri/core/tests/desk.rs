@@ -52,7 +52,10 @@ async fn an_unconfigured_desk_opens_in_training_and_records_the_flow() {
 
     let rows = desk.history(None, Some("succeeded"), 10).unwrap();
     assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0].identity_masked.as_deref(), Some("291248*****"));
+    let id_desk_core::vault::HistoryEntry::Transaction(row) = &rows[0] else {
+        panic!("{rows:?}")
+    };
+    assert_eq!(row.identity_masked.as_deref(), Some("291248*****"));
     assert_eq!(sim.control().stats().creates(), 1);
 }
 

@@ -810,3 +810,65 @@ fn with_an_archive_nothing_is_purged_before_the_archive_has_it() {
     assert_eq!(report.waiting_for_archive, 1);
     assert!(vault.get(&ids[1]).is_ok());
 }
+
+/// Issue 23, item 11: a row this build cannot read (here a status from a newer desk) shows in
+/// History as unreadable, with the reason, between the others; delivery skips it, counts the
+/// attempt so it sinks, and goes on with the rest.
+#[test]
+fn one_unreadable_row_neither_hides_history_nor_stops_delivery() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = Vault::open(dir.path()).unwrap();
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let tx = new_tx(Method::NbidInapp);
+        vault.begin(&tx).unwrap();
+        vault
+            .record(&tx.id, &FlowEvent::Succeeded { subject: subject() })
+            .unwrap();
+        ids.push(tx.id);
+    }
+    id_desk_e2e::vault_db::open(dir.path())
+        .unwrap()
+        .execute(
+            "UPDATE transactions SET status = 'teleported' WHERE id = ?1",
+            [ids[1].as_str()],
+        )
+        .unwrap();
+    let entries = vault.history(&ListFilter::default(), 10).unwrap();
+    assert_eq!(entries.len(), 3);
+    let unreadable: Vec<_> = entries
+        .iter()
+        .filter_map(|e| match e {
+            id_desk_core::vault::HistoryEntry::Unreadable(u) => Some(u),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(unreadable.len(), 1);
+    assert_eq!(unreadable[0].id, ids[1].as_str());
+    assert!(
+        unreadable[0].unreadable.contains("teleported"),
+        "{unreadable:?}"
+    );
+    assert!(unreadable[0].created_at.is_some());
+    let json = serde_json::to_value(&entries).unwrap();
+    assert_eq!(json[1]["unreadable"], unreadable[0].unreadable.as_str());
+    assert_eq!(vault.list(&ListFilter::default(), 10).unwrap().len(), 2);
+
+    let waiting: Vec<FlowId> = vault
+        .outbox_waiting(10)
+        .unwrap()
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(waiting.len(), 2);
+    assert!(!waiting.contains(&ids[1]));
+    let summary = vault.outbox_summary().unwrap();
+    assert_eq!(summary.waiting, 3);
+    assert!(
+        summary
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.starts_with("unreadable")),
+        "{summary:?}"
+    );
+}

@@ -32,7 +32,7 @@ use crate::rest::RedirectProvider;
 use crate::runner::{Engine, FlowRequest, FlowSettings, RawFlowInput, RunningFlow};
 use crate::secrets::{SecretName, SecretSource, SecretString, Secrets};
 use crate::vault::{
-    ListFilter, PurgeLogLine, PurgePolicy, PurgeReport, Transaction, TxKind, TxStatus, Vault,
+    HistoryEntry, ListFilter, PurgeLogLine, PurgePolicy, PurgeReport, TxKind, TxStatus, Vault,
 };
 use crate::{Error, Result};
 
@@ -567,7 +567,7 @@ impl Desk {
         kind: Option<&str>,
         status: Option<&str>,
         limit: usize,
-    ) -> Result<Vec<Transaction>> {
+    ) -> Result<Vec<HistoryEntry>> {
         let filter = ListFilter {
             kind: match kind {
                 None => None,
@@ -584,11 +584,13 @@ impl Desk {
             },
             ..ListFilter::default()
         };
-        let mut rows = self.vault.list(&filter, limit.clamp(1, 10_000))?;
+        let mut rows = self.vault.history(&filter, limit.clamp(1, 10_000))?;
         // "waiting" would mislead where nothing is shipped: the marks show only with an archive.
         if self.read_current(|c| c.profile.archive().is_none()) {
             for row in &mut rows {
-                row.archive = None;
+                if let HistoryEntry::Transaction(tx) = row {
+                    tx.archive = None;
+                }
             }
         }
         Ok(rows)

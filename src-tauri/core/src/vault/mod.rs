@@ -17,7 +17,9 @@ mod outbox;
 mod retention;
 mod schema;
 
-pub use model::{ListFilter, NewTransaction, Transaction, TxEvent, TxKind, TxStatus};
+pub use model::{
+    HistoryEntry, ListFilter, NewTransaction, Transaction, TxEvent, TxKind, TxStatus, UnreadableRow,
+};
 pub use outbox::{ArchiveMark, OutboxSummary};
 pub use retention::{PurgeLogLine, PurgePolicy, PurgeReport, Purged};
 
@@ -813,8 +815,31 @@ impl Vault {
         })
     }
 
-    /// Rows matching `filter`, newest first, at most `limit`.
+    /// Rows matching `filter`, newest first, at most `limit`; rows this build cannot read are
+    /// left out (see [`Vault::history`], which shows them).
     pub fn list(&self, filter: &ListFilter, limit: usize) -> Result<Vec<Transaction>> {
+        Ok(self
+            .history(filter, limit)?
+            .into_iter()
+            .filter_map(|e| match e {
+                HistoryEntry::Transaction(t) => Some(t),
+                HistoryEntry::Unreadable(_) => None,
+            })
+            .collect())
+    }
+
+    /// A row that `row_to_tx` refused, with what can still be read of it.
+    fn unreadable(r: &Row<'_>, e: &rusqlite::Error) -> UnreadableRow {
+        UnreadableRow {
+            id: r.get::<_, String>("id").unwrap_or_default(),
+            created_at: r.get::<_, String>("created_at").ok(),
+            unreadable: e.to_string(),
+        }
+    }
+
+    /// As [`Vault::list`], with each row this build cannot read in its place, marked so: one bad
+    /// row never hides the others (issue 23, item 11).
+    pub fn history(&self, filter: &ListFilter, limit: usize) -> Result<Vec<HistoryEntry>> {
         let mut sql = format!("{SELECT_TX} WHERE 1 = 1");
         let mut args: Vec<String> = Vec::new();
         if let Some(s) = filter.status {
@@ -837,12 +862,32 @@ impl Vault {
         let mut st = conn.prepare(&sql).map_err(db_err)?;
         let rows = st
             .query_map(rusqlite::params_from_iter(args.iter()), |r| {
-                self.row_to_tx(r)
+                Ok(self.row_to_tx(r).map_err(|e| Self::unreadable(r, &e)))
             })
             .map_err(db_err)?;
-        let mut txs = rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_err)?;
-        self.attach_evidence(&conn, &mut txs)?;
-        Ok(txs)
+        let mut entries = Vec::new();
+        for row in rows {
+            entries.push(match row.map_err(db_err)? {
+                Ok(mut tx) => {
+                    if tx.kind == TxKind::Sign {
+                        match self.evidence_of(&conn, tx.id.as_str()) {
+                            Ok(ev) => tx.evidence = ev,
+                            Err(e) => {
+                                entries.push(HistoryEntry::Unreadable(UnreadableRow {
+                                    id: tx.id.to_string(),
+                                    created_at: Some(tx.created_at.clone()),
+                                    unreadable: format!("its evidence cannot be read: {e}"),
+                                }));
+                                continue;
+                            }
+                        }
+                    }
+                    HistoryEntry::Transaction(tx)
+                }
+                Err(bad) => HistoryEntry::Unreadable(bad),
+            });
+        }
+        Ok(entries)
     }
 
     pub fn get(&self, id: &FlowId) -> Result<Transaction> {

@@ -129,6 +129,25 @@ pub struct Transaction {
     pub archive: Option<super::ArchiveMark>,
 }
 
+/// A row this build cannot read: a status or method it does not know (written by a newer desk),
+/// or a damaged value. History shows it as such, and it never stops the other rows or delivery.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnreadableRow {
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    /// Why it cannot be read.
+    pub unreadable: String,
+}
+
+/// One line of History: a transaction, or a row that cannot be read.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum HistoryEntry {
+    Transaction(Transaction),
+    Unreadable(UnreadableRow),
+}
+
 /// Which rows `Vault::list` returns (newest first). Empty filter = all.
 #[derive(Debug, Clone, Default)]
 pub struct ListFilter {

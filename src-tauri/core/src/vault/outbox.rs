@@ -98,8 +98,31 @@ impl Vault {
             limit.min(i64::MAX as usize)
         );
         let mut st = conn.prepare(&sql).map_err(db_err)?;
-        let rows = st.query_map([], |r| self.row_to_tx(r)).map_err(db_err)?;
-        let mut txs = rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_err)?;
+        let rows = st
+            .query_map([], |r| {
+                Ok(self.row_to_tx(r).map_err(|e| Self::unreadable(r, &e)))
+            })
+            .map_err(db_err)?;
+        let mut txs = Vec::new();
+        let mut bad = Vec::new();
+        for row in rows {
+            match row.map_err(db_err)? {
+                Ok(tx) => txs.push(tx),
+                Err(u) => bad.push(u),
+            }
+        }
+        drop(st);
+        // A row that cannot be read is never shipped and never holds up the others: it counts a
+        // failed attempt, so it sinks behind them, and History shows why.
+        for u in bad {
+            tracing::error!(flow_id = %u.id, error = %u.unreadable, "a vault row cannot be read");
+            conn.execute(
+                "UPDATE archive_outbox SET attempts = attempts + 1, last_error = ?2
+                 WHERE tx_id = ?1",
+                params![u.id, format!("unreadable: {}", u.unreadable)],
+            )
+            .map_err(db_err)?;
+        }
         self.attach_evidence(&conn, &mut txs)?;
         Ok(txs)
     }
