@@ -822,7 +822,7 @@ impl Vault {
             .history(filter, limit)?
             .into_iter()
             .filter_map(|e| match e {
-                HistoryEntry::Transaction(t) => Some(t),
+                HistoryEntry::Transaction(t) => Some(*t),
                 HistoryEntry::Unreadable(_) => None,
             })
             .collect())
@@ -882,7 +882,7 @@ impl Vault {
                             }
                         }
                     }
-                    HistoryEntry::Transaction(tx)
+                    HistoryEntry::Transaction(Box::new(tx))
                 }
                 Err(bad) => HistoryEntry::Unreadable(bad),
             });

@@ -144,7 +144,7 @@ pub struct UnreadableRow {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum HistoryEntry {
-    Transaction(Transaction),
+    Transaction(Box<Transaction>),
     Unreadable(UnreadableRow),
 }
 
