@@ -4,7 +4,7 @@ import { call } from './ipc.js';
 import { $, el, formatTime } from './dom.js';
 import { t } from './i18n.js';
 
-const OUTCOME_CLASS = { succeeded: 'ok', signed: 'ok', failed: 'bad', expired: 'bad', aborted: 'warn', cancelled: '', interrupted: 'warn', running: '' };
+const OUTCOME_CLASS = { succeeded: 'ok', signed: 'ok', failed: 'bad', expired: 'bad', aborted: 'warn', cancelled: '', interrupted: 'warn', evidence_pending: 'warn', running: '' };
 
 export function mountHistory() {
   $('#history-refresh').addEventListener('click', refresh);

@@ -202,6 +202,12 @@ pub async fn run(desk: &Desk, raw: RawFlowInput) -> i32 {
                 Some(update) => {
                     output::line(&update);
                     if update.event.is_terminal() {
+                        // What the vault still owes (evidence after a disk error) gets ten more
+                        // tries before this process and its memory are gone.
+                        let owed = desk.settle_pending(10).await;
+                        if owed > 0 {
+                            tracing::error!(owed, "vault writes still owed at exit");
+                        }
                         return exit_code(&update.event);
                     }
                 }

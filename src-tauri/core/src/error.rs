@@ -82,6 +82,16 @@ pub enum Error {
     #[error("identity mismatch: {0}")]
     IdentityMismatch(String),
 
+    /// The customer signed, but the evidence could not be written on this PC yet (disk full, a
+    /// busy or failing database). The bytes are kept in memory and written again in the
+    /// background; Sign API v2 leaves the documents at Signicat so a restart can fetch them.
+    #[error("the customer signed; the evidence is not saved yet: {0}")]
+    SignedEvidencePending(String),
+
+    /// Too little free disk space to keep a signature's evidence: refused before anything is sent.
+    #[error("not enough free disk space for the evidence: {0}")]
+    DiskFull(String),
+
     /// Something asked for does not exist (profile, transaction, flow).
     #[error("not found: {0}")]
     NotFound(String),
@@ -121,6 +131,8 @@ impl Error {
             Error::Vault(_) => "vault",
             Error::EvidenceMismatch(_) => "evidence_mismatch",
             Error::IdentityMismatch(_) => "identity_mismatch",
+            Error::SignedEvidencePending(_) => "signed_evidence_pending",
+            Error::DiskFull(_) => "disk_full",
             Error::NotFound(_) => "not_found",
             Error::Io(_) => "io",
             Error::Archive(_) => "archive",

@@ -53,10 +53,14 @@ struct Rig {
 
 impl Rig {
     async fn new(time_scale: f64, lifetime: Duration) -> Rig {
+        Self::with_settings(time_scale, lifetime, settings()).await
+    }
+
+    async fn with_settings(time_scale: f64, lifetime: Duration, settings: FlowSettings) -> Rig {
         let sim = rest_support::simulator(|c| c.time_scale = time_scale).await;
         let dir = tempfile::tempdir().unwrap();
         let vault = Vault::open(dir.path()).unwrap();
-        let engine = Engine::new(None, settings())
+        let engine = Engine::new(None, settings)
             .unwrap()
             .with_sign(sign_config(&sim, lifetime))
             .unwrap()
@@ -339,4 +343,105 @@ async fn a_customer_who_denies_the_call_ends_the_flow_with_user_declined_call() 
     // The customer said no (to the call): stored as aborted, like a cancel in the app.
     assert_eq!(rig.vault.get(&id).unwrap().status, TxStatus::Aborted);
     assert_eq!(rig.sim.control().sign_counts(), (0, 0, 0));
+}
+
+/// Issue 23, item 4: a signature does not start without room on disk for its evidence; nothing
+/// reaches Signicat (or the customer's phone) and the error says so.
+#[tokio::test]
+async fn a_full_disk_refuses_a_signature_before_anything_is_sent() {
+    let full = FlowSettings {
+        evidence_headroom: Some(u64::MAX),
+        ..settings()
+    };
+    let rig = Rig::with_settings(0.1, Duration::from_secs(60), full).await;
+    let req =
+        FlowRequest::parse(&phone("198304062717", Some("user")), rig.engine.settings()).unwrap();
+    let err = rig.engine.start(req, rig.sink()).await.unwrap_err();
+    assert_eq!(err.code(), "disk_full");
+    assert!(err.to_string().contains("MiB free"), "{err}");
+    assert_eq!(rig.sim.control().sign_counts(), (0, 0, 0));
+    assert!(rig
+        .vault
+        .list(&id_desk_core::vault::ListFilter::default(), 10)
+        .unwrap()
+        .is_empty());
+    // An identification needs no room for evidence and is not held up.
+    let id = rig
+        .engine
+        .start(
+            FlowRequest::parse(
+                &{
+                    let mut r = RawFlowInput::new(Method::SbidPhone);
+                    r.nin = Some("198304062717".into());
+                    r.call_initiator = Some("user".into());
+                    r
+                },
+                rig.engine.settings(),
+            )
+            .unwrap(),
+            rig.sink(),
+        )
+        .await;
+    assert!(
+        id.is_ok() || id.as_ref().unwrap_err().code() != "disk_full",
+        "{id:?}"
+    );
+}
+
+/// Issue 23, item 4: the customer signs while the evidence cannot be written (here the evidence
+/// folder is replaced by a file, which even root cannot write into). The flow ends
+/// `signed_evidence_pending` (never `signed`, never a plain failure), the row says so, nothing is
+/// deleted at Signicat, and the bytes kept in memory are written once the disk is back: the row
+/// becomes `signed` with evidence that verifies.
+#[tokio::test]
+async fn evidence_that_cannot_be_written_is_kept_and_saved_later() {
+    let rig = Rig::new(0.1, Duration::from_secs(60)).await;
+    let req =
+        FlowRequest::parse(&link("mitid", Some("29124815345")), rig.engine.settings()).unwrap();
+    let id = rig.engine.start(req, rig.sink()).await.unwrap();
+    let url = rig.signature_url().await;
+    let evidence_dir = rig.vault.dir().join("evidence");
+    let away = rig.vault.dir().join("evidence.away");
+    std::fs::rename(&evidence_dir, &away).unwrap();
+    std::fs::write(&evidence_dir, b"not a folder").unwrap();
+    on_page(&url, "sign", "29124815345").await;
+    let terminal = rig.engine.wait(&id).await.unwrap();
+    assert!(
+        matches!(&terminal, FlowEvent::Failed { code, .. } if code == "signed_evidence_pending"),
+        "{terminal:?}"
+    );
+    assert_eq!(exit_code(&terminal), 1);
+    let row = rig.vault.get(&id).unwrap();
+    assert_eq!(row.status, TxStatus::EvidencePending);
+    assert_eq!(
+        row.archive, None,
+        "not queued for the archive while pending"
+    );
+    assert!(rig.vault.evidence(&id).unwrap().is_empty());
+    assert_eq!(rig.vault.pending_count(), 1);
+    let (_, _, sessions) = rig.sim.control().sign_counts();
+    assert_eq!(
+        sessions, 1,
+        "the signed session stays at Signicat until the evidence is safe"
+    );
+
+    // Still broken: a retry keeps the bytes.
+    assert_eq!(rig.vault.retry_pending(), 0);
+    assert_eq!(rig.vault.pending_count(), 1);
+    // The disk is back.
+    std::fs::remove_file(&evidence_dir).unwrap();
+    std::fs::rename(&away, &evidence_dir).unwrap();
+    assert_eq!(rig.vault.retry_pending(), 1);
+    assert_eq!(rig.vault.pending_count(), 0);
+    let row = rig.vault.get(&id).unwrap();
+    assert_eq!(row.status, TxStatus::Signed);
+    assert!(row.message.unwrap_or_default().contains("after a delay"));
+    let evidence = rig.vault.evidence(&id).unwrap();
+    assert!(!evidence.is_empty());
+    assert_evidence_on_disk(&rig.vault, &evidence);
+    assert!(rig.vault.verify(&id).unwrap());
+    assert!(matches!(
+        row.archive,
+        Some(id_desk_core::vault::ArchiveMark::Waiting { .. })
+    ));
 }

@@ -227,6 +227,9 @@ fn active_profile_unusable(name: &str, e: Error) -> Error {
     }
 }
 
+/// How often the app writes again what the vault owes (see `vault::pending`).
+const PENDING_RETRY_PERIOD: Duration = Duration::from_secs(15);
+
 /// How often the app applies the retention policy.
 const RETENTION_PERIOD: Duration = Duration::from_secs(3600);
 
@@ -783,9 +786,22 @@ impl Desk {
             .purge(&policy, time::OffsetDateTime::now_utc(), dry_run)
     }
 
-    /// Purges now and then every hour, in the background, for the desk's life (the app). Must be
-    /// called inside a Tokio runtime. A failed purge is logged and tried again an hour later.
+    /// Purges now and then every hour, and writes again what the vault owes every 15 s, in the
+    /// background, for the desk's life (the app). Must be called inside a Tokio runtime. A failed
+    /// purge is logged and tried again an hour later.
     pub fn start_retention(self: &std::sync::Arc<Self>) {
+        // Owed vault writes (a signature's evidence after a disk error): every 15 s.
+        let vault = self.vault.clone();
+        let owed = std::sync::Arc::downgrade(self);
+        tokio::spawn(async move {
+            while owed.upgrade().is_some() {
+                tokio::time::sleep(PENDING_RETRY_PERIOD).await;
+                if vault.pending_count() > 0 {
+                    let v = vault.clone();
+                    let _ = tokio::task::spawn_blocking(move || v.retry_pending()).await;
+                }
+            }
+        });
         let desk = std::sync::Arc::downgrade(self);
         tokio::spawn(async move {
             loop {
@@ -804,6 +820,22 @@ impl Desk {
                 tokio::time::sleep(RETENTION_PERIOD).await;
             }
         });
+    }
+
+    /// Writes again what the vault owes, up to `attempts` times a second apart (the CLI before it
+    /// exits); returns how many writes are still owed.
+    pub async fn settle_pending(&self, attempts: u32) -> usize {
+        for i in 0..attempts {
+            if self.vault.pending_count() == 0 {
+                break;
+            }
+            if i > 0 {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            let v = self.vault.clone();
+            let _ = tokio::task::spawn_blocking(move || v.retry_pending()).await;
+        }
+        self.vault.pending_count()
     }
 
     /// What earlier purges removed, newest first (no personal data).

@@ -122,6 +122,16 @@ pub fn error_message(code: &str, lang: Lang) -> String {
             "Personen som signerte er ikke kunden du ba om. Ingenting ble registrert som signert; beviset er tatt vare på for gjennomgang.",
             "Personen som skrev under är inte kunden du bad om. Inget registrerades som underskrivet; beviset sparas för granskning.",
         ),
+        "signed_evidence_pending" => lang.pick(
+            "The customer has signed, but the evidence could not be saved on this PC yet. Do not ask the customer to sign again: ID Desk keeps trying and History shows when it is saved.",
+            "Kunden har signert, men beviset kunne ikke lagres på denne PC-en ennå. Ikke be kunden signere på nytt: ID Desk prøver igjen, og Historikk viser når det er lagret.",
+            "Kunden har skrivit under, men beviset kunde inte sparas på den här datorn ännu. Be inte kunden skriva under igen: ID Desk försöker igen och Historik visar när det är sparat.",
+        ),
+        "disk_full" => lang.pick(
+            "Too little free disk space to keep a signature's evidence. Nothing was sent; free some space or call IT support.",
+            "For lite ledig diskplass til å ta vare på beviset for en signatur. Ingenting ble sendt; frigjør plass eller ring IT-støtte.",
+            "För lite ledigt diskutrymme för att spara beviset för en underskrift. Inget skickades; frigör utrymme eller ring IT-supporten.",
+        ),
         "user_declined_call" => lang.pick(
             "The customer did not confirm the call: do not retry. End the call per your fraud routine.",
             "Kunden bekreftet ikke samtalen: ikke prøv igjen. Avslutt samtalen etter rutinen for svindel.",
@@ -192,6 +202,8 @@ mod tests {
             Error::Vault("x".into()),
             Error::EvidenceMismatch("x".into()),
             Error::IdentityMismatch("x".into()),
+            Error::SignedEvidencePending("x".into()),
+            Error::DiskFull("x".into()),
             Error::NotFound("x".into()),
             Error::Io("x".into()),
         ]

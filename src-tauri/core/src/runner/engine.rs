@@ -213,6 +213,9 @@ impl Engine {
             }
             self.inner.calls.check(key, retry_confirmed)?;
         }
+        if req.method().is_signature() {
+            self.check_space_for_evidence()?;
+        }
         let flow_id = FlowId::new();
         let job = self.prepare(&req, &flow_id)?;
         let expected = req.expected_identity(&self.inner.settings);
@@ -440,6 +443,27 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// A signature starts only with room on disk for its evidence (issue 23, item 4): a customer
+    /// must never sign something this desk then cannot keep. Where the space cannot be read
+    /// (not Unix), the write path's own retries still apply.
+    fn check_space_for_evidence(&self) -> Result<()> {
+        let Some(vault) = &self.inner.vault else {
+            return Ok(());
+        };
+        let needed = self.inner.settings.evidence_headroom();
+        match crate::vault::available_space(vault.dir()) {
+            Some(free) if free < needed => Err(Error::DiskFull(format!(
+                "{} MiB free where the evidence is kept ({}), {} MiB needed",
+                free >> 20,
+                vault.dir().display(),
+                needed.div_ceil(1 << 20)
+            ))),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// A verified person who is not the one staff asked for is no success (issue 23): the flow ends
 /// `identity_mismatch` and nothing is recorded as verified. Checked here, once, for every family.
 fn the_person_asked_for(
@@ -461,10 +485,18 @@ fn the_person_asked_for(
 }
 
 /// Writes each event to the vault before passing it on, so the row is never behind the window.
+/// An outcome the vault cannot take now is never only logged: it is kept and recorded again by
+/// the vault's background retry (`Vault::retry_pending`) until it is.
 fn recording_sink(vault: Vault, sink: EventSink) -> EventSink {
     Arc::new(move |update: FlowUpdate| {
         if let Err(e) = vault.record(&update.flow_id, &update.event) {
             tracing::error!(flow_id = %update.flow_id, code = e.code(), error = %e, "could not record the flow event in the vault");
+            if update.event.is_terminal() {
+                vault.hold_pending(crate::vault::PendingWrite::Event {
+                    id: update.flow_id.clone(),
+                    event: update.event.clone(),
+                });
+            }
         }
         sink(update)
     })

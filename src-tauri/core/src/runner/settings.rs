@@ -36,9 +36,24 @@ pub struct FlowSettings {
     /// The CIBA provider runs CIBA as a phone authentication (profile `[ciba] phone_auth`):
     /// staff say who called whom and it goes out as `authorization_details`.
     pub ciba_phone_auth: bool,
+    /// Free disk space a signature needs before it may start; `None` is the rule in
+    /// [`FlowSettings::evidence_headroom`]. Tests set it to play a full disk.
+    pub evidence_headroom: Option<u64>,
 }
 
 impl FlowSettings {
+    /// Bytes a signature's evidence may need on disk, with room to spare: 64 MiB, plus four
+    /// times the largest document (a signed PDF comes back as PAdES and in a package too).
+    pub fn evidence_headroom(&self) -> u64 {
+        self.evidence_headroom.unwrap_or_else(|| {
+            let doc = self
+                .sign_max_document_bytes
+                .unwrap_or(crate::sign::SignConfig::DEFAULT_MAX_DOCUMENT_BYTES)
+                as u64;
+            (64 << 20) + doc.saturating_mul(4)
+        })
+    }
+
     pub(crate) fn require_sbid_end_user_ip(&self) -> Result<&str> {
         self.sbid_end_user_ip
             .as_deref()

@@ -20,7 +20,7 @@ use crate::identity::mask_nin;
 use crate::messages::{BankIdCode, BankIdState, Lang};
 use crate::rest::client::is_loopback;
 use crate::rest::flow::instant_of;
-use crate::vault::Vault;
+use crate::vault::{pending_error, PendingPiece, PendingWrite, Vault};
 use crate::{Error, Result};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -401,13 +401,34 @@ async fn finish(
     session: &Session,
 ) -> FlowEvent {
     let started = std::time::Instant::now();
-    let evidence = match store_evidence(&ctx.flow_id, client, vault, session).await {
-        Ok(e) => e,
+    let pieces = match download_evidence(client, session).await {
+        Ok(p) => p,
         Err(e) => {
-            tracing::error!(flow_id = %ctx.flow_id, code = e.code(), error = %e, "the customer signed but the evidence could not be stored; the session stays at Signicat");
+            tracing::error!(flow_id = %ctx.flow_id, code = e.code(), error = %e, "the customer signed but the evidence could not be downloaded; the session stays at Signicat");
             return FlowEvent::failed(&e);
         }
     };
+    let stored = store_with_retries(&ctx.flow_id, vault, &pieces).await;
+    let subject = check_signer(order.signer().as_ref(), session);
+    let evidence = match (stored, subject) {
+        (_, Err(e)) => {
+            tracing::error!(flow_id = %ctx.flow_id, code = e.code(), "the signer is not the person staff asked for; the evidence is kept, nothing is marked signed");
+            return FlowEvent::failed(&e);
+        }
+        (Err(e), Ok(subject)) => {
+            // The customer signed: the bytes stay in memory and are written again in the
+            // background; nothing is deleted at Signicat, so a restart can fetch them there.
+            tracing::error!(flow_id = %ctx.flow_id, code = e.code(), error = %e, "the customer signed but the evidence could not be stored; kept in memory and retried");
+            vault.hold_pending(PendingWrite::Signature {
+                id: ctx.flow_id.clone(),
+                subject,
+                pieces,
+            });
+            return FlowEvent::failed(&pending_error(&e));
+        }
+        (Ok(evidence), Ok(subject)) => (evidence, subject),
+    };
+    let (evidence, subject) = evidence;
     let bytes: u64 = evidence.iter().map(|e| e.bytes).sum();
     tracing::info!(
         flow_id = %ctx.flow_id,
@@ -416,13 +437,6 @@ async fn finish(
         ms = started.elapsed().as_millis() as u64,
         "signature evidence stored"
     );
-    let subject = match check_signer(order.signer().as_ref(), session) {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::error!(flow_id = %ctx.flow_id, code = e.code(), "the signer is not the person staff asked for; the evidence is kept, nothing is marked signed");
-            return FlowEvent::failed(&e);
-        }
-    };
     // Data minimisation: the evidence is safe here, so Signicat need not keep the documents.
     let mut result_docs: Vec<String> = session
         .output
@@ -452,6 +466,11 @@ async fn finish(
     FlowEvent::Signed { subject, evidence }
 }
 
+/// Pauses between the attempts a flow makes itself to store a signature's evidence before it
+/// hands the bytes to the vault's background retry (a database busy for a moment, a file system
+/// freeing space).
+const STORE_RETRY_DELAYS: [Duration; 2] = [Duration::from_millis(500), Duration::from_secs(2)];
+
 /// Downloads every result document and package and stores each durably.
 async fn store_evidence(
     flow_id: &FlowId,
@@ -459,6 +478,13 @@ async fn store_evidence(
     vault: &Vault,
     session: &Session,
 ) -> Result<Vec<Evidence>> {
+    let pieces = download_evidence(client, session).await?;
+    store_pieces(flow_id, vault, &pieces).await
+}
+
+/// Every result document and package of a signed session, in memory (each capped by the
+/// profile's `max_document_bytes`).
+async fn download_evidence(client: &SignClient, session: &Session) -> Result<Vec<PendingPiece>> {
     let until = Instant::now() + EVIDENCE_WINDOW;
     let pieces = session
         .output
@@ -482,19 +508,54 @@ async fn store_evidence(
             "the session is signed but lists no result documents".into(),
         ));
     }
-    let mut stored = Vec::with_capacity(pieces.len());
+    let mut out = Vec::with_capacity(pieces.len());
     for (kind, doc_id) in pieces {
         let doc = client.download(doc_id, until).await?;
-        let ext = extension(kind, doc.content_type.as_deref());
-        let (vault, id, name) = (vault.clone(), flow_id.clone(), doc_id.clone());
-        let piece = tokio::task::spawn_blocking(move || {
-            vault.store_evidence(&id, kind, &name, ext, &doc.bytes)
-        })
-        .await
-        .map_err(|e| Error::Vault(format!("storing the evidence stopped: {e}")))??;
-        stored.push(piece);
+        out.push(PendingPiece {
+            kind,
+            name: doc_id.clone(),
+            extension: extension(kind, doc.content_type.as_deref()),
+            bytes: doc.bytes,
+        });
     }
-    Ok(stored)
+    Ok(out)
+}
+
+/// Stores each piece durably (blocking work off the async threads).
+async fn store_pieces(
+    flow_id: &FlowId,
+    vault: &Vault,
+    pieces: &[PendingPiece],
+) -> Result<Vec<Evidence>> {
+    let (vault, id, pieces) = (vault.clone(), flow_id.clone(), pieces.to_vec());
+    tokio::task::spawn_blocking(move || {
+        pieces
+            .iter()
+            .map(|p| vault.store_evidence(&id, p.kind, &p.name, p.extension, &p.bytes))
+            .collect::<Result<Vec<_>>>()
+    })
+    .await
+    .map_err(|e| Error::Vault(format!("storing the evidence stopped: {e}")))?
+}
+
+/// [`store_pieces`], tried again after each of [`STORE_RETRY_DELAYS`].
+async fn store_with_retries(
+    flow_id: &FlowId,
+    vault: &Vault,
+    pieces: &[PendingPiece],
+) -> Result<Vec<Evidence>> {
+    let mut last = store_pieces(flow_id, vault, pieces).await;
+    for delay in STORE_RETRY_DELAYS {
+        match &last {
+            Ok(_) => break,
+            Err(e) => {
+                tracing::warn!(flow_id = %flow_id, code = e.code(), error = %e, "storing the evidence failed; trying again");
+            }
+        }
+        tokio::time::sleep(delay).await;
+        last = store_pieces(flow_id, vault, pieces).await;
+    }
+    last
 }
 
 fn signature_kind(raw: Option<&str>) -> EvidenceKind {

@@ -14,6 +14,7 @@ mod durable_file;
 mod instance_lock;
 mod model;
 mod outbox;
+mod pending;
 mod retention;
 mod schema;
 
@@ -21,6 +22,7 @@ pub use model::{
     HistoryEntry, ListFilter, NewTransaction, Transaction, TxEvent, TxKind, TxStatus, UnreadableRow,
 };
 pub use outbox::{ArchiveMark, OutboxSummary};
+pub use pending::{available_space, pending_error, PendingPiece, PendingWrite};
 pub use retention::{PurgeLogLine, PurgePolicy, PurgeReport, Purged};
 
 use crate::flow::{Evidence, EvidenceKind, FlowEvent, FlowId, Method, SdoRef, Subject};
@@ -60,6 +62,8 @@ struct Inner {
     lock: InstanceLock,
     /// Seals and opens the evidence files with the vault's key.
     sealer: at_rest::Sealer,
+    /// Writes owed after a failure (see `pending`).
+    pending: Mutex<Vec<PendingWrite>>,
     interrupted_on_open: usize,
     outbox_signal: Arc<tokio::sync::Notify>,
 }
@@ -175,6 +179,7 @@ impl Vault {
                 instances_dir,
                 lock,
                 sealer,
+                pending: Mutex::new(Vec::new()),
                 interrupted_on_open: 0,
                 outbox_signal: Arc::new(tokio::sync::Notify::new()),
             }),
@@ -215,7 +220,10 @@ impl Vault {
         let own = self.inner.lock.id();
         let instances: Vec<Option<String>> = {
             let mut st = conn
-                .prepare("SELECT DISTINCT instance FROM transactions WHERE status = 'running'")
+                .prepare(
+                    "SELECT DISTINCT instance FROM transactions
+                     WHERE status IN ('running', 'evidence_pending')",
+                )
                 .map_err(db_err)?;
             let rows = st.query_map([], |r| r.get(0)).map_err(db_err)?;
             rows.collect::<rusqlite::Result<_>>().map_err(db_err)?
@@ -234,7 +242,8 @@ impl Vault {
             let ids: Vec<String> = {
                 let mut st = conn
                     .prepare(
-                        "SELECT id FROM transactions WHERE status = 'running' AND instance IS ?1",
+                        "SELECT id FROM transactions
+                         WHERE status IN ('running', 'evidence_pending') AND instance IS ?1",
                     )
                     .map_err(db_err)?;
                 let rows = st.query_map([&instance], |r| r.get(0)).map_err(db_err)?;
@@ -257,9 +266,11 @@ impl Vault {
                 let changed = tx
                     .execute(
                         "UPDATE transactions SET status = 'interrupted', error_code = 'interrupted',
-                            message = 'ID Desk stopped while this flow was running; check the outcome with the customer',
+                            message = CASE status WHEN 'evidence_pending'
+                                THEN 'The customer signed; ID Desk stopped before the evidence was saved'
+                                ELSE 'ID Desk stopped while this flow was running; check the outcome with the customer' END,
                             updated_at = ?1
-                         WHERE id = ?2 AND status = 'running'",
+                         WHERE id = ?2 AND status IN ('running', 'evidence_pending')",
                         params![at, id],
                     )
                     .map_err(db_err)?;
@@ -417,6 +428,8 @@ impl Vault {
             FlowEvent::Failed { code, message } => {
                 let st = if CUSTOMER_ABORTED_CODES.contains(&code.as_str()) {
                     TxStatus::Aborted
+                } else if code == "signed_evidence_pending" {
+                    TxStatus::EvidencePending
                 } else {
                     TxStatus::Failed
                 };
@@ -672,6 +685,22 @@ impl Vault {
         subject: &Subject,
         evidence: &[Evidence],
     ) -> Result<()> {
+        self.recover_signed_with(
+            id,
+            subject,
+            evidence,
+            "Signed; the evidence was fetched when ID Desk started again",
+        )
+    }
+
+    /// As [`Vault::recover_signed`], also from `evidence_pending`, with staff's `message`.
+    fn recover_signed_with(
+        &self,
+        id: &FlowId,
+        subject: &Subject,
+        evidence: &[Evidence],
+        message: &str,
+    ) -> Result<()> {
         let at = now();
         let conn = self.conn()?;
         let stored = Self::evidence_hashes(&conn, id)?;
@@ -684,18 +713,21 @@ impl Vault {
         let changed = tx
             .execute(
                 "UPDATE transactions SET status = 'signed', error_code = NULL,
-                    message = 'Signed; the evidence was fetched when ID Desk started again',
+                    message = ?4,
                     subject_name = COALESCE(?2, subject_name), updated_at = ?3
-                 WHERE id = ?1 AND status = 'interrupted'",
+                 WHERE id = ?1 AND status IN ('interrupted', 'evidence_pending')",
                 params![
                     id.as_str(),
                     Some(subject.name.as_str()).filter(|n| !n.is_empty()),
-                    at
+                    at,
+                    message
                 ],
             )
             .map_err(db_err)?;
         if changed == 0 {
-            return Err(Error::Vault(format!("transaction {id} is not interrupted")));
+            return Err(Error::Vault(format!(
+                "transaction {id} is neither interrupted nor waiting for its evidence"
+            )));
         }
         outbox::enqueue(&tx, id.as_str(), &at)?;
         Self::append_event(&tx, id, &at, "recovered", Some(TxStatus::Signed), None)?;

@@ -27,7 +27,7 @@ impl TxKind {
     }
 }
 
-/// Where a transaction stands. Everything but `Running` is final.
+/// Where a transaction stands. Everything but `Running` and `EvidencePending` is final.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TxStatus {
@@ -42,10 +42,13 @@ pub enum TxStatus {
     Expired,
     /// The app stopped (crash, kill, power loss) while the flow was running.
     Interrupted,
+    /// The customer signed; the evidence is not on disk yet (`signed_evidence_pending`). Not
+    /// final: it becomes `signed` once written, or `interrupted` if this desk stops first.
+    EvidencePending,
 }
 
 impl TxStatus {
-    pub const ALL: [TxStatus; 8] = [
+    pub const ALL: [TxStatus; 9] = [
         TxStatus::Running,
         TxStatus::Succeeded,
         TxStatus::Signed,
@@ -54,6 +57,7 @@ impl TxStatus {
         TxStatus::Cancelled,
         TxStatus::Expired,
         TxStatus::Interrupted,
+        TxStatus::EvidencePending,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -66,6 +70,7 @@ impl TxStatus {
             TxStatus::Cancelled => "cancelled",
             TxStatus::Expired => "expired",
             TxStatus::Interrupted => "interrupted",
+            TxStatus::EvidencePending => "evidence_pending",
         }
     }
 
@@ -74,7 +79,7 @@ impl TxStatus {
     }
 
     pub fn is_final(self) -> bool {
-        self != TxStatus::Running
+        !matches!(self, TxStatus::Running | TxStatus::EvidencePending)
     }
 }
 
