@@ -370,3 +370,82 @@ async fn refused_create_is_an_api_error() {
         other => panic!("{other:?}"),
     }
 }
+
+/// Review finding M-6 (issue 23, item 5): the token endpoint answering `307` to another server
+/// does not get the client's credentials sent there. The REST client follows no redirect; the
+/// flow fails typed, no session is created, and the other server sees no connection at all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redirect_from_the_token_endpoint_is_never_followed() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let elsewhere = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = elsewhere.local_addr().unwrap();
+    let connections = Arc::new(AtomicUsize::new(0));
+    let seen = connections.clone();
+    tokio::spawn(async move {
+        while let Ok((_socket, _)) = elsewhere.accept().await {
+            seen.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    let sim = simulator(|_| {}).await;
+    sim.control().inject(Fault::new(
+        Endpoint::Token,
+        FaultKind::RedirectTo {
+            location: format!("http://{addr}/collect-secrets"),
+        },
+    ));
+    let (terminal, _) = run_sc(&sim, APPROVES).await;
+    assert!(
+        matches!(&terminal, FlowEvent::Failed { .. }),
+        "{terminal:?}"
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        connections.load(Ordering::SeqCst),
+        0,
+        "the redirect was followed"
+    );
+    assert_eq!(sim.control().stats().creates(), 0);
+}
+
+/// Issue 23, item 6: Signicat's clock five minutes behind the desk's. The deadline comes from the
+/// server's own lifetime (its `expiresAt` minus its `Date`) on the monotonic clock, so the flow
+/// neither expires at once (as comparing `expiresAt` with the desk's clock would) nor is the skew
+/// hidden: staff are told the PC's clock is about 5 minutes off.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_desk_clock_minutes_off_does_not_expire_the_flow_and_is_shown() {
+    let sim = simulator(|c| c.clock_offset_secs = -300).await;
+    let (terminal, events) = run_sc(&sim, APPROVES).await;
+    assert!(succeeded(&terminal), "{terminal:?} after {events:?}");
+    let skew = events
+        .iter()
+        .find_map(|e| match e {
+            FlowEvent::Progress { status, message } if status == "clock_skew" => Some(message),
+            _ => None,
+        })
+        .expect("staff are told about the clock");
+    assert!(skew.contains("5 min ahead of"), "{skew}");
+    // The deadline shown to staff is in the desk's own clock: minutes ahead, not already past.
+    let expires = events
+        .iter()
+        .find_map(|e| match e {
+            FlowEvent::Started { expires_at, .. } => expires_at.clone(),
+            _ => None,
+        })
+        .unwrap();
+    let expires =
+        time::OffsetDateTime::parse(&expires, &time::format_description::well_known::Rfc3339)
+            .unwrap();
+    assert!(expires > time::OffsetDateTime::now_utc(), "{expires}");
+}
+
+/// Within a minute, nothing is said.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clock_within_a_minute_is_not_mentioned() {
+    let sim = simulator(|c| c.clock_offset_secs = 20).await;
+    let (terminal, events) = run_sc(&sim, APPROVES).await;
+    assert!(succeeded(&terminal), "{terminal:?}");
+    assert!(!events
+        .iter()
+        .any(|e| matches!(e, FlowEvent::Progress { status, .. } if status == "clock_skew")));
+}

@@ -101,6 +101,9 @@ pub enum FaultKind {
     ErrorJson { error: String, description: String },
     /// OIDC: `/signature` refuses (403) although the token is valid.
     Refused,
+    /// `307 Temporary Redirect` to `location` (a server, or something in front of it, sending
+    /// the request elsewhere): a client that sends secrets must not follow it.
+    RedirectTo { location: String },
     /// REST: a successful session names another person (Ola Nordmann, 01100844350) than the
     /// one the order was for: the desk must not take it as verified. Consumed by every `get` it
     /// matches, so target one session with enough `times` to reach its success.
@@ -119,7 +122,8 @@ impl FaultKind {
             | FaultKind::DropConnection
             | FaultKind::DropAfterProcessing
             | FaultKind::MalformedJson
-            | FaultKind::HugeBody { .. } => true,
+            | FaultKind::HugeBody { .. }
+            | FaultKind::RedirectTo { .. } => true,
             FaultKind::ExpireToken => matches!(
                 endpoint,
                 E::Create | E::Get | E::Cancel | E::Userinfo | E::Signature
@@ -157,6 +161,7 @@ impl FaultKind {
                 | FaultKind::DropAfterProcessing
                 | FaultKind::MalformedJson
                 | FaultKind::HugeBody { .. }
+                | FaultKind::RedirectTo { .. }
         )
     }
 }
@@ -291,6 +296,13 @@ pub(crate) async fn intercept(
             Intercept::Respond(StatusCode::BAD_GATEWAY.into_response())
         }
         FaultKind::HugeBody { bytes } => Intercept::Respond(huge_body(bytes)),
+        FaultKind::RedirectTo { location } => Intercept::Respond(
+            (
+                StatusCode::TEMPORARY_REDIRECT,
+                [(header::LOCATION, location)],
+            )
+                .into_response(),
+        ),
         _ => Intercept::Respond(
             (
                 StatusCode::OK,

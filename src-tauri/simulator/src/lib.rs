@@ -117,6 +117,10 @@ pub struct SimulatorConfig {
     pub tls: bool,
     /// Legacy OIDC settings (keys, token lifetimes).
     pub oidc: OidcConfig,
+    /// Plays a server whose clock is this many seconds ahead of the desk's (negative: behind):
+    /// REST `expiresAt` and the REST endpoints' `Date` header move by it, the sessions' real
+    /// lifetimes do not (issue 23, item 6).
+    pub clock_offset_secs: i64,
 }
 
 impl SimulatorConfig {
@@ -135,6 +139,7 @@ impl SimulatorConfig {
             time_scale: 0.1,
             qr_scan_timeout: Duration::from_secs(3),
             session_lifetime_override: None,
+            clock_offset_secs: 0,
             oidc_order_lifetime: Duration::from_secs(180),
             port: 0,
             tls: false,
@@ -154,6 +159,7 @@ impl SimulatorConfig {
             time_scale: 1.0,
             qr_scan_timeout: Duration::from_secs(30),
             session_lifetime_override: None,
+            clock_offset_secs: 0,
             oidc_order_lifetime: Duration::from_secs(180),
             port: 0,
             tls: false,

@@ -17,7 +17,6 @@ pub use poll::{Schedule, DEFAULT_INTERVAL, SLOW_DOWN_STEP};
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -337,7 +336,8 @@ impl CibaClient {
         // awaited, so nothing is left half-started without the log saying so.
         let accepted = self.request(&http, &endpoint, who).await?;
         let started_at = OffsetDateTime::now_utc();
-        let expires_at = started_at + time::Duration::seconds(accepted.expires_in as i64);
+        let lifetime = crate::flow::bounds::expires_in(accepted.expires_in);
+        let expires_at = started_at + lifetime;
         ctx.emit(FlowEvent::Started {
             flow_id: ctx.flow_id.clone(),
             method: ctx.method,
@@ -355,7 +355,7 @@ impl CibaClient {
                 tracing::warn!(flow_id = %ctx.flow_id, error = %e, "could not record the CIBA request id");
             }
         }
-        let deadline = Instant::now() + Duration::from_secs(accepted.expires_in);
+        let deadline = Instant::now() + lifetime;
         let schedule = Schedule::new(accepted.interval, deadline);
         let tokens = self
             .wait_for_tokens(

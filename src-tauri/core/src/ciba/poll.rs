@@ -26,9 +26,8 @@ impl Schedule {
     /// `interval` as the provider answered it (seconds), `deadline` when the request expires.
     pub fn new(interval_secs: Option<u64>, deadline: Instant) -> Self {
         let interval = match interval_secs {
-            // Zero would poll in a busy loop; the provider meant "no minimum" — keep 1 s.
-            Some(0) => Duration::from_secs(1),
-            Some(s) => Duration::from_secs(s),
+            // Zero would poll in a busy loop (kept at 1 s); an absurd value is capped.
+            Some(s) => crate::flow::bounds::poll_interval(s),
             None => DEFAULT_INTERVAL,
         };
         Schedule { interval, deadline }
@@ -43,13 +42,14 @@ impl Schedule {
     }
 
     pub fn slow_down(&mut self) {
-        self.interval += SLOW_DOWN_STEP;
+        self.interval =
+            (self.interval + SLOW_DOWN_STEP).min(crate::flow::bounds::MAX_POLL_INTERVAL);
     }
 
     /// The next poll after one made at `last`, or `None` once that is past the deadline (the
     /// request has expired: asking again can only answer `expired_token`).
     pub fn next_after(&self, last: Instant) -> Option<Instant> {
-        let next = last + self.interval;
+        let next = last.checked_add(self.interval)?;
         (next <= self.deadline).then_some(next)
     }
 }
@@ -127,6 +127,20 @@ mod tests {
             Schedule::new(Some(0), t0).interval(),
             Duration::from_secs(1)
         );
+    }
+
+    /// Issue 23, item 5: a provider's absurd `interval` is capped, and slowing down keeps to the
+    /// cap, so no arithmetic on it can panic.
+    #[test]
+    fn an_absurd_interval_is_capped_and_slowing_down_stays_under_the_cap() {
+        let t0 = Instant::now();
+        let mut s = Schedule::new(Some(u64::MAX), t0 + Duration::from_secs(3600));
+        assert_eq!(s.interval(), crate::flow::bounds::MAX_POLL_INTERVAL);
+        for _ in 0..100 {
+            s.slow_down();
+        }
+        assert_eq!(s.interval(), crate::flow::bounds::MAX_POLL_INTERVAL);
+        assert_eq!(s.next_after(t0), Some(t0 + Duration::from_secs(60)));
     }
 
     #[test]

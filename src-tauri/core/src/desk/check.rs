@@ -73,6 +73,7 @@ fn http() -> Result<reqwest::Client, crate::Error> {
     reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(5))
         .timeout(Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| crate::Error::Network(e.to_string()))
 }

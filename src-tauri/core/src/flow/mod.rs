@@ -4,7 +4,9 @@
 //! drives. Nothing here knows a protocol: the families (`rest`, `oidc`, `ciba`, `sign`) build on
 //! it, and the runner (`crate::runner`) sits above them.
 
+pub mod bounds;
 mod call;
+pub mod clock;
 mod context;
 pub mod event;
 mod job;

@@ -69,6 +69,27 @@ impl std::fmt::Display for Lang {
 }
 
 /// Lowercase with `_` and `-` removed: `USER_SIGN`, `userSign` and `user-sign` compare equal.
+/// Staff are told their PC's clock is off by `skew_secs` (positive: behind Signicat's).
+pub fn clock_skew(skew_secs: i64, lang: Lang) -> String {
+    let mins = skew_secs.unsigned_abs().div_ceil(60);
+    let (en, nb, sv) = if skew_secs > 0 {
+        ("behind", "etter", "efter")
+    } else {
+        ("ahead of", "foran", "före")
+    };
+    match lang {
+        Lang::En => format!(
+            "This PC's clock is about {mins} min {en} Signicat's. The flow still runs on Signicat's time; ask IT to correct the clock."
+        ),
+        Lang::Nb => format!(
+            "Klokken på denne PC-en går omtrent {mins} min {nb} Signicats. Flyten følger likevel Signicats tid; be IT rette klokken."
+        ),
+        Lang::Sv => format!(
+            "Den här datorns klocka går ungefär {mins} min {sv} Signicats. Flödet följer ändå Signicats tid; be IT rätta klockan."
+        ),
+    }
+}
+
 pub(crate) fn normalise_code(raw: &str) -> String {
     raw.trim()
         .chars()

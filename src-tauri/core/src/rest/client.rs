@@ -70,6 +70,8 @@ struct Reply {
     status: StatusCode,
     body: Vec<u8>,
     retry_after: Option<Duration>,
+    /// The server's clock (`Date`), for deadlines that do not trust ours (issue 23, item 6).
+    date: Option<time::OffsetDateTime>,
 }
 
 /// Why no `Reply` came back.
@@ -120,6 +122,9 @@ impl RestClient {
             .connect_timeout(timeouts.connect)
             .timeout(timeouts.request)
             .user_agent(concat!("id-desk/", env!("CARGO_PKG_VERSION")))
+            // This client sends the client secret and bearer tokens: a redirect is an answer to
+            // report, never a place to send them (review finding M-6).
+            .redirect(reqwest::redirect::Policy::none())
             // The gate keeps at most this many busy; none beyond them is worth keeping idle.
             .pool_max_idle_per_host(super::gate::HTTP1_CONNECTIONS)
             .build()
@@ -192,10 +197,12 @@ impl RestClient {
         if reply.status.is_success() {
             // The session exists on the server but we cannot read its id: as uncertain for the
             // staff as a lost answer (the customer got the push), so report it the same way.
-            return serde_json::from_slice::<Session>(&reply.body).map_err(|e| {
+            let mut session = serde_json::from_slice::<Session>(&reply.body).map_err(|e| {
                 tracing::warn!(error = %e, "session create: unreadable answer");
                 Error::OutcomeUnknown
-            });
+            })?;
+            session.server_date = reply.date;
+            return Ok(session);
         }
         Err(api_error("create", &reply))
     }
@@ -321,6 +328,11 @@ async fn send(
         .get(reqwest::header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
         .and_then(parse_retry_after);
+    let date = resp
+        .headers()
+        .get(reqwest::header::DATE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(crate::flow::clock::parse_http_date);
     let body = read_capped(resp, MAX_JSON_BYTES)
         .await
         .map_err(|e| match e {
@@ -331,6 +343,7 @@ async fn send(
         status,
         body,
         retry_after,
+        date,
     })
 }
 

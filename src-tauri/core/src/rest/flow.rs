@@ -162,6 +162,9 @@ pub(crate) async fn run_rest_flow(
             _ = ctx.cancel.cancelled() => break,
             _ = tokio::time::sleep_until(deadline) => {
                 tracing::info!(flow_id = %ctx.flow_id, "session reached expiresAt without an answer");
+                // Our clock says it is over: make sure Signicat (and the customer's app) agree,
+                // rather than leave an order the customer could still approve.
+                cleanup_cancel(rest, &session_id).await;
                 return FlowEvent::Expired;
             }
             _ = ticker.tick() => {}
@@ -232,14 +235,31 @@ async fn create_session<'a>(
     } else {
         None
     };
-    let expires_at = created
-        .expires_at
-        .unwrap_or_else(|| OffsetDateTime::now_utc() + FALLBACK_LIFETIME);
+    // The server's lifetime, counted on our monotonic clock from now: a PC whose clock is off
+    // neither expires the flow at once nor waits past the session (issue 23, item 6).
+    let lifetime = match created.expires_at {
+        Some(at) => crate::flow::clock::server_lifetime(
+            at,
+            created.server_date,
+            crate::flow::bounds::MAX_EXPIRES_IN,
+        ),
+        None => FALLBACK_LIFETIME,
+    };
+    let deadline = Instant::now() + lifetime;
+    // Shown to staff in their own clock's terms.
+    let expires_at = OffsetDateTime::now_utc() + lifetime;
     ctx.emit(FlowEvent::Started {
         flow_id: ctx.flow_id.clone(),
         method: ctx.method,
         expires_at: expires_at.format(&Rfc3339).ok(),
     });
+    if let Some(skew) = crate::flow::clock::notable_skew(created.server_date) {
+        tracing::warn!(flow_id = %ctx.flow_id, skew_s = skew, "this PC's clock differs from Signicat's");
+        ctx.emit(FlowEvent::Progress {
+            status: "clock_skew".into(),
+            message: crate::messages::clock_skew(skew, ctx.lang),
+        });
+    }
     tracing::info!(flow_id = %ctx.flow_id, session_id, "session created");
     if let Some(url) = redirect_url {
         ctx.emit(FlowEvent::Redirect { url: url.into() });
@@ -261,7 +281,7 @@ async fn create_session<'a>(
     Ok(Live {
         session_id,
         expires_at,
-        deadline: instant_of(expires_at),
+        deadline,
         shown,
     })
 }

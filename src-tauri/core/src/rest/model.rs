@@ -18,6 +18,9 @@ pub struct Session {
     pub status: RestStatus,
     #[serde(default, deserialize_with = "lenient_datetime")]
     pub expires_at: Option<OffsetDateTime>,
+    /// The server's clock when it answered (HTTP `Date`), set by the client; not in the body.
+    #[serde(skip)]
+    pub server_date: Option<OffsetDateTime>,
     /// Provider data: `bindingMessage`, `qrData`, `autoStartToken`, ... Kept as JSON values because
     /// nothing guarantees they stay strings; read them with [`Session::idp_str`].
     #[serde(default, deserialize_with = "null_as_default")]

@@ -190,7 +190,7 @@ impl TokenCache {
         }
         let lifetime = parsed
             .expires_in
-            .map(Duration::from_secs)
+            .map(crate::flow::bounds::token_lifetime)
             .unwrap_or(DEFAULT_LIFETIME);
         // Count the lifetime from when we asked, not when the answer arrived: the server's clock
         // started no later than that.

@@ -22,6 +22,8 @@ use crate::state::AppState;
 pub(crate) struct RestMeta {
     request: CreateRequest,
     account_id: String,
+    /// `SimulatorConfig::clock_offset_secs`: how far this server's clock is from the desk's.
+    clock_offset: time::Duration,
 }
 
 #[derive(Clone, Default)]
@@ -137,6 +139,7 @@ pub(crate) async fn create(
     let meta = RestMeta {
         request,
         account_id: state.config().account_id.clone(),
+        clock_offset: time::Duration::seconds(state.config().clock_offset_secs),
     };
     state.rest_sessions().insert(order.id.clone(), meta.clone());
     tracing::debug!(session = %order.id, identity = %order.identity.masked(), "session created");
@@ -235,7 +238,7 @@ fn session_json(order: &OrderSnapshot, meta: &RestMeta) -> Value {
         "additionalParameters": req.additional_parameters,
         "idpData": idp,
         "sessionLifetime": order.lifetime.as_secs(),
-        "expiresAt": crate::timefmt::signicat(order.expires_at),
+        "expiresAt": crate::timefmt::signicat(order.expires_at + meta.clock_offset),
         "environment": "simulator",
     });
     if let Some(l) = &req.language {
