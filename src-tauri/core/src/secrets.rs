@@ -32,6 +32,14 @@ impl SecretString {
     }
 }
 
+/// Wiped from memory when dropped (each clone wipes its own copy), so a secret does not linger in
+/// freed heap pages after the flow that needed it (review finding M-8).
+impl Drop for SecretString {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
+
 impl fmt::Debug for SecretString {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("SecretString(<redacted>)")
@@ -159,6 +167,7 @@ impl Secrets {
 
     /// Deletes the secret; `Ok(false)` if there was none.
     pub fn delete(&self, profile: &str, name: SecretName) -> Result<bool> {
+        self.delete_binding(profile, name)?;
         match self.entry(profile, name)?.delete_credential() {
             Ok(()) => {
                 tracing::info!(
@@ -201,6 +210,33 @@ impl Secrets {
 
     pub(crate) fn location_raw(&self, account: &str) -> String {
         format!("{} / {account}", self.service)
+    }
+
+    /// The host `name` was stored for (`{profile}:{name}@host`), if it was bound.
+    pub fn bound_host(&self, profile: &str, name: SecretName) -> Result<Option<String>> {
+        self.entry(profile, name)?;
+        Ok(self
+            .get_raw(&format!("{profile}:{}@host", name.as_str()))?
+            .map(|h| h.expose().to_string()))
+    }
+
+    /// Binds `name` to `host`: the desk sends it nowhere else.
+    pub fn bind_host(&self, profile: &str, name: SecretName, host: &str) -> Result<()> {
+        self.entry(profile, name)?;
+        self.set_raw(
+            &format!("{profile}:{}@host", name.as_str()),
+            &SecretString::new(host),
+        )
+    }
+
+    /// Forgets where `name` was bound (a new value binds again at its first use).
+    pub fn delete_binding(&self, profile: &str, name: SecretName) -> Result<()> {
+        match keyring::Entry::new(&self.service, &format!("{profile}:{}@host", name.as_str()))
+            .and_then(|e| e.delete_credential())
+        {
+            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+            Err(e) => Err(map_error(e, name.as_str())),
+        }
     }
 
     /// Where a secret is stored, for messages: `id-desk / {profile}:{name}`.
@@ -258,6 +294,46 @@ pub enum SecretSource {
 }
 
 impl SecretSource {
+    /// The secret, only for the host it was stored for (review finding M-15): a profile edited to
+    /// send it elsewhere gets an error naming `field` (the setting that decides where it goes),
+    /// never the secret. A secret stored before bindings existed is bound to `host` at its first
+    /// use. Training's in-memory secrets belong to its simulator and are not bound.
+    pub fn get_for_host(
+        &self,
+        profile: &str,
+        name: SecretName,
+        host: Option<&str>,
+        field: &str,
+    ) -> Result<SecretString> {
+        let SecretSource::Keyring(keyring) = self else {
+            return self.get(profile, name);
+        };
+        let secret = keyring.get(profile, name)?;
+        let Some(host) = host else {
+            return Ok(secret);
+        };
+        match keyring.bound_host(profile, name)? {
+            Some(bound) if bound.eq_ignore_ascii_case(host) => Ok(secret),
+            Some(bound) => Err(Error::invalid_config(
+                field,
+                format!(
+                    "{name} was stored for {bound}; this profile would send it to {host}. If the \
+                     change is intended, store the secret again"
+                ),
+            )),
+            None => {
+                keyring.bind_host(profile, name, host)?;
+                tracing::info!(
+                    profile,
+                    secret = name.as_str(),
+                    host,
+                    "secret bound to its host"
+                );
+                Ok(secret)
+            }
+        }
+    }
+
     pub fn memory(secrets: impl IntoIterator<Item = (SecretName, SecretString)>) -> Self {
         SecretSource::Memory(Arc::new(secrets.into_iter().collect()))
     }

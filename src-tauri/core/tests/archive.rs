@@ -405,6 +405,10 @@ fn the_outbox_row_commits_with_the_final_status() {
 /// archive) is active later, and so never reaches a bank's archive.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn training_transactions_never_reach_the_archive() {
+    assert_eq!(
+        id_desk_core::vault::TRAINING_PROFILE,
+        id_desk_core::profile::TRAINING
+    );
     let f = Fixture::new();
     let practice = FlowId::new();
     f.vault

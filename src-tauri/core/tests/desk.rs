@@ -199,3 +199,85 @@ fn a_finished_notice_names_the_customer_in_the_staff_language_never_the_number()
         None
     );
 }
+
+/// Review finding M-15 (issue 23, item 7): a keyring secret goes only to the host it was stored
+/// for. The profile edited to send the REST client secret to another host is refused by the
+/// setting's name before any request; storing the secret again (on purpose) binds the new host.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_secret_goes_only_to_the_host_it_was_stored_for() {
+    use id_desk_core::secrets::{SecretName, SecretString};
+    let dir = tempfile::tempdir().unwrap();
+    let paths = DeskPaths::under(dir.path());
+    let profiles = paths.config_dir.join("profiles");
+    std::fs::create_dir_all(&profiles).unwrap();
+    let (sim, training) = training().await;
+    let cfg = sim.config().clone();
+    let name = format!("bank-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let port = url::Url::parse(&sim.base_url()).unwrap().port().unwrap();
+    let profile = |token_host: &str| {
+        format!(
+            "name = \"{name}\"\nallow_test_identities = true\n[rest]\nbase_url = \"{}\"\n\
+             token_url = \"http://{token_host}:{port}/auth/open/connect/token\"\n\
+             account_id = \"{}\"\nclient_id = \"{}\"\n",
+            sim.base_url(),
+            cfg.account_id,
+            cfg.rest_client.client_id
+        )
+    };
+    std::fs::write(profiles.join(format!("{name}.toml")), profile("127.0.0.1")).unwrap();
+    let desk = Desk::open(paths, ProfileChoice::Active, Some(training)).unwrap();
+    let secret = || SecretString::new(cfg.rest_client.client_secret.clone());
+    desk.set_secret(&name, SecretName::RestClientSecret, secret())
+        .unwrap();
+    desk.activate(&name).unwrap();
+    let mut raw = RawFlowInput::new(Method::NbidSafeConversation);
+    raw.nin = Some("29124815345".into());
+    raw.call_initiator = Some("user".into());
+    let run = |raw: RawFlowInput| {
+        let desk = &desk;
+        async move {
+            let (_, sink) = collect();
+            let id = desk.start(&raw, sink).await?;
+            Ok::<_, id_desk_core::Error>(
+                tokio::time::timeout(Duration::from_secs(20), desk.wait(&id))
+                    .await
+                    .unwrap()
+                    .unwrap(),
+            )
+        }
+    };
+    let first = run(raw.clone()).await.unwrap();
+    assert!(matches!(first, FlowEvent::Succeeded { .. }), "{first:?}");
+
+    // Someone points the token endpoint elsewhere (here: another name for this machine).
+    std::fs::write(
+        dir.path()
+            .join("config/profiles")
+            .join(format!("{name}.toml")),
+        profile("localhost"),
+    )
+    .unwrap();
+    desk.activate(&name).unwrap();
+    let tokens = sim.control().stats().token_requests();
+    let err = run(raw.clone()).await.unwrap_err();
+    assert_eq!(
+        (err.code(), err.field()),
+        ("invalid_config", Some("rest.token_url"))
+    );
+    assert!(
+        err.to_string().contains("was stored for 127.0.0.1"),
+        "{err}"
+    );
+    assert!(!err.to_string().contains(&cfg.rest_client.client_secret));
+    assert_eq!(
+        sim.control().stats().token_requests(),
+        tokens,
+        "nothing sent"
+    );
+
+    // Stored again on purpose: the new host is bound and the flow runs.
+    desk.set_secret(&name, SecretName::RestClientSecret, secret())
+        .unwrap();
+    let again = run(raw).await.unwrap();
+    assert!(matches!(again, FlowEvent::Succeeded { .. }), "{again:?}");
+}

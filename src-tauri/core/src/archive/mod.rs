@@ -344,7 +344,15 @@ impl Archiver {
 async fn password(target: &Target) -> Result<SecretString> {
     let source = target.source.clone();
     let profile = target.profile.clone();
-    tokio::task::spawn_blocking(move || source.get(&profile, SecretName::ArchivePassword))
-        .await
-        .map_err(|e| Error::Keyring(format!("keyring task failed: {e}")))?
+    let host = target.settings.host().to_string();
+    tokio::task::spawn_blocking(move || {
+        source.get_for_host(
+            &profile,
+            SecretName::ArchivePassword,
+            Some(&host),
+            "archive.url",
+        )
+    })
+    .await
+    .map_err(|e| Error::Keyring(format!("keyring task failed: {e}")))?
 }

@@ -112,7 +112,7 @@ pub(super) async fn run(profile: &Profile, source: &SecretSource) -> Vec<CheckSt
     };
     if let Some(rest) = profile.rest() {
         let started = Instant::now();
-        let result = match source.get(profile.name(), SecretName::RestClientSecret) {
+        let result = match super::bound_secret(source, profile, SecretName::RestClientSecret) {
             Ok(secret) => TokenCache::new(
                 client.clone(),
                 rest.token_url.clone(),
@@ -188,7 +188,7 @@ async fn ciba_check(
     c: &crate::profile::CibaSettings,
     source: &SecretSource,
 ) -> Result<(), crate::Error> {
-    let stored = source.get(profile.name(), super::ciba_secret(c.client_auth))?;
+    let stored = super::bound_secret(source, profile, super::ciba_secret(c.client_auth))?;
     let cfg = super::ciba_config(c, stored)?;
     cfg.auth.check()?;
     crate::ciba::CibaClient::new(cfg)?.check().await

@@ -516,10 +516,10 @@ impl Desk {
             _ => {}
         }
         for name in secrets_for(method) {
-            source.get(profile.name(), *name)?;
+            bound_secret(&source, &profile, *name)?;
         }
         if let Some(c) = profile.ciba().filter(|_| method == Method::Ciba) {
-            source.get(profile.name(), ciba_secret(c.client_auth))?;
+            bound_secret(&source, &profile, ciba_secret(c.client_auth))?;
         }
         Ok(())
     }
@@ -708,6 +708,18 @@ impl Desk {
             ));
         }
         self.keyring.set(profile, name, &value)?;
+        // Bound to where the profile sends it now; a profile not readable here (another file)
+        // binds at the secret's first use.
+        let host = self
+            .read_current(|c| (c.profile.name() == profile).then(|| c.profile.clone()))
+            .or_else(|| self.store.load(profile).ok())
+            .and_then(|p| p.secret_host(name));
+        match host {
+            Some(h) => self.keyring.bind_host(profile, name, &h)?,
+            None => {
+                self.keyring.delete_binding(profile, name)?;
+            }
+        }
         self.forget_engine_of(profile);
         if name == SecretName::ArchivePassword {
             // A corrected password is tried at once, not after the retry backoff.
@@ -944,6 +956,33 @@ fn ciba_secret(auth: ClientAuthMethod) -> SecretName {
     }
 }
 
+/// A profile's secret, only for the host it was stored for (review finding M-15): a profile
+/// edited (or a `--profile-file` written) to send it elsewhere gets an error naming the setting,
+/// never the secret. A secret stored before bindings existed is bound to the profile's host at
+/// its first use. Training's in-memory secrets belong to its simulator and are not bound.
+pub(crate) fn bound_secret(
+    source: &SecretSource,
+    profile: &Profile,
+    name: SecretName,
+) -> Result<SecretString> {
+    source.get_for_host(
+        profile.name(),
+        name,
+        profile.secret_host(name).as_deref(),
+        secret_field(name),
+    )
+}
+
+/// The profile setting that decides where `name` goes.
+fn secret_field(name: SecretName) -> &'static str {
+    match name {
+        SecretName::RestClientSecret => "rest.token_url",
+        SecretName::OidcClientSecret | SecretName::SignClientSecret => "oidc.issuer",
+        SecretName::CibaClientSecret | SecretName::CibaPrivateKey => "ciba.issuer",
+        SecretName::ArchivePassword => "archive.url",
+    }
+}
+
 /// Maps a profile and its secrets onto the engine. A family whose secret is missing is left out;
 /// `Desk::start` reports the missing secret by name before a flow of that family starts.
 fn build_engine(
@@ -952,7 +991,7 @@ fn build_engine(
     settings: FlowSettings,
     vault: &Vault,
 ) -> Result<Engine> {
-    let secret = |name| source.get(profile.name(), name).ok();
+    let secret = |name| bound_secret(source, profile, name).ok();
     let sign = match (
         profile.rest(),
         profile.sign(),

@@ -333,6 +333,29 @@ impl Profile {
         self.ciba.as_ref()
     }
     /// `None` when the profile has no `[archive]` section (transactions stay in the local vault).
+    /// The host a secret is sent to, which its keyring entry is bound to (review finding M-15):
+    /// the REST client secret to the token endpoint, the OIDC and sign secrets to the issuer, the
+    /// CIBA secret or key to its issuer, the archive password to the archive. `None` when the
+    /// profile has no such section.
+    pub fn secret_host(&self, name: crate::secrets::SecretName) -> Option<String> {
+        use crate::secrets::SecretName as N;
+        let host_of = |u: &str| {
+            Url::parse(u)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_string))
+        };
+        match name {
+            N::RestClientSecret => self
+                .rest()
+                .and_then(|r| r.token_url.host_str().map(str::to_string)),
+            N::OidcClientSecret | N::SignClientSecret => {
+                self.oidc().and_then(|o| host_of(&o.issuer))
+            }
+            N::CibaClientSecret | N::CibaPrivateKey => self.ciba().and_then(|c| host_of(&c.issuer)),
+            N::ArchivePassword => self.archive().map(|a| a.host().to_string()),
+        }
+    }
+
     pub fn archive(&self) -> Option<&ArchiveSettings> {
         self.archive.as_ref()
     }

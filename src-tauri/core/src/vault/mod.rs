@@ -37,6 +37,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 /// not in a call with us (stored as `aborted`).
 pub const CUSTOMER_ABORTED_CODES: &[&str] = &["customer_aborted", crate::flow::USER_DECLINED_CALL];
 
+/// The built-in Training profile's name (`profile::TRAINING`; spelt here so the vault does not
+/// depend on the profile module, and a test keeps the two equal).
+pub const TRAINING_PROFILE: &str = "training";
+
 const DB_FILE: &str = "vault.sqlite3";
 const SDO_DIR: &str = "sdo";
 const EVIDENCE_DIR: &str = "evidence";

@@ -53,7 +53,7 @@ pub(super) fn enqueue(conn: &Connection, id: &str, at: &str) -> Result<()> {
     conn.execute(
         "INSERT OR IGNORE INTO archive_outbox (tx_id, queued_at)
          SELECT id, ?2 FROM transactions WHERE id = ?1 AND COALESCE(profile, '') <> ?3",
-        params![id, at, crate::profile::TRAINING],
+        params![id, at, super::TRAINING_PROFILE],
     )
     .map_err(db_err)?;
     Ok(())
