@@ -207,3 +207,64 @@ async fn signing_by_link_on_this_screen_happens_in_the_sandboxed_window() {
     );
     desk.close().await;
 }
+
+/// Issue 23, item 10: nothing of one customer reaches the next. One flow at a time runs on this
+/// screen (a second one is `already_running`), and what the first customer's provider page stored
+/// (a cookie, local storage) is gone when the next customer's window opens.
+#[tokio::test]
+#[ignore = "needs the built app, tauri-driver and a display: run `make e2e`"]
+async fn each_redirect_window_starts_with_nothing_of_the_previous_customer() {
+    let desk = Desk::open().await.unwrap();
+    let main = start_and_switch(&desk, "mitid").await;
+    desk.js("document.cookie = 'customer=kari; path=/; max-age=3600'; \
+         localStorage.setItem('customer', 'kari'); return document.cookie")
+        .await
+        .unwrap();
+    let seen = desk.js("return document.cookie").await.unwrap();
+    assert!(
+        seen.as_str().unwrap_or_default().contains("customer=kari"),
+        "{seen}"
+    );
+
+    // A second customer on this screen while the first is still there: refused, by name.
+    desk.client.switch_to_window(&main).await.unwrap();
+    let second = desk
+        .invoke(
+            "start_flow",
+            serde_json::json!({"input": {"method": "redirect", "provider": "ftn"}}),
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(second.contains("already_running"), "{second}");
+
+    // The first customer leaves (abort on the provider's page); the next one finds nothing.
+    let first = desk
+        .client
+        .window_handles()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|h| *h != main)
+        .unwrap();
+    desk.client.switch_to_window(&first).await.unwrap();
+    press(&desk, &main, "#abort").await;
+    let _ = outcome(&desk).await;
+    start_and_switch(&desk, "ftn").await;
+    let here = desk
+        .js("return [location.origin, document.cookie, localStorage.getItem('customer')]")
+        .await
+        .unwrap();
+    let origin = here[0].as_str().unwrap_or_default();
+    assert!(
+        origin.starts_with("http://127.0.0.1:"),
+        "same origin as the first: {here}"
+    );
+    assert_eq!(here[1], "", "a cookie of the first customer: {here}");
+    assert_eq!(
+        here[2],
+        Value::Null,
+        "local storage of the first customer: {here}"
+    );
+    desk.close().await;
+}

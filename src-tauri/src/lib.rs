@@ -108,6 +108,11 @@ fn try_run() -> Result<(), Box<dyn std::error::Error>> {
         .setup(move |app| {
             if let Some(window) = app.get_webview_window("main") {
                 webview::tune(&window);
+                // Whatever a provider's page left when the desk last stopped (a crash before its
+                // window closed) is gone before the next customer.
+                if let Err(e) = window.clear_all_browsing_data() {
+                    tracing::warn!(error = %e, "browsing data from the last run was not cleared");
+                }
             }
             let state = match tauri::async_runtime::block_on(AppState::open(paths.clone())) {
                 Ok(state) => state,

@@ -27,14 +27,24 @@ pub fn label(flow_id: &FlowId) -> String {
 pub fn open<R: Runtime>(app: &AppHandle<R>, flow_id: &FlowId, raw_url: &str) {
     // The profile's REST origin (Signicat's API host, or the simulator in Training) and the
     // page's own origin (a real account's Signicat domain).
-    let base = app
+    // Plus the origins the profile's `[redirect.origins]` allows its providers' pages.
+    let also: Vec<Url> = app
         .try_state::<AppState>()
-        .and_then(|s| s.desk.profile().rest().map(|r| r.base_url.clone()));
+        .map(|s| {
+            let profile = s.desk.profile();
+            profile
+                .rest()
+                .map(|r| r.base_url.clone())
+                .into_iter()
+                .chain(profile.redirect_origins())
+                .collect()
+        })
+        .unwrap_or_default();
     open_window(
         app,
         flow_id,
         raw_url,
-        base,
+        also,
         "ID Desk - identify on this screen",
     );
 }
@@ -49,8 +59,14 @@ pub fn open_signing<R: Runtime>(app: &AppHandle<R>, flow_id: &FlowId) -> bool {
     let Some(url) = state.signing_link(flow_id) else {
         return false;
     };
-    let base = state.desk.profile().sign().map(|s| s.base_url.clone());
-    open_window(app, flow_id, &url, base, "ID Desk - sign on this screen");
+    let also: Vec<Url> = state
+        .desk
+        .profile()
+        .sign()
+        .map(|s| s.base_url.clone())
+        .into_iter()
+        .collect();
+    open_window(app, flow_id, &url, also, "ID Desk - sign on this screen");
     true
 }
 
@@ -58,7 +74,7 @@ fn open_window<R: Runtime>(
     app: &AppHandle<R>,
     flow_id: &FlowId,
     raw_url: &str,
-    base: Option<Url>,
+    also: Vec<Url>,
     title: &str,
 ) {
     let label = label(flow_id);
@@ -69,10 +85,7 @@ fn open_window<R: Runtime>(
         tracing::warn!(flow_id = %flow_id, "redirect URL not parseable; no window opened");
         return;
     };
-    let allowed = match &base {
-        Some(b) => AllowedOrigins::new(&[b, &url]),
-        None => AllowedOrigins::new(&[&url]),
-    };
+    let allowed = AllowedOrigins::new(&std::iter::once(&url).chain(&also).collect::<Vec<_>>());
     let (handle, closing) = (app.clone(), label.clone());
     let builder = WebviewWindowBuilder::new(app, &label, WebviewUrl::External(url.clone()))
         // ASCII: ImageMagick's `import -window NAME` matches the X11 WM_NAME.
@@ -122,9 +135,11 @@ fn close_label<R: Runtime>(app: &AppHandle<R>, label: &str) {
     let Some(window) = app.get_webview_window(label) else {
         return;
     };
-    // The provider's cookies must not carry one customer's login to the next. The desk's own page
-    // keeps nothing in web storage, so the shared browsing data can go, unless another customer
-    // is still in a redirect window.
+    // The provider's cookies, storage and cache must not carry one customer's login to the next
+    // (review finding M-2). The engine runs one redirect flow at a time (`ON_THIS_SCREEN`), so
+    // the shared browsing data goes with each window; the desk's own page keeps nothing in web
+    // storage. Not an incognito context per window: WebKitGTK lets WebDriver automate one web
+    // context only, and the end-to-end suite must drive this window as a customer would.
     let others = app
         .webview_windows()
         .into_keys()

@@ -139,6 +139,7 @@ fn profile_toml(name: &str, sim: &Simulator) -> Result<String> {
         }),
         redirect: Some(RedirectConfig {
             providers: vec!["mitid".to_string(), "ftn".to_string()],
+            origins: Default::default(),
         }),
         ciba: Some(CibaConfig {
             issuer: sim.issuer(),

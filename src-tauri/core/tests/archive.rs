@@ -599,3 +599,144 @@ async fn the_archive_purges_by_its_own_retention_procedure() {
     assert_eq!(evidence().await, 0);
     assert!(purge("1 hour", "90 days").await.is_err());
 }
+
+fn target_as(pg: &PgCluster, user: &str, password: &str) -> Target {
+    Target {
+        settings: ArchiveSettings::validate(&ArchiveConfig {
+            url: format!(
+                "postgresql://{user}@127.0.0.1:{}/{}",
+                pg.port(),
+                id_desk_e2e::pg::DATABASE
+            ),
+            ca_file: None,
+        })
+        .unwrap(),
+        profile: "branch-17".into(),
+        source: SecretSource::memory([(SecretName::ArchivePassword, SecretString::new(password))]),
+    }
+}
+
+/// Issue 23, item 9: least privilege. The schema's owner migrates; a desk whose role may only
+/// INSERT (plus read the schema version and call `id_desk_archived`) delivers, can read and
+/// delete nothing, recognises a repeated delivery as such, and reports a row the archive holds
+/// with other content as a conflict instead of "already archived".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_insert_only_desk_role_delivers_and_a_conflict_is_reported_not_taken() {
+    let f = Fixture::new();
+    let first = identified(&f.vault);
+    f.archiver.flush().await.unwrap();
+    f.pg.sql(
+        "CREATE ROLE desk_writer LOGIN PASSWORD 'writer-pw';
+         GRANT SELECT ON id_desk_schema TO desk_writer;
+         GRANT INSERT ON id_desk_transactions, id_desk_evidence TO desk_writer;
+         GRANT EXECUTE ON FUNCTION id_desk_archived(text, text[]) TO desk_writer;",
+    )
+    .unwrap();
+    let writer = Archiver::new(f.vault.clone(), quick());
+    writer.set_target(Some(target_as(&f.pg, "desk_writer", "writer-pw")));
+    let (sign, _) = signed(&f.vault);
+    let report = writer.flush().await.unwrap();
+    assert_eq!((report.inserted, report.conflicts), (1, 0), "{report:?}");
+
+    let (as_writer, conn) = tokio_postgres::Config::new()
+        .host("127.0.0.1")
+        .port(f.pg.port())
+        .user("desk_writer")
+        .password("writer-pw")
+        .dbname(id_desk_e2e::pg::DATABASE)
+        .connect(tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    for sql in [
+        "SELECT count(*) FROM id_desk_transactions",
+        "DELETE FROM id_desk_transactions",
+        "SELECT id_desk_purge('1 day', '1 day')",
+    ] {
+        let e = as_writer.simple_query(sql).await.unwrap_err();
+        assert_eq!(
+            e.code(),
+            Some(&tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE),
+            "{sql}: {e:?}"
+        );
+    }
+
+    // Both rows sent again (the desk died before its marks): the same, not duplicated.
+    id_desk_e2e::vault_db::open(f.dir.path())
+        .unwrap()
+        .execute("UPDATE archive_outbox SET sent_at = NULL", [])
+        .unwrap();
+    let again = writer.flush().await.unwrap();
+    assert_eq!(
+        (again.inserted, again.already_archived),
+        (0, 2),
+        "{again:?}"
+    );
+
+    // The archive's copy changed behind the desk's back: a conflict, left waiting.
+    f.pg.sql(&format!(
+        "UPDATE id_desk_transactions SET status = 'failed' WHERE tx_id = '{sign}'"
+    ))
+    .unwrap();
+    id_desk_e2e::vault_db::open(f.dir.path())
+        .unwrap()
+        .execute("UPDATE archive_outbox SET sent_at = NULL", [])
+        .unwrap();
+    let conflict = writer.flush().await.unwrap();
+    assert_eq!(
+        (
+            conflict.already_archived,
+            conflict.conflicts,
+            conflict.waiting
+        ),
+        (1, 1, 1),
+        "{conflict:?}"
+    );
+    let summary = f.vault.outbox_summary().unwrap();
+    assert!(
+        summary
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("conflict") && e.contains("status failed")),
+        "{summary:?}"
+    );
+    assert!(matches!(
+        f.vault.get(&first).unwrap().archive,
+        Some(ArchiveMark::Archived { .. })
+    ));
+}
+
+/// Review finding M-10: a table locked by someone else makes a flush fail after the lock
+/// timeout, typed, with the rows still waiting; it never hangs. Once the lock is gone it delivers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_locked_archive_fails_the_flush_in_time_instead_of_hanging() {
+    let f = Fixture::new();
+    identified(&f.vault);
+    f.archiver.flush().await.unwrap();
+    let impatient = Archiver::new(
+        f.vault.clone(),
+        Tuning {
+            lock_timeout: Duration::from_millis(500),
+            ..quick()
+        },
+    );
+    impatient.set_target(Some(target(&f.pg, f.pg.password())));
+    let holder = f.archive().await;
+    holder
+        .batch_execute("BEGIN; LOCK TABLE id_desk_transactions IN ACCESS EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    identified(&f.vault);
+    let started = Instant::now();
+    let err = impatient.flush().await.unwrap_err();
+    assert_eq!(err.code(), "archive", "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(waiting(&f.vault), 1);
+    holder.batch_execute("ROLLBACK").await.unwrap();
+    let report = impatient.flush().await.unwrap();
+    assert_eq!((report.inserted, report.waiting), (1, 0));
+}

@@ -19,7 +19,11 @@ use crate::{Error, Result};
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The driver's settings for `settings`. TLS is `Require` for every non-loopback host.
-pub(crate) fn config(settings: &ArchiveSettings, password: &SecretString) -> Config {
+pub(crate) fn config(
+    settings: &ArchiveSettings,
+    password: &SecretString,
+    tuning: &super::Tuning,
+) -> Config {
     let mut cfg = Config::new();
     cfg.host(settings.host())
         .port(settings.port())
@@ -29,7 +33,14 @@ pub(crate) fn config(settings: &ArchiveSettings, password: &SecretString) -> Con
         .application_name("id-desk")
         .connect_timeout(CONNECT_TIMEOUT)
         .keepalives(true)
-        .keepalives_idle(Duration::from_secs(60));
+        .keepalives_idle(Duration::from_secs(60))
+        // Set for the session at login, before any statement of ours runs.
+        .options(format!(
+            "-c statement_timeout={} -c lock_timeout={} -c idle_in_transaction_session_timeout={}",
+            tuning.statement_timeout.as_millis(),
+            tuning.lock_timeout.as_millis(),
+            tuning.statement_timeout.as_millis() * 2
+        ));
     cfg.ssl_mode(match settings.tls() {
         ArchiveTls::Loopback => SslMode::Disable,
         ArchiveTls::Required { .. } => SslMode::Require,
@@ -38,8 +49,12 @@ pub(crate) fn config(settings: &ArchiveSettings, password: &SecretString) -> Con
 }
 
 /// Connects and spawns the connection's driver task (it ends when the `Client` is dropped).
-pub(crate) async fn connect(settings: &ArchiveSettings, password: &SecretString) -> Result<Client> {
-    let cfg = config(settings, password);
+pub(crate) async fn connect(
+    settings: &ArchiveSettings,
+    password: &SecretString,
+    tuning: &super::Tuning,
+) -> Result<Client> {
+    let cfg = config(settings, password, tuning);
     match settings.tls() {
         ArchiveTls::Loopback => {
             let (client, conn) = cfg.connect(NoTls).await.map_err(pg_error)?;
@@ -133,12 +148,18 @@ mod tests {
     #[test]
     fn a_remote_archive_is_reached_only_over_tls() {
         let pw = SecretString::new("pw");
+        let t = crate::archive::Tuning::default();
         let cfg = config(
             &settings("postgresql://desk@archive.bank.example/evidence"),
             &pw,
+            &t,
         );
         assert_eq!(cfg.get_ssl_mode(), SslMode::Require);
-        let cfg = config(&settings("postgresql://desk@10.0.0.9:6432/evidence"), &pw);
+        let cfg = config(
+            &settings("postgresql://desk@10.0.0.9:6432/evidence"),
+            &pw,
+            &t,
+        );
         assert_eq!(cfg.get_ssl_mode(), SslMode::Require);
         assert_eq!(cfg.get_ports(), &[6432]);
     }
@@ -148,8 +169,13 @@ mod tests {
         let cfg = config(
             &settings("postgresql://desk@127.0.0.1:5433/evidence"),
             &SecretString::new("pw"),
+            &crate::archive::Tuning::default(),
         );
         assert_eq!(cfg.get_ssl_mode(), SslMode::Disable);
+        // Delivery can never hang on the server: both timeouts are set at login.
+        let options = cfg.get_options().unwrap_or_default();
+        assert!(options.contains("statement_timeout=30000"), "{options}");
+        assert!(options.contains("lock_timeout=10000"), "{options}");
         assert_eq!(cfg.get_user(), Some("desk"));
         assert_eq!(cfg.get_dbname(), Some("evidence"));
     }

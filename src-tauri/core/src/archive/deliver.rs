@@ -3,6 +3,7 @@
 //! batch sent twice (the desk died after the server's commit, before its own mark) changes
 //! nothing the second time.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
@@ -61,6 +62,9 @@ pub(crate) fn prepare(vault: &Vault, tx: Transaction) -> Result<Row> {
     Ok(Row { tx, sdo, evidence })
 }
 
+/// `ON CONFLICT DO NOTHING` without a conflict target: with one, PostgreSQL requires SELECT on
+/// the table, which the desks' insert-only role does not have. The primary key is the only
+/// unique constraint, so the effect is the same.
 const INSERT: &str = "INSERT INTO id_desk_transactions (desk_id, tx_id, kind, method, status,
         identity_masked, subject_name, error_code, message, reference, profile, sign_text,
         created_at, updated_at, sdo, sdo_sha256)
@@ -72,17 +76,29 @@ const INSERT: &str = "INSERT INTO id_desk_transactions (desk_id, tx_id, kind, me
         $15::bytea[], $16::text[])
         AS u(tx_id, kind, method, status, identity_masked, subject_name, error_code, message,
         reference, profile, sign_text, created_at, updated_at, sdo, sdo_sha256)
-    ON CONFLICT (desk_id, tx_id) DO NOTHING";
+    ON CONFLICT DO NOTHING";
 
 const INSERT_EVIDENCE: &str = "INSERT INTO id_desk_evidence (desk_id, tx_id, seq, kind, content,
         sha256)
     SELECT $1, tx_id, seq, kind, content, sha256
     FROM UNNEST($2::text[], $3::int[], $4::text[], $5::bytea[], $6::text[])
         AS u(tx_id, seq, kind, content, sha256)
-    ON CONFLICT (desk_id, tx_id, seq) DO NOTHING";
+    ON CONFLICT DO NOTHING";
 
-/// Sends `rows` and returns how many the archive did not have yet, once its commit is done.
-pub(crate) async fn send(client: &mut Client, desk_id: &str, rows: &[Row]) -> Result<u64> {
+/// What one delivery found, once the archive's commit is done.
+#[derive(Debug, Default)]
+pub(crate) struct Delivered {
+    /// How many rows were new in the archive.
+    pub inserted: u64,
+    /// Rows the archive now holds as sent: new, or already there with the same status and
+    /// evidence hash (a delivery repeated after a crash).
+    pub done: Vec<FlowId>,
+    /// Already there with other content: reported, never taken as archived.
+    pub conflicts: Vec<(FlowId, String)>,
+}
+
+/// Sends `rows`; see [`Delivered`].
+pub(crate) async fn send(client: &mut Client, desk_id: &str, rows: &[Row]) -> Result<Delivered> {
     fn col<'a, T>(rows: &'a [Row], f: impl Fn(&'a Row) -> T) -> Vec<T> {
         rows.iter().map(f).collect()
     }
@@ -127,8 +143,52 @@ pub(crate) async fn send(client: &mut Client, desk_id: &str, rows: &[Row]) -> Re
         )
         .await
         .map_err(pg_error)?;
+    // What the archive holds for these ids now, asked of `id_desk_archived` (the desk's role
+    // has no SELECT): a row just inserted matches, a repeat of an earlier delivery matches, a
+    // row held with other content is a conflict.
+    let held: HashMap<String, (String, Option<String>)> = tx
+        .query(
+            "SELECT tx_id, status, sdo_sha256 FROM id_desk_archived($1, $2)",
+            &[&desk_id, &ids],
+        )
+        .await
+        .map_err(pg_error)?
+        .iter()
+        .map(|r| Ok((r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?))))
+        .collect::<std::result::Result<_, tokio_postgres::Error>>()
+        .map_err(pg_error)?;
+    let mut delivered = Delivered {
+        inserted,
+        ..Delivered::default()
+    };
+    for r in rows {
+        let ours = (
+            r.tx.status.as_str(),
+            r.sdo.as_ref().map(|(_, h)| h.as_str()),
+        );
+        match held.get(r.tx.id.as_str()) {
+            Some((status, sha)) if (status.as_str(), sha.as_deref()) == ours => {
+                delivered.done.push(r.tx.id.clone())
+            }
+            Some((status, _)) => delivered.conflicts.push((
+                r.tx.id.clone(),
+                format!(
+                    "conflict: the archive holds this transaction with other content \
+                     (status {status}, here {})",
+                    ours.0
+                ),
+            )),
+            None => delivered.conflicts.push((
+                r.tx.id.clone(),
+                "conflict: the archive took the row but does not hold it".into(),
+            )),
+        }
+    }
+    // Evidence goes with the rows this delivery inserted (and repeats of them: the same rows
+    // and hashes); a conflicting row's evidence is never mixed into what the archive holds.
     let pieces: Vec<(&Row, usize)> = rows
         .iter()
+        .filter(|r| !delivered.conflicts.iter().any(|(id, _)| id == &r.tx.id))
         .flat_map(|r| (0..r.evidence.len()).map(move |i| (r, i)))
         .collect();
     if !pieces.is_empty() {
@@ -155,5 +215,5 @@ pub(crate) async fn send(client: &mut Client, desk_id: &str, rows: &[Row]) -> Re
     }
     // Only a finished COMMIT lets the caller mark the rows sent.
     tx.commit().await.map_err(pg_error)?;
-    Ok(inserted)
+    Ok(delivered)
 }

@@ -51,6 +51,10 @@ pub struct Tuning {
     /// How often an idle task looks at the outbox without being woken (rows queued by another
     /// process sharing the vault, such as `id-desk-cli`).
     pub idle_poll: Duration,
+    /// The server ends a statement running longer than this, and gives up waiting for a lock
+    /// after `lock_timeout`: delivery and `archive flush` can never hang (review finding M-10).
+    pub statement_timeout: Duration,
+    pub lock_timeout: Duration,
 }
 
 impl Default for Tuning {
@@ -61,6 +65,8 @@ impl Default for Tuning {
             retry_min: Duration::from_secs(2),
             retry_max: Duration::from_secs(300),
             idle_poll: Duration::from_secs(60),
+            statement_timeout: Duration::from_secs(30),
+            lock_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -76,6 +82,9 @@ pub struct FlushReport {
     /// Transactions left waiting because their local evidence cannot be read or no longer matches
     /// its hash (see `last_error` in the status).
     pub skipped: u64,
+    /// Transactions the archive holds with other content (status or evidence hash): left waiting
+    /// with the conflict as their error, never taken as archived.
+    pub conflicts: u64,
     /// Still waiting after this flush.
     pub waiting: u64,
     pub ms: u64,
@@ -209,10 +218,16 @@ impl Archiver {
         let mut report = FlushReport::default();
         // Rows whose local evidence failed its check in this flush: tried once per flush.
         let mut skipped: HashSet<FlowId> = HashSet::new();
+        // Rows the archive holds with other content: reported once per flush, like `skipped`.
+        let mut conflicted: HashSet<FlowId> = HashSet::new();
         loop {
             let t = &self.inner.tuning;
             let (rows, bad) = self
-                .next_batch(t.batch_rows, t.batch_bytes, skipped.clone())
+                .next_batch(
+                    t.batch_rows,
+                    t.batch_bytes,
+                    skipped.union(&conflicted).cloned().collect(),
+                )
                 .await?;
             skipped.extend(bad);
             report.skipped = skipped.len() as u64;
@@ -220,17 +235,34 @@ impl Archiver {
                 break;
             }
             let ids: Vec<FlowId> = rows.iter().map(|r| r.id().clone()).collect();
-            let sent = async {
+            // Beyond the server's own statement timeout: a network that stops answering.
+            let bound = t.statement_timeout + connect::CONNECT_TIMEOUT;
+            let sent = tokio::time::timeout(bound, async {
                 let client = self.client(&mut session, &target).await?;
                 deliver::send(client, &desk_id, &rows).await
-            }
-            .await;
+            })
+            .await
+            .unwrap_or_else(|_| {
+                Err(Error::Archive(format!(
+                    "no answer from the archive within {} s",
+                    bound.as_secs()
+                )))
+            });
             match sent {
-                Ok(inserted) => {
+                Ok(delivered) => {
                     // The server has committed: only now are the rows marked sent.
-                    self.blocking(move |v| v.outbox_mark_sent(&ids)).await?;
-                    report.inserted += inserted;
-                    report.already_archived += (rows.len() as u64).saturating_sub(inserted);
+                    let done = delivered.done;
+                    let repeated = (done.len() as u64).saturating_sub(delivered.inserted);
+                    self.blocking(move |v| v.outbox_mark_sent(&done)).await?;
+                    report.inserted += delivered.inserted;
+                    report.already_archived += repeated;
+                    report.conflicts += delivered.conflicts.len() as u64;
+                    for (id, why) in delivered.conflicts {
+                        tracing::error!(flow_id = %id, error = %why, "archive conflict");
+                        conflicted.insert(id.clone());
+                        self.blocking(move |v| v.outbox_mark_failed(&[id], &why))
+                            .await?;
+                    }
                 }
                 Err(e) => {
                     *session = None;
@@ -301,7 +333,8 @@ impl Archiver {
         if !reusable {
             *session = None;
             let password = password(target).await?;
-            let mut client = connect::connect(&target.settings, &password).await?;
+            let mut client =
+                connect::connect(&target.settings, &password, &self.inner.tuning).await?;
             schema::ensure(&mut client).await?;
             *session = Some(Session {
                 client,
@@ -318,7 +351,7 @@ impl Archiver {
     /// Test connection: log in, read the schema version. Creates nothing and sends nothing.
     pub async fn check(target: &Target) -> Result<i64> {
         let password = password(target).await?;
-        let client = connect::connect(&target.settings, &password).await?;
+        let client = connect::connect(&target.settings, &password, &Tuning::default()).await?;
         schema::version(&client).await
     }
 

@@ -79,7 +79,20 @@ const MIGRATIONS: &[&str] = &[
         RETURN gone;
     END $$;
     COMMENT ON FUNCTION id_desk_purge(interval, interval) IS
-        'ID Desk retention: deletes transactions (and their evidence) older than keep_evidence when they verified or signed someone, keep_other otherwise. Run daily by the bank''s scheduler.';",
+        'ID Desk retention: deletes transactions (and their evidence) older than keep_evidence when they verified or signed someone, keep_other otherwise. Run daily by the bank''s scheduler.';
+    REVOKE EXECUTE ON FUNCTION id_desk_purge(interval, interval) FROM PUBLIC;",
+    // 4: least privilege (issue 23, item 9). A desk's role needs no SELECT on the archive: what
+    // it must know of rows it already delivered (their status and evidence hash, to tell a
+    // repeated delivery from a conflict) it asks this function, which runs with the owner's
+    // rights and answers only for the desk and transaction ids given. Granted by the bank to
+    // the desks' role (README: For IT departments).
+    "CREATE FUNCTION id_desk_archived(desk text, ids text[])
+        RETURNS TABLE (tx_id text, status text, sdo_sha256 text)
+        LANGUAGE sql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$
+        SELECT t.tx_id, t.status, t.sdo_sha256 FROM id_desk_transactions t
+        WHERE t.desk_id = desk AND t.tx_id = ANY (ids)
+    $$;
+    REVOKE EXECUTE ON FUNCTION id_desk_archived(text, text[]) FROM PUBLIC;",
 ];
 
 /// The schema version this build writes.

@@ -117,6 +117,11 @@ pub struct SignConfig {
 #[serde(deny_unknown_fields)]
 pub struct RedirectConfig {
     pub providers: Vec<String>,
+    /// Origins a provider's pages move through besides Signicat's (MitID, for instance, hands over
+    /// to its own domain), per provider: `[redirect.origins] mitid = ["https://mitid.dk"]`.
+    /// Anything else stays refused in the sandboxed window.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub origins: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 /// `[rest]`: the Authentication REST API.

@@ -48,6 +48,8 @@ pub struct Profile {
     archive: Option<ArchiveSettings>,
     /// The redirect flow's providers, never empty when present.
     redirect: Vec<RedirectProvider>,
+    /// `[redirect.origins]`: per provider, the origins its pages may also load from.
+    redirect_origins: std::collections::BTreeMap<String, Vec<Url>>,
     sign: Option<SignSettings>,
     /// `[sbid_phone]`, validated; the defaults when absent.
     sbid_phone: SbidPhoneSettings,
@@ -184,6 +186,7 @@ impl Profile {
             // The simulator's redirect page plays a MitID and an FTN customer.
             redirect: Some(RedirectConfig {
                 providers: vec!["mitid".to_string(), "ftn".to_string()],
+                origins: Default::default(),
             }),
             // Every signing setup: Swedish BankID Phone, Norwegian BankID PKI and eID links.
             sign: Some(SignConfig {
@@ -263,6 +266,18 @@ impl Profile {
             archive: self.archive.as_ref().map(ArchiveSettings::to_config),
             redirect: (!self.redirect.is_empty()).then(|| RedirectConfig {
                 providers: self.redirect.iter().map(|p| p.id().to_string()).collect(),
+                origins: self
+                    .redirect_origins
+                    .iter()
+                    .map(|(p, urls)| {
+                        (
+                            p.clone(),
+                            urls.iter()
+                                .map(|u| u.as_str().trim_end_matches('/').to_string())
+                                .collect(),
+                        )
+                    })
+                    .collect(),
             }),
             sign: self.sign.as_ref().map(|s| SignConfig {
                 base_url: Some(s.base_url.to_string()),
@@ -362,6 +377,11 @@ impl Profile {
     /// The eIDs offered through the redirect flow (empty without a `[redirect]` section).
     pub fn redirect_providers(&self) -> &[RedirectProvider] {
         &self.redirect
+    }
+    /// Every origin `[redirect.origins]` allows for any of the profile's providers (the sandboxed
+    /// window loads these besides Signicat's own).
+    pub fn redirect_origins(&self) -> Vec<Url> {
+        self.redirect_origins.values().flatten().cloned().collect()
     }
     /// `None` when the profile has no `[sign]` section (Sign API v2 signing unavailable).
     pub fn sign(&self) -> Option<&SignSettings> {

@@ -431,6 +431,7 @@ fn redirect_providers_are_read_checked_by_field_and_written_back() {
         let mut c = example();
         c.redirect = Some(RedirectConfig {
             providers: providers.iter().map(|s| s.to_string()).collect(),
+            origins: Default::default(),
         });
         config_error(&c)
     };
@@ -444,6 +445,7 @@ fn redirect_providers_are_read_checked_by_field_and_written_back() {
     no_rest.rest = None;
     no_rest.redirect = Some(RedirectConfig {
         providers: vec!["mitid".into()],
+        origins: Default::default(),
     });
     assert_eq!(config_error(&no_rest).0, "redirect");
     // Only `providers`: the three return URLs are the desk's own, not configurable.
@@ -532,4 +534,53 @@ fn retention_has_defaults_and_refuses_out_of_range_days_by_name() {
     let unknown = format!("{ISSUE_7_EXAMPLE}\n[retention]\nkeep_forever = true\n");
     let e = toml::from_str::<ProfileConfig>(&unknown).unwrap_err();
     assert!(e.to_string().contains("keep_forever"), "{e}");
+}
+
+/// Issue 23, item 10: a provider's extra origins are configured per provider, origins only, and
+/// HTTPS; each mistake is named by its field.
+#[test]
+fn redirect_origins_are_per_provider_https_origins() {
+    let with = |origins: &[(&str, &[&str])]| {
+        let mut c = example();
+        c.redirect = Some(RedirectConfig {
+            providers: vec!["mitid".into(), "ftn".into()],
+            origins: origins
+                .iter()
+                .map(|(p, list)| (p.to_string(), list.iter().map(|s| s.to_string()).collect()))
+                .collect(),
+        });
+        c
+    };
+    let ok = Profile::validate(&with(&[(
+        "mitid",
+        &["https://mitid.dk", "https://nemlog-in.mitid.dk/"],
+    )]))
+    .unwrap();
+    let hosts: Vec<_> = ok
+        .redirect_origins()
+        .iter()
+        .map(|u| u.host_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(hosts, ["mitid.dk", "nemlog-in.mitid.dk"]);
+    assert_eq!(Profile::validate(&ok.to_config()).unwrap(), ok);
+    for (origins, field) in [
+        (
+            with(&[("freja", &["https://freja.example"])]),
+            "redirect.origins.freja",
+        ),
+        (
+            with(&[("mitid", &["http://mitid.dk"])]),
+            "redirect.origins.mitid[0]",
+        ),
+        (
+            with(&[("ftn", &["https://a.example", "https://b.example/login"])]),
+            "redirect.origins.ftn[1]",
+        ),
+        (
+            with(&[("mitid", &["https://user@mitid.dk"])]),
+            "redirect.origins.mitid[0]",
+        ),
+    ] {
+        assert_eq!(config_error(&origins).0, field);
+    }
 }

@@ -54,6 +54,12 @@ pub(super) fn profile(c: &ProfileConfig) -> Result<Profile> {
         .map(|r| redirect(r, c.rest.is_some()))
         .transpose()?
         .unwrap_or_default();
+    let redirect_origins = c
+        .redirect
+        .as_ref()
+        .map(|r| redirect_origins(r, &redirect))
+        .transpose()?
+        .unwrap_or_default();
     let sign = c
         .sign
         .as_ref()
@@ -62,6 +68,7 @@ pub(super) fn profile(c: &ProfileConfig) -> Result<Profile> {
     Ok(Profile {
         archive,
         redirect,
+        redirect_origins,
         sign,
         sbid_phone,
         legacy_methods: c.legacy_methods,
@@ -109,6 +116,47 @@ fn retention(c: Option<&super::RetentionConfig>) -> Result<super::RetentionSetti
             "unsuccessful_days",
         )?,
     })
+}
+
+/// `[redirect.origins]`: for a configured provider, origins only (`https://host[:port]`, plain
+/// http on loopback), each named by its field when wrong.
+fn redirect_origins(
+    c: &super::RedirectConfig,
+    providers: &[RedirectProvider],
+) -> Result<std::collections::BTreeMap<String, Vec<Url>>> {
+    let mut out = std::collections::BTreeMap::new();
+    for (provider, list) in &c.origins {
+        let field = format!("redirect.origins.{provider}");
+        if !providers.iter().any(|p| p.id() == provider) {
+            return Err(Error::invalid_config(
+                field,
+                "is not one of redirect.providers",
+            ));
+        }
+        let mut urls = Vec::new();
+        for (i, raw) in list.iter().enumerate() {
+            let field = format!("{field}[{i}]");
+            let u = Url::parse(raw.trim())
+                .map_err(|e| Error::invalid_config(field.clone(), e.to_string()))?;
+            let secure = u.scheme() == "https" || (u.scheme() == "http" && is_loopback(&u));
+            if !secure || u.host_str().is_none() {
+                return Err(Error::invalid_config(
+                    field,
+                    "must be an https origin (plain http only on this machine)",
+                ));
+            }
+            let credentials = !u.username().is_empty() || u.password().is_some();
+            if u.path() != "/" || u.query().is_some() || u.fragment().is_some() || credentials {
+                return Err(Error::invalid_config(
+                    field,
+                    "must be an origin only, such as https://mitid.dk (no path, query or user)",
+                ));
+            }
+            urls.push(u);
+        }
+        out.insert(provider.clone(), urls);
+    }
+    Ok(out)
 }
 
 /// `countries`: `NO` or `SE`, each once.

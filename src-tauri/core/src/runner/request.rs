@@ -17,6 +17,9 @@ use crate::sign::{LinkProvider, PdfDocument, SignHow, SignOrder, SignerNin};
 use crate::{Error, Result};
 use serde::Deserialize;
 
+/// The key every redirect flow shares: the customer in front of this screen.
+pub const ON_THIS_SCREEN: &str = "on-this-screen";
+
 /// A validated request for one flow. The types make an unvalidated identity unrepresentable.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FlowRequest {
@@ -343,7 +346,10 @@ impl FlowRequest {
                 nin.as_ref().map(|n| format!("SE:{}", n.as_str()))
             }
             FlowRequest::Ciba(auth) => Some(auth.hint.key()),
-            FlowRequest::Redirect { .. } => None,
+            // One customer at a time completes a flow on this screen: the sandboxed window's
+            // browser data is cleared when it closes, so two at once would share it
+            // (issue 23, item 10). A second one is `already_running` until the first ends.
+            FlowRequest::Redirect { .. } => Some(ON_THIS_SCREEN.to_string()),
             FlowRequest::Sign(order) => order.signer().map(|n| n.key()),
         }
     }
@@ -421,7 +427,10 @@ impl FlowRequest {
                 nin.as_ref().map(SwedishPersonnummer::masked)
             }
             FlowRequest::Ciba(auth) => Some(auth.hint.masked()),
-            FlowRequest::Redirect { .. } => None,
+            // One customer at a time completes a flow on this screen: the sandboxed window's
+            // browser data is cleared when it closes, so two at once would share it
+            // (issue 23, item 10). A second one is `already_running` until the first ends.
+            FlowRequest::Redirect { .. } => Some(ON_THIS_SCREEN.to_string()),
             FlowRequest::Sign(order) => order.signer().map(|n| n.masked()),
         }
     }
