@@ -179,6 +179,12 @@ impl Control {
         self.state.faults().pending()
     }
 
+    /// Bytes of 20 MB-style answers (`HugeBody`) the simulator managed to hand to its clients'
+    /// connections: far below the answer's size when the client stopped reading.
+    pub fn huge_bytes_streamed(&self) -> u64 {
+        self.state.faults().huge_bytes_streamed()
+    }
+
     pub fn clear_faults(&self) {
         self.state.faults().clear();
     }

@@ -209,6 +209,9 @@ impl Fault {
 #[derive(Clone, Default)]
 pub(crate) struct Faults {
     pending: Arc<Mutex<Vec<Fault>>>,
+    /// Bytes of [`FaultKind::HugeBody`] answers handed to the connection so far: a client that
+    /// stops reading at its limit leaves most of a 20 MB answer unsent (back-pressure).
+    huge_streamed: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Faults {
@@ -223,6 +226,11 @@ impl Faults {
 
     pub(crate) fn pending(&self) -> Vec<Fault> {
         self.lock().clone()
+    }
+
+    pub(crate) fn huge_bytes_streamed(&self) -> u64 {
+        self.huge_streamed
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Consumes one use of the first fault matching this request.
@@ -295,7 +303,9 @@ pub(crate) async fn intercept(
             // Only reached when the router is driven without our accept loop.
             Intercept::Respond(StatusCode::BAD_GATEWAY.into_response())
         }
-        FaultKind::HugeBody { bytes } => Intercept::Respond(huge_body(bytes)),
+        FaultKind::HugeBody { bytes } => {
+            Intercept::Respond(huge_body(bytes, faults.huge_streamed.clone()))
+        }
         FaultKind::RedirectTo { location } => Intercept::Respond(
             (
                 StatusCode::TEMPORARY_REDIRECT,
@@ -315,14 +325,19 @@ pub(crate) async fn intercept(
 }
 
 /// A JSON object padded to `bytes`, produced 64 KiB at a time (the simulator never holds it).
-fn huge_body(bytes: u64) -> Response {
+fn huge_body(bytes: u64, streamed: Arc<std::sync::atomic::AtomicU64>) -> Response {
     use axum::body::{Body, Bytes};
     const CHUNK: usize = 64 * 1024;
     let chunks = usize::try_from(bytes / CHUNK as u64 + 1).unwrap_or(usize::MAX);
     let parts = std::iter::once(Bytes::from_static(b"{\"id\":\"3f1c\",\"pad\":\""))
         .chain(std::iter::repeat_n(Bytes::from(vec![b' '; CHUNK]), chunks))
         .chain(std::iter::once(Bytes::from_static(b"\"}")))
-        .map(Ok::<_, std::convert::Infallible>);
+        .map(move |chunk| {
+            // Counted as hyper takes each chunk, which it does only as the socket drains.
+            let n = u64::try_from(chunk.len()).unwrap_or(u64::MAX);
+            streamed.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+            Ok::<_, std::convert::Infallible>(chunk)
+        });
     let mut response = Response::new(Body::from_stream(futures::stream::iter(parts)));
     response.headers_mut().insert(
         header::CONTENT_TYPE,
