@@ -14,7 +14,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BUILD_PKGS := libwebkit2gtk-4.1-dev build-essential curl wget file libssl-dev libxdo-dev \
   libayatana-appindicator3-dev librsvg2-dev pkg-config libdbus-1-dev
 # postgresql: the archive tests start a throw-away cluster (initdb in a temp dir, 127.0.0.1 only).
-TEST_PKGS  := xvfb xauth dbus-x11 webkit2gtk-driver gnome-keyring keyutils imagemagick postgresql
+TEST_PKGS  := xvfb xauth dbus-x11 webkit2gtk-driver gnome-keyring keyutils imagemagick postgresql xdotool
 APP := $(CARGO_TARGET_DIR)/debug/id-desk
 CLI := $(CARGO_TARGET_DIR)/debug/id-desk-cli
 # Runs a command inside a fresh kernel session keyring and a private D-Bus session with an unlocked

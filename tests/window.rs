@@ -211,6 +211,43 @@ async fn consent_signature_is_saved_listed_in_history_and_verifies() {
         .unwrap();
     desk.screenshot("sign-result").await.unwrap();
 
+    // Issue 23, item 1: evidence leaves the vault only where staff choose. Export opens the OS
+    // folder picker; closing it writes nothing, choosing a folder writes the SDO there, 0600.
+    const PICKER: &str = "Export evidence: choose a folder";
+    let chosen = tempfile::tempdir().unwrap();
+    desk.click(".flow-card .result .export").await.unwrap();
+    desk.answer_folder_picker(PICKER, None).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    desk.wait_for_css(".flow-card .result button.export", WAIT)
+        .await
+        .unwrap();
+    desk.click(".flow-card .result .export").await.unwrap();
+    desk.answer_folder_picker(PICKER, Some(chosen.path()))
+        .await
+        .unwrap();
+    let shown = desk
+        .wait_text(".flow-card .result .exported", WAIT, |t| !t.is_empty())
+        .await
+        .unwrap();
+    let written: Vec<_> = std::fs::read_dir(chosen.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(written.len(), 1, "{written:?}");
+    assert!(
+        shown.contains(&written[0].display().to_string()),
+        "{shown:?} names {written:?}"
+    );
+    let sdo = std::fs::read(&written[0]).unwrap();
+    assert_eq!(
+        hex_sha256(&sdo),
+        hash.as_str(),
+        "the exported SDO is the stored one"
+    );
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&written[0]).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "{:o}", mode);
+
     desk.click("#tab-history").await.unwrap();
     desk.wait_for_css("#history-table tr[data-status='signed']", WAIT)
         .await
@@ -497,4 +534,9 @@ async fn swedish_bankid_phone_signing_keeps_every_result_document() {
     assert!(hashes.iter().all(|h| h.as_str().unwrap().len() == 64));
     desk.screenshot("sign-phone-result").await.unwrap();
     desk.close().await;
+}
+
+fn hex_sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    format!("{:x}", sha2::Sha256::digest(bytes))
 }

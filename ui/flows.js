@@ -179,8 +179,9 @@ function renderResult(node, ev, signedText) {
         class: 'export', text: t('flow.export'),
         onclick: async (e) => {
           try {
+            // Rust opens the OS folder picker; null when staff close it (the button stays).
             const path = await call('export_evidence', { id: ev.flow_id });
-            e.target.replaceWith(el('p', { class: 'hint', text: `${t('flow.exported')} ${path}` }));
+            if (path) e.target.replaceWith(el('p', { class: 'hint exported', text: `${t('flow.exported')} ${path}` }));
           } catch (err) { e.target.replaceWith(el('p', { class: 'form-error', text: err.message })); }
         },
       }));

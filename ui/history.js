@@ -82,7 +82,8 @@ async function verify(id, button) {
 
 async function exportSdo(id, button) {
   try {
+    // Rust opens the OS folder picker; null when staff close it (the button stays).
     const path = await call('export_evidence', { id });
-    button.replaceWith(el('span', { class: 'hint', text: `${t('flow.exported')} ${path}` }));
+    if (path) button.replaceWith(el('span', { class: 'hint exported', text: `${t('flow.exported')} ${path}` }));
   } catch (e) { button.replaceWith(el('span', { class: 'badge bad', text: e.message })); }
 }

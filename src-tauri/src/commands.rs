@@ -109,12 +109,33 @@ pub async fn verify_evidence(state: State<'_, AppState>, id: String) -> Result<b
     off_main(&state, move |desk| desk.verify(&FlowId::from(id))).await
 }
 
-/// Exports an SDO into the user's Downloads folder (or home); returns the path written.
+/// Exports a signature's evidence into a folder staff choose in the OS folder picker, opened
+/// here in Rust: the page never names a path. `None` when staff close the picker.
 #[tauri::command]
-pub async fn export_evidence(state: State<'_, AppState>, id: String) -> Result<String> {
+pub async fn export_evidence<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    id: String,
+) -> Result<Option<String>> {
+    use tauri_plugin_dialog::DialogExt;
+    let (start, title) = state.desk.export_prompt();
+    let mut picker = app.dialog().file().set_title(title).set_directory(start);
+    if let Some(main) = app.get_webview_window("main") {
+        picker = picker.set_parent(&main);
+    }
+    // The picker blocks until staff answer: never on the window's main thread.
+    let chosen = tauri::async_runtime::spawn_blocking(move || picker.blocking_pick_folder())
+        .await
+        .map_err(|e| Error::Io(format!("the folder picker stopped: {e}")))?;
+    let Some(chosen) = chosen else {
+        return Ok(None);
+    };
+    let folder = chosen
+        .into_path()
+        .map_err(|e| Error::invalid_input("folder", e.to_string()))?;
     off_main(&state, move |desk| {
-        let path = desk.export_to_downloads(&FlowId::from(id))?;
-        Ok(path.display().to_string())
+        let path = desk.export(&FlowId::from(id), &folder)?;
+        Ok(Some(path.display().to_string()))
     })
     .await
 }

@@ -36,6 +36,8 @@ const IDENTIFIER: &str = "no.iddesk.desk";
 pub fn setup<R: Runtime>(builder: Builder<R>) -> Builder<R> {
     builder
         .plugin(tauri_plugin_notification::init())
+        // Rust-side only (the export folder picker): no capability grants its commands.
+        .plugin(tauri_plugin_dialog::init())
         .on_page_load(|webview, payload| {
             if payload.event() == PageLoadEvent::Finished {
                 if webview.label() == display::LABEL {

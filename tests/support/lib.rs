@@ -280,6 +280,64 @@ impl Desk {
         Ok(path)
     }
 
+    /// Answers the OS folder picker titled `title` (GTK's, opened by the app) as staff would with
+    /// the keyboard: the location field (Ctrl+L), the folder's path, Enter. `None` presses
+    /// Escape instead (staff close the picker). Driven through the X server with `xdotool`.
+    pub async fn answer_folder_picker(
+        &self,
+        title: &str,
+        folder: Option<&Path>,
+    ) -> Result<(), BoxError> {
+        // Polled: `--sync` may return a picker that is not shown yet, or the one closed before.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let window = loop {
+            let found = xdotool(
+                &["search", "--onlyvisible", "--name", title],
+                Duration::from_secs(5),
+            )
+            .await
+            .unwrap_or_default();
+            if let Some(id) = found.lines().next() {
+                break id.to_string();
+            }
+            if Instant::now() > deadline {
+                return Err(format!("no folder picker titled {title:?} shown within 20 s").into());
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        xdotool(&["windowfocus", "--sync", &window], Duration::from_secs(5)).await?;
+        // GTK builds the dialog's widgets after mapping it: let it settle before typing.
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        match folder {
+            None => {
+                xdotool(&["key", "Escape"], Duration::from_secs(5)).await?;
+                // Closed, not merely hidden behind the next step.
+                let deadline = Instant::now() + Duration::from_secs(5);
+                while xdotool(
+                    &["search", "--onlyvisible", "--name", title],
+                    Duration::from_secs(5),
+                )
+                .await
+                .is_ok_and(|found| !found.trim().is_empty())
+                {
+                    if Instant::now() > deadline {
+                        return Err(format!("the picker {title:?} stayed open on Escape").into());
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+            Some(folder) => {
+                let path = format!("{}/", folder.display());
+                xdotool(&["key", "ctrl+l"], Duration::from_secs(5)).await?;
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                xdotool(&["type", "--delay", "20", &path], Duration::from_secs(20)).await?;
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                xdotool(&["key", "Return"], Duration::from_secs(5)).await?;
+            }
+        }
+        Ok(())
+    }
+
     /// Starts the app binary again with `args`, in this desk's directories, as the OS does when
     /// the phone system opens a screen-pop link. The running desk takes the link and the second
     /// start exits; its exit status is returned (bounded).
@@ -313,6 +371,26 @@ impl Desk {
 }
 
 /// The app's configuration, data and state directories under one test home.
+/// Runs `xdotool` (bounded), returning its stdout.
+async fn xdotool(args: &[&str], within: Duration) -> Result<String, BoxError> {
+    let run = tokio::process::Command::new("xdotool")
+        .args(args)
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(within, run)
+        .await
+        .map_err(|_| format!("xdotool {args:?}: no answer within {within:?}"))?
+        .map_err(|e| format!("xdotool: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "xdotool {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )
+        .into());
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
 fn app_dirs(home: &Path) -> [(&'static str, PathBuf); 3] {
     [
         ("XDG_CONFIG_HOME", home.join("config")),

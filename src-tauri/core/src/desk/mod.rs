@@ -603,9 +603,16 @@ impl Desk {
         self.vault.verify(id)
     }
 
-    /// Exports one SDO into the user's Downloads folder (else home), verifying its hash.
-    pub fn export_to_downloads(&self, id: &FlowId) -> Result<PathBuf> {
-        self.export(id, &self.paths.export_dir())
+    /// What the folder picker for an export opens with: the folder it starts in (the user's
+    /// Downloads, else home) and its title in the desk's language. Evidence goes only where
+    /// staff then choose; nothing is written before they do.
+    pub fn export_prompt(&self) -> (PathBuf, String) {
+        let title = self.lang().pick(
+            "Export evidence: choose a folder",
+            "Eksporter bevis: velg en mappe",
+            "Exportera bevis: välj en mapp",
+        );
+        (self.paths.export_dir(), title.to_string())
     }
 
     /// Exports one signature's evidence to `dest`, verifying every hash on the way: the legacy

@@ -44,7 +44,8 @@ impl DeskPaths {
         })
     }
 
-    /// Where exported evidence goes: the user's Downloads folder, else home, else the data dir.
+    /// Where the export folder picker starts: the user's Downloads folder, else home, else the
+    /// data dir.
     pub fn export_dir(&self) -> PathBuf {
         dirs::download_dir()
             .filter(|d| d.is_dir())

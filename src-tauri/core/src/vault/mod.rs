@@ -1015,7 +1015,8 @@ impl Vault {
         if pieces.is_empty() {
             return Err(Error::NotFound(format!("evidence for transaction {id}")));
         }
-        std::fs::create_dir_all(dest).map_err(|e| Error::Io(format!("{}: {e}", dest.display())))?;
+        // Owner-only, as the files in it (0600): evidence names the customer.
+        crate::private_fs::private_dir(dest)?;
         let mut out = Vec::with_capacity(pieces.len());
         for e in pieces {
             let bytes = self.read_stored(Path::new(&e.path))?;
