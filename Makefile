@@ -27,6 +27,7 @@ help:
 	@echo "make run    build and open ID Desk (Training mode when no Signicat profile is configured)"
 	@echo "make test   fmt, clippy, unit + integration tests, end-to-end suite under Xvfb"
 	@echo "make bench  benchmarks (Markdown table)"
+	@echo "make check-windows  the Windows keyring's local-machine persistence, under Wine"
 
 # Installs only what is missing; nothing when everything is present.
 define apt_install
@@ -134,6 +135,21 @@ bench-deps:
 	@mkdir -p $(BENCH_DIR)
 	@[ -x $(BENCH_VENV)/bin/python ] || /usr/bin/python3 -m venv $(BENCH_VENV)
 	@$(BENCH_VENV)/bin/python -c 'import requests' 2>/dev/null || $(BENCH_VENV)/bin/pip install --quiet requests
+
+# Windows keyring persistence (issue 23, item 7) checked without Windows: the core crate's
+# secrets/platform_entry.rs cross-built with mingw-w64 and run under Wine, whose Credential Manager
+# keeps each credential's persistence. Not in `make test`: it fetches the Windows target of the
+# Rust toolchain (rustup) and about 1 GB of Debian packages.
+WIN_TARGET := x86_64-pc-windows-gnu
+WIN_OUT    := $(CARGO_TARGET_DIR)/$(WIN_TARGET)/debug
+.PHONY: check-windows
+check-windows:
+	@$(call apt_install,gcc-mingw-w64-x86-64 wine64 xvfb xauth)
+	rustup target add $(WIN_TARGET)
+	cargo build --target $(WIN_TARGET) -p id-desk-windows-keyring-check
+	x86_64-w64-mingw32-gcc -shared -o $(WIN_OUT)/bcryptprimitives.dll tests/windows-keyring/prng_shim.c -ladvapi32
+	WINEPREFIX=$(CARGO_TARGET_DIR)/wine WINEDEBUG=-all xvfb-run -a /usr/lib/wine/wine64 \
+	  $(WIN_OUT)/id-desk-windows-keyring-check.exe
 
 # Regenerates every icon Tauri needs from the one committed source, icons/icon.svg.
 icons:

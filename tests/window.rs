@@ -536,6 +536,60 @@ async fn swedish_bankid_phone_signing_keeps_every_result_document() {
     desk.close().await;
 }
 
+/// Issue 23, item 6: a PC whose clock is five minutes behind Signicat's (the standalone simulator
+/// with `--clock-offset 300`). The flow runs on Signicat's time and succeeds, and staff see a
+/// warning that names the skew and stays after the flow's own lines have moved on.
+#[tokio::test]
+#[ignore = "needs the built app and CLI, tauri-driver, a display and a keyring session: run `make e2e`"]
+async fn a_pc_clock_minutes_off_is_shown_and_stays_shown() {
+    let name = id_desk_e2e::cli::unique_name("clock-window");
+    let sim = id_desk_e2e::cli::Sim::start(&name, &["--clock-offset", "300"]).unwrap();
+    let profile = std::fs::read_to_string(&sim.profile_file).unwrap();
+    let desk = Desk::open_with(|config| {
+        std::fs::create_dir_all(config.join("profiles"))?;
+        std::fs::write(
+            config.join("profiles").join(format!("{name}.toml")),
+            &profile,
+        )?;
+        std::fs::write(config.join("active-profile"), &name)
+    })
+    .await
+    .unwrap();
+    let hidden = desk
+        .js("return document.getElementById('clock-warning').hidden")
+        .await
+        .unwrap();
+    assert_eq!(hidden, json!(true), "nothing said before Signicat answered");
+    // Kari Nordmann approves on her own.
+    desk.fill("#auth-nin", "29124815345").await.unwrap();
+    desk.click("#identify-form input[name='call_initiator']")
+        .await
+        .unwrap();
+    desk.click("#identify-start").await.unwrap();
+    desk.wait_for_css(
+        ".flow-card[data-state='succeeded']",
+        Duration::from_secs(20),
+    )
+    .await
+    .unwrap();
+    let warning = desk
+        .wait_text("#clock-warning", WAIT, |t| !t.is_empty())
+        .await
+        .unwrap();
+    assert!(
+        warning.contains("about 5 min behind Signicat's"),
+        "{warning:?}"
+    );
+    let visible = desk
+        .js("return !document.getElementById('clock-warning').hidden")
+        .await
+        .unwrap();
+    assert_eq!(visible, json!(true));
+    desk.screenshot("clock-warning").await.unwrap();
+    desk.close().await;
+    sim.stop().unwrap();
+}
+
 fn hex_sha256(bytes: &[u8]) -> String {
     use sha2::Digest;
     format!("{:x}", sha2::Sha256::digest(bytes))

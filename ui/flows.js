@@ -132,6 +132,13 @@ function handle(ev) {
       // The redirect flow's `CREATED` says nothing more than the line above.
       if (card.method?.startsWith('redirect')) break;
       setStatus(node, ev.message);
+      // A clock that is off stays said after this flow's next line replaces it: every later
+      // flow meets the same clock, and only IT can fix it.
+      if (ev.status === 'clock_skew') {
+        const banner = $('#clock-warning');
+        banner.textContent = ev.message;
+        banner.hidden = false;
+      }
       break;
     default:
       if (['succeeded', 'signed', 'failed', 'cancelled', 'expired'].includes(ev.type)) finish(card, ev);

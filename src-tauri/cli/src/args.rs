@@ -280,4 +280,8 @@ pub struct SimulatorArgs {
     /// Replaces every session lifetime (to see expiry quickly).
     #[arg(long)]
     pub session_lifetime: Option<f64>,
+    /// Plays a Signicat whose clock is this many seconds ahead of this PC's (negative: behind),
+    /// in its HTTP `Date` and times: how a desk with a wrong clock behaves.
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
+    pub clock_offset: i64,
 }

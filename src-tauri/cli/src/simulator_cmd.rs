@@ -53,6 +53,14 @@ async fn serve(args: &SimulatorArgs) -> Result<()> {
     config.port = args.port;
     config.time_scale = args.time_scale;
     config.session_lifetime_override = lifetime;
+    // A day either way is already absurd for a PC; more would only overflow date arithmetic.
+    if args.clock_offset.unsigned_abs() > 86_400 {
+        return Err(Error::invalid_input(
+            "clock_offset",
+            "must be within a day (-86400 to 86400 seconds)",
+        ));
+    }
+    config.clock_offset_secs = args.clock_offset;
     adopt_keyring_secrets(&args.profile_name, &mut config)?;
 
     // Registered before the ready line, so a caller may signal as soon as it has read it.

@@ -68,7 +68,6 @@ impl std::fmt::Display for Lang {
     }
 }
 
-/// Lowercase with `_` and `-` removed: `USER_SIGN`, `userSign` and `user-sign` compare equal.
 /// Staff are told their PC's clock is off by `skew_secs` (positive: behind Signicat's).
 pub fn clock_skew(skew_secs: i64, lang: Lang) -> String {
     let mins = skew_secs.unsigned_abs().div_ceil(60);
@@ -90,6 +89,7 @@ pub fn clock_skew(skew_secs: i64, lang: Lang) -> String {
     }
 }
 
+/// Lowercase with `_` and `-` removed: `USER_SIGN`, `userSign` and `user-sign` compare equal.
 pub(crate) fn normalise_code(raw: &str) -> String {
     raw.trim()
         .chars()

@@ -14,6 +14,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result};
 
+mod platform_entry;
+use platform_entry::entry;
+
 /// The keyring service every entry is stored under.
 pub const SERVICE: &str = "id-desk";
 
@@ -193,8 +196,7 @@ impl Secrets {
     /// An entry the desk keeps for itself (the vault key, `vault-key:{tag}`), not a profile's
     /// secret. `None` when there is none.
     pub(crate) fn get_raw(&self, account: &str) -> Result<Option<SecretString>> {
-        let entry =
-            keyring::Entry::new(&self.service, account).map_err(|e| map_error(e, account))?;
+        let entry = entry(&self.service, account).map_err(|e| map_error(e, account))?;
         match entry.get_password() {
             Ok(v) => Ok(Some(SecretString(v))),
             Err(keyring::Error::NoEntry) => Ok(None),
@@ -203,7 +205,7 @@ impl Secrets {
     }
 
     pub(crate) fn set_raw(&self, account: &str, value: &SecretString) -> Result<()> {
-        keyring::Entry::new(&self.service, account)
+        entry(&self.service, account)
             .and_then(|e| e.set_password(value.expose()))
             .map_err(|e| map_error(e, account))
     }
@@ -231,7 +233,7 @@ impl Secrets {
 
     /// Forgets where `name` was bound (a new value binds again at its first use).
     pub fn delete_binding(&self, profile: &str, name: SecretName) -> Result<()> {
-        match keyring::Entry::new(&self.service, &format!("{profile}:{}@host", name.as_str()))
+        match entry(&self.service, &format!("{profile}:{}@host", name.as_str()))
             .and_then(|e| e.delete_credential())
         {
             Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
@@ -251,7 +253,7 @@ impl Secrets {
                 "a profile name must be non-empty, without ':' or control characters",
             ));
         }
-        keyring::Entry::new(&self.service, &format!("{profile}:{}", name.as_str()))
+        entry(&self.service, &format!("{profile}:{}", name.as_str()))
             .map_err(|e| map_error(e, name.as_str()))
     }
 }
