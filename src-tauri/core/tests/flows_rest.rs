@@ -645,3 +645,50 @@ async fn a_verified_person_other_than_the_one_asked_for_is_an_identity_mismatch(
         FlowEvent::Succeeded { .. }
     ));
 }
+
+/// Issue 23, item 4: an outcome the vault cannot record when it happens (another process holds
+/// the database's write lock past the 5 s busy timeout) is not only logged: staff still get it,
+/// the vault keeps it in memory, and the next retry records it once the lock is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outcome_the_vault_cannot_record_yet_is_kept_and_recorded_later() {
+    use id_desk_core::vault::{TxStatus, Vault};
+    // An interactive customer: approved below, while the database is locked.
+    const CUSTOMER: &str = "12038010008";
+    let sim = simulator(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let vault = Vault::open(dir.path()).unwrap();
+    let engine = engine(&sim).with_vault(vault.clone(), Some("test".into()));
+    let rec = Recorder::default();
+    let id = engine
+        .start(
+            request(&input(Method::NbidSafeConversation, Some(CUSTOMER))),
+            rec.sink(),
+        )
+        .await
+        .unwrap();
+    rec.until(&id, |e| matches!(e, FlowEvent::BindingMessage { .. }))
+        .await;
+
+    let lock = id_desk_e2e::vault_db::open(dir.path()).unwrap();
+    lock.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let sid = sim.control().sessions()[0].id.clone();
+    sim.control().approve(&sid).unwrap();
+    let terminal = tokio::time::timeout(Duration::from_secs(30), engine.wait(&id))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        matches!(terminal, FlowEvent::Succeeded { .. }),
+        "staff are told: {terminal:?}"
+    );
+    assert_eq!(vault.pending_count(), 1, "the outcome is kept");
+    lock.execute_batch("COMMIT").unwrap();
+    drop(lock);
+    assert_eq!(vault.get(&id).unwrap().status, TxStatus::Running);
+
+    assert_eq!(vault.retry_pending(), 1);
+    assert_eq!(vault.pending_count(), 0);
+    let row = vault.get(&id).unwrap();
+    assert_eq!(row.status, TxStatus::Succeeded, "{row:?}");
+    assert!(row.subject_name.is_some(), "{row:?}");
+}
