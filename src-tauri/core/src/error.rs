@@ -82,6 +82,11 @@ pub enum Error {
     #[error("identity mismatch: {0}")]
     IdentityMismatch(String),
 
+    /// The signed result is not of the document this desk showed (`sign/PROTOCOL.md` D10).
+    /// Nothing is recorded as signed; the evidence is kept for review.
+    #[error("the signature is not of the document shown: {0}")]
+    DocumentMismatch(String),
+
     /// The customer signed, but the evidence could not be written on this PC yet (disk full, a
     /// busy or failing database). The bytes are kept in memory and written again in the
     /// background; Sign API v2 leaves the documents at Signicat so a restart can fetch them.
@@ -131,6 +136,7 @@ impl Error {
             Error::Vault(_) => "vault",
             Error::EvidenceMismatch(_) => "evidence_mismatch",
             Error::IdentityMismatch(_) => "identity_mismatch",
+            Error::DocumentMismatch(_) => "document_mismatch",
             Error::SignedEvidencePending(_) => "signed_evidence_pending",
             Error::DiskFull(_) => "disk_full",
             Error::NotFound(_) => "not_found",

@@ -252,6 +252,29 @@ async fn another_signer_than_the_one_asked_for_is_an_identity_mismatch() {
     assert_eq!(rig.sim.control().sign_counts().2, 1);
 }
 
+/// Decision D10: the XAdES result names the digest of another document than the text staff
+/// showed (the simulator's `WrongDocument` fault on the download). The signer is right, but the
+/// flow fails `document_mismatch`: nothing is signed, the evidence and the session are kept for
+/// review. (Without the fault, every signing test here passes D10 on the text's own digest.)
+#[tokio::test]
+async fn a_result_over_another_document_than_the_text_shown_is_a_document_mismatch() {
+    use id_desk_simulator::{Endpoint, Fault, FaultKind};
+    let rig = Rig::new(0.1, Duration::from_secs(60)).await;
+    rig.sim
+        .control()
+        .inject(Fault::new(Endpoint::SignDownload, FaultKind::WrongDocument).times(10));
+    let (id, terminal) = rig.run(phone("198304062717", Some("rp"))).await;
+    assert!(
+        matches!(&terminal, FlowEvent::Failed { code, .. } if code == "document_mismatch"),
+        "{terminal:?}"
+    );
+    assert_eq!(exit_code(&terminal), 1);
+    let row = rig.vault.get(&id).unwrap();
+    assert_eq!(row.status, TxStatus::Failed);
+    assert_eq!(rig.vault.evidence(&id).unwrap().len(), 2, "kept for review");
+    assert_eq!(rig.sim.control().sign_counts().2, 1, "the session stays");
+}
+
 #[tokio::test]
 async fn a_rejected_link_signature_and_an_unanswered_one() {
     let rig = Rig::new(0.1, Duration::from_secs(3)).await;

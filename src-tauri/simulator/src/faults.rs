@@ -108,6 +108,9 @@ pub enum FaultKind {
     /// one the order was for: the desk must not take it as verified. Consumed by every `get` it
     /// matches, so target one session with enough `times` to reach its success.
     WrongSubject,
+    /// Sign API v2: a downloaded XAdES result names another document's digest than the one
+    /// signed, as a result from another session would.
+    WrongDocument,
 }
 
 impl FaultKind {
@@ -147,6 +150,7 @@ impl FaultKind {
             }
             FaultKind::Refused => endpoint == E::Signature,
             FaultKind::WrongSubject => endpoint == E::Get,
+            FaultKind::WrongDocument => endpoint == E::SignDownload,
         }
     }
 

@@ -122,6 +122,11 @@ pub fn error_message(code: &str, lang: Lang) -> String {
             "Personen som signerte er ikke kunden du ba om. Ingenting ble registrert som signert; beviset er tatt vare på for gjennomgang.",
             "Personen som skrev under är inte kunden du bad om. Inget registrerades som underskrivet; beviset sparas för granskning.",
         ),
+        "document_mismatch" => lang.pick(
+            "The signature Signicat returned is not of the text shown to the customer. Nothing was recorded as signed; the evidence is kept for review.",
+            "Signaturen fra Signicat gjelder ikke teksten kunden ble vist. Ingenting ble registrert som signert; beviset er tatt vare på for gjennomgang.",
+            "Underskriften från Signicat gäller inte texten som kunden visades. Inget registrerades som underskrivet; beviset sparas för granskning.",
+        ),
         "signed_evidence_pending" => lang.pick(
             "The customer has signed, but the evidence could not be saved on this PC yet. Do not ask the customer to sign again: ID Desk keeps trying and History shows when it is saved.",
             "Kunden har signert, men beviset kunne ikke lagres på denne PC-en ennå. Ikke be kunden signere på nytt: ID Desk prøver igjen, og Historikk viser når det er lagret.",
@@ -202,6 +207,7 @@ mod tests {
             Error::Vault("x".into()),
             Error::EvidenceMismatch("x".into()),
             Error::IdentityMismatch("x".into()),
+            Error::DocumentMismatch("x".into()),
             Error::SignedEvidencePending("x".into()),
             Error::DiskFull("x".into()),
             Error::NotFound("x".into()),

@@ -21,6 +21,8 @@ use crate::messages::{BankIdCode, BankIdState, Lang};
 use crate::rest::client::is_loopback;
 use crate::rest::flow::instant_of;
 use crate::vault::{pending_error, PendingPiece, PendingWrite, Vault};
+
+use super::document_check::{check_documents, DocumentCheck};
 use crate::{Error, Result};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -409,10 +411,16 @@ async fn finish(
         }
     };
     let stored = store_with_retries(&ctx.flow_id, vault, &pieces).await;
-    let subject = check_signer(order.signer().as_ref(), session);
+    // Who signed (D5) and what (D10): either wrong, and nothing counts as signed.
+    let subject = check_signer(order.signer().as_ref(), session).and_then(|subject| {
+        if check_documents(&order.documents(), &pieces)? == DocumentCheck::NotStated {
+            tracing::warn!(flow_id = %ctx.flow_id, "no result names the signed document by a digest this desk can compare (D10); the signer was checked");
+        }
+        Ok(subject)
+    });
     let evidence = match (stored, subject) {
         (_, Err(e)) => {
-            tracing::error!(flow_id = %ctx.flow_id, code = e.code(), "the signer is not the person staff asked for; the evidence is kept, nothing is marked signed");
+            tracing::error!(flow_id = %ctx.flow_id, code = e.code(), error = %e, "the signature is not of the person or the document staff asked for; the evidence is kept, nothing is marked signed");
             return FlowEvent::failed(&e);
         }
         (Err(e), Ok(subject)) => {

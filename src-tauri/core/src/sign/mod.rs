@@ -5,6 +5,7 @@
 //! `flow` the runner's job from upload to evidence.
 
 mod client;
+mod document_check;
 mod flow;
 pub mod model;
 mod order;

@@ -196,6 +196,15 @@ impl SignOrder {
         Ok(SignOrder { how, text, pdf })
     }
 
+    /// The bytes of each document the flow uploads, in upload order: the text, then the PDF.
+    pub fn documents(&self) -> Vec<&[u8]> {
+        self.text
+            .iter()
+            .map(|t| t.as_str().as_bytes())
+            .chain(self.pdf.iter().map(PdfDocument::bytes))
+            .collect()
+    }
+
     /// The person staff asked for, when known in advance.
     pub fn signer(&self) -> Option<SignerNin> {
         match &self.how {

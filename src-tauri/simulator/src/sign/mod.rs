@@ -25,7 +25,7 @@ use sha2::{Digest, Sha256};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::faults::{Endpoint, Intercept};
+use crate::faults::{Endpoint, FaultKind, Intercept};
 use crate::persona::{self, FailCode, Person, Step};
 use crate::rest::problem::{InvalidParam, Problem};
 use crate::server::ConnHandle;
@@ -126,14 +126,15 @@ async fn begin(
     endpoint: Endpoint,
     headers: &HeaderMap,
     session: Option<&str>,
-) -> Result<(), Response> {
-    if let Intercept::Respond(r) = state.begin(conn, endpoint, session).await {
-        return Err(r);
-    }
+) -> Result<Option<FaultKind>, Response> {
+    let fault = match state.begin(conn, endpoint, session).await {
+        Intercept::Respond(r) => return Err(r),
+        Intercept::Continue(fault) => fault,
+    };
     state
         .rest_tokens()
         .check(headers)
-        .map(|_| ())
+        .map(|_| fault)
         .map_err(|r| Problem::invalid_token(r.detail()).into_response())
 }
 
@@ -204,11 +205,17 @@ async fn download(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    if let Err(r) = begin(&state, &conn, Endpoint::SignDownload, &headers, None).await {
-        return r;
-    }
+    let fault = match begin(&state, &conn, Endpoint::SignDownload, &headers, None).await {
+        Ok(fault) => fault,
+        Err(r) => return r,
+    };
     let doc = state.sign().lock().documents.get(&id).cloned();
     match doc {
+        Some(d) if fault == Some(FaultKind::WrongDocument) => (
+            [(header::CONTENT_TYPE, d.mime)],
+            results::with_other_digest(&d.bytes),
+        )
+            .into_response(),
         Some(d) => ([(header::CONTENT_TYPE, d.mime)], d.bytes).into_response(),
         None => not_found("Document", &id),
     }

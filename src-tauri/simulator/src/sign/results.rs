@@ -43,6 +43,22 @@ pub(crate) fn xades(document: &[u8], by: &SignedBy<'_>) -> Vec<u8> {
     .into_bytes()
 }
 
+/// `xml` with its first `DigestValue` replaced by another document's (the `WrongDocument`
+/// fault); other bytes unchanged.
+pub(crate) fn with_other_digest(xml: &[u8]) -> Vec<u8> {
+    use base64::Engine as _;
+    let text = String::from_utf8_lossy(xml);
+    let other = base64::engine::general_purpose::STANDARD
+        .encode(Sha256::digest(b"a document the desk never uploaded"));
+    let (open, close) = ("<ds:DigestValue>", "</ds:DigestValue>");
+    match (text.find(open), text.find(close)) {
+        (Some(a), Some(b)) if a < b => {
+            format!("{}{open}{other}{}", &text[..a], &text[b..]).into_bytes()
+        }
+        _ => xml.to_vec(),
+    }
+}
+
 /// An LTV-SDO-shaped evidence package naming the signer and every document's hash.
 pub(crate) fn ltv_sdo(documents: &[&[u8]], by: &SignedBy<'_>) -> Vec<u8> {
     let refs: String = documents
