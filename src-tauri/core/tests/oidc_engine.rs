@@ -255,3 +255,48 @@ async fn the_vault_never_holds_a_full_identity_number_or_a_secret() {
     }
     assert!(checked >= 1);
 }
+
+/// Issue 23, item 4, for the legacy Consent Signature: the customer signed, but the SDO cannot be
+/// written (its directory replaced by a file: every write fails, as on a broken disk, and unlike
+/// file modes it binds root too). The flow ends `signed_evidence_pending`, the row says so, the
+/// SDO stays in memory (the access token is gone: Signicat cannot give it again), and once the
+/// disk is back the next retry stores it and the row becomes `signed`, verifiable.
+#[tokio::test]
+async fn a_consent_signature_whose_sdo_cannot_be_written_keeps_it_and_saves_it_later() {
+    let sim = sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let vault = Vault::open(dir.path()).unwrap();
+    let engine = engine(&sim, &vault);
+    let sdo_dir = dir.path().join("sdo");
+    let aside = dir.path().join("sdo-aside");
+    std::fs::rename(&sdo_dir, &aside).unwrap();
+    std::fs::write(&sdo_dir, b"not a directory").unwrap();
+
+    let input = raw(Method::NbidSign, None, Some("99887766"), Some(SIGN_TEXT));
+    let (sink, _) = recorder();
+    let id = engine
+        .start(FlowRequest::parse(&input, &settings()).unwrap(), sink)
+        .await
+        .unwrap();
+    let terminal = engine.wait(&id).await.unwrap();
+    assert!(
+        matches!(&terminal, FlowEvent::Failed { code, .. } if code == "signed_evidence_pending"),
+        "{terminal:?}"
+    );
+    let row = vault.get(&id).unwrap();
+    assert_eq!(row.status, TxStatus::EvidencePending);
+    assert_eq!(row.sdo, None);
+    assert_eq!(vault.pending_count(), 1);
+    assert_eq!(vault.retry_pending(), 0, "the disk is still broken");
+    assert_eq!(vault.pending_count(), 1, "and the SDO still kept");
+
+    std::fs::remove_file(&sdo_dir).unwrap();
+    std::fs::rename(&aside, &sdo_dir).unwrap();
+    assert_eq!(vault.retry_pending(), 1);
+    assert_eq!(vault.pending_count(), 0);
+    let row = vault.get(&id).unwrap();
+    assert_eq!(row.status, TxStatus::Signed, "{row:?}");
+    assert!(row.sdo.is_some());
+    assert!(row.subject_name.is_some());
+    assert!(vault.verify(&id).unwrap());
+}

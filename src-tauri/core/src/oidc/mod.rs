@@ -448,39 +448,67 @@ impl OidcClient {
             &tokens.access_token,
         )
         .await?;
-        let sdo = {
-            let vault = vault.clone();
-            let id = ctx.flow_id.clone();
-            tokio::task::spawn_blocking(move || vault.store_sdo(&id, &bytes))
-                .await
-                .map_err(|e| Error::Vault(format!("storing the evidence stopped: {e}")))??
+        // The customer has signed: from here on the SDO is never dropped (issue 23, item 4).
+        let stored = store_sdo_with_retries(vault, &ctx.flow_id, &bytes).await;
+        if let Ok(sdo) = &stored {
+            tracing::info!(flow_id = %ctx.flow_id, bytes = sdo.bytes, sha256 = %sdo.sha256, "signature evidence stored");
+        }
+        let subject = self.signer(req, &started, &tokens, &claims, ctx).await;
+        log_requests(ctx, &started);
+        match stored {
+            Ok(sdo) => Ok((subject, sdo)),
+            Err(e) => {
+                // Kept in memory and written again by the vault's retry; the access token is
+                // gone, so Signicat cannot give it again.
+                tracing::error!(flow_id = %ctx.flow_id, code = e.code(), error = %e, "the customer signed but the SDO could not be stored; kept in memory and retried");
+                vault.hold_pending(crate::vault::PendingWrite::Sdo {
+                    id: ctx.flow_id.clone(),
+                    subject,
+                    bytes,
+                });
+                Err(FlowStop::Failed(crate::vault::pending_error(&e)))
+            }
+        }
+    }
+
+    /// Who signed: userinfo, else the validated ID token's claims (the customer has signed and
+    /// the evidence is in hand: a userinfo hiccup must not turn that into a failure).
+    async fn signer(
+        &self,
+        req: &LegacySign,
+        started: &Started,
+        tokens: &token::Tokens,
+        claims: &Map<String, Value>,
+        ctx: &FlowContext,
+    ) -> Subject {
+        let meta = match self.inner.issuer.metadata().await {
+            Ok(meta) => meta,
+            Err(e) => {
+                tracing::warn!(flow_id = %ctx.flow_id, code = e.code(), error = %e, "discovery failed after signing; using the ID token's claims");
+                return token::subject_from_id_token(claims, req.signer.country());
+            }
         };
-        tracing::info!(flow_id = %ctx.flow_id, bytes = sdo.bytes, sha256 = %sdo.sha256, "signature evidence stored");
-        let meta = self.inner.issuer.metadata().await?;
         let userinfo = match meta.userinfo_endpoint() {
             Ok(endpoint) => {
                 token::userinfo(
                     &started.http,
                     endpoint,
                     &tokens.access_token,
-                    &claims,
+                    claims,
                     req.signer.country(),
                 )
                 .await
             }
             Err(e) => Err(e),
         };
-        let subject = match userinfo {
+        match userinfo {
             Ok(subject) => subject,
-            // The customer has signed and the evidence is stored: a userinfo hiccup must not turn
-            // that into a failure. The validated ID token names the same person.
+            // The validated ID token names the same person.
             Err(e) => {
                 tracing::warn!(flow_id = %ctx.flow_id, code = e.code(), error = %e, "userinfo failed after signing; using the ID token's claims");
-                token::subject_from_id_token(&claims, req.signer.country())
+                token::subject_from_id_token(claims, req.signer.country())
             }
-        };
-        log_requests(ctx, &started);
-        Ok((subject, sdo))
+        }
     }
 
     /// Authentication as an engine flow kind: returns the terminal event.
@@ -587,4 +615,35 @@ pub fn method_of(who: &LegacyAuth, sign: bool) -> Method {
         (LegacyAuth::Nbid { .. }, true) => Method::NbidSign,
         (LegacyAuth::Sbid { .. }, true) => Method::SbidSign,
     }
+}
+
+/// Pauses between a Consent Signature's attempts to store its SDO before the bytes go to the
+/// vault's background retry (as a Sign API v2 signature's evidence).
+const SDO_STORE_RETRY_DELAYS: [std::time::Duration; 2] = [
+    std::time::Duration::from_millis(500),
+    std::time::Duration::from_secs(2),
+];
+
+/// Stores the SDO (blocking work off the async threads), tried again after each pause.
+async fn store_sdo_with_retries(
+    vault: &Vault,
+    id: &crate::flow::FlowId,
+    bytes: &[u8],
+) -> Result<SdoRef> {
+    let attempt = || {
+        let (vault, id, bytes) = (vault.clone(), id.clone(), bytes.to_vec());
+        async move {
+            tokio::task::spawn_blocking(move || vault.store_sdo_again(&id, &bytes))
+                .await
+                .map_err(|e| Error::Vault(format!("storing the evidence stopped: {e}")))?
+        }
+    };
+    let mut last = attempt().await;
+    for pause in SDO_STORE_RETRY_DELAYS {
+        let Err(e) = &last else { break };
+        tracing::warn!(flow_id = %id, code = e.code(), error = %e, "storing the SDO failed; trying again");
+        tokio::time::sleep(pause).await;
+        last = attempt().await;
+    }
+    last
 }

@@ -549,6 +549,23 @@ impl Vault {
         Ok(sdo)
     }
 
+    /// [`Vault::store_sdo`] for a write that may have been tried before: a file an earlier
+    /// attempt wrote before its row update failed is attached first (and returned, when its
+    /// bytes are these), so a retry neither fails on the file nor writes it twice.
+    pub fn store_sdo_again(&self, id: &FlowId, bytes: &[u8]) -> Result<SdoRef> {
+        {
+            let conn = self.conn()?;
+            self.recover_orphan_sdo(&conn, id.as_str())?;
+        }
+        match self.get(id)?.sdo {
+            Some(sdo) if sdo.sha256 == durable_file::sha256_hex(bytes) => Ok(sdo),
+            Some(_) => Err(Error::Vault(format!(
+                "transaction {id} already has other evidence stored"
+            ))),
+            None => self.store_sdo(id, bytes),
+        }
+    }
+
     /// Stores one Sign API v2 result document durably and records it on the row; returns where it
     /// is. Every piece must be stored before the flow emits `signed`. `name` is a stable name for
     /// this document within the transaction (Signicat's result document id): storing the same
@@ -707,7 +724,18 @@ impl Vault {
     ) -> Result<()> {
         let at = now();
         let conn = self.conn()?;
-        let stored = Self::evidence_hashes(&conn, id)?;
+        let mut stored = Self::evidence_hashes(&conn, id)?;
+        // A legacy Consent Signature keeps its one SDO on the row itself.
+        let sdo: Option<String> = conn
+            .query_row(
+                "SELECT sdo_sha256 FROM transactions WHERE id = ?1",
+                [id.as_str()],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db_err)?
+            .flatten();
+        stored.extend(sdo);
         if evidence.is_empty() || !evidence.iter().all(|e| stored.contains(&e.sha256)) {
             return Err(Error::Vault(format!(
                 "transaction {id} reports a signature whose evidence is not stored"

@@ -34,6 +34,12 @@ pub enum PendingWrite {
         subject: Subject,
         pieces: Vec<PendingPiece>,
     },
+    /// A legacy Consent Signature's SDO, not stored yet; once it is, the row becomes `signed`.
+    Sdo {
+        id: FlowId,
+        subject: Subject,
+        bytes: Vec<u8>,
+    },
     /// An event the vault could not record when it happened.
     Event { id: FlowId, event: FlowEvent },
 }
@@ -41,7 +47,9 @@ pub enum PendingWrite {
 impl PendingWrite {
     fn id(&self) -> &FlowId {
         match self {
-            PendingWrite::Signature { id, .. } | PendingWrite::Event { id, .. } => id,
+            PendingWrite::Signature { id, .. }
+            | PendingWrite::Sdo { id, .. }
+            | PendingWrite::Event { id, .. } => id,
         }
     }
 }
@@ -119,6 +127,10 @@ impl Vault {
                     )?);
                 }
                 self.settle_signed(id, subject, &evidence)
+            }
+            PendingWrite::Sdo { id, subject, bytes } => {
+                let sdo = self.store_sdo_again(id, bytes)?;
+                self.settle_signed(id, subject, &[Evidence::ltv_sdo(sdo)])
             }
         }
     }
