@@ -736,6 +736,26 @@ fn a_killed_signing_cli_leaves_an_interrupted_row() {
         .unwrap_or_else(|| panic!("{flow_id} missing from {history:?}"));
     assert_eq!(row["status"], "interrupted", "{row}");
     assert_eq!(row["kind"], "sign");
+    // Who did what (issue 24): the row names the OS user and the PC; `--staff` filters by user.
+    let user = row["staff_user"].as_str().unwrap_or_default().to_string();
+    assert!(!user.is_empty(), "{row}");
+    assert!(
+        row["desk_host"].as_str().is_some_and(|h| !h.is_empty()),
+        "{row}"
+    );
+    assert_eq!(row["app_version"], env!("CARGO_PKG_VERSION"), "{row}");
+    let theirs = sim
+        .cli(data.path(), &["history", "--staff", &user])
+        .unwrap();
+    assert!(
+        theirs.lines.iter().any(|l| l["id"] == flow_id.as_str()),
+        "{theirs:?}"
+    );
+    let nobody = sim
+        .cli(data.path(), &["history", "--staff", "nobody-at-this-desk"])
+        .unwrap();
+    assert_eq!(nobody.code, Some(0), "{nobody:?}");
+    assert!(nobody.lines.is_empty(), "{nobody:?}");
     sim.stop().unwrap();
 }
 

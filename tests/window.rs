@@ -267,6 +267,27 @@ async fn consent_signature_is_saved_listed_in_history_and_verifies() {
     .unwrap();
     desk.screenshot("history").await.unwrap();
 
+    // Who did what (issue 24): the row names the OS user (and the PC), and History filters by it.
+    let staff = desk
+        .js("return document.querySelector(\"#history-table tr[data-status='signed'] .staff div\").textContent")
+        .await
+        .unwrap();
+    let staff = staff.as_str().unwrap_or_default().to_string();
+    assert!(!staff.is_empty(), "no staff on the row");
+    desk.fill("#history-staff", "nobody-at-this-desk")
+        .await
+        .unwrap();
+    desk.click("#history-refresh").await.unwrap();
+    desk.wait_for_css("#history-empty:not([hidden])", WAIT)
+        .await
+        .unwrap();
+    desk.fill("#history-staff", &staff).await.unwrap();
+    desk.click("#history-refresh").await.unwrap();
+    desk.wait_for_css("#history-table tr[data-status='signed']", WAIT)
+        .await
+        .unwrap();
+    desk.fill("#history-staff", "").await.unwrap();
+
     // Issue 23, item 11: a row this desk cannot read (a method from a newer version) shows as
     // unreadable, with why, and the signed row stays listed beside it.
     id_desk_e2e::vault_db::open(&desk.home.path().join("data").join("id-desk"))

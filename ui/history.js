@@ -10,6 +10,7 @@ export function mountHistory() {
   $('#history-refresh').addEventListener('click', refresh);
   $('#history-kind').addEventListener('change', refresh);
   $('#history-status').addEventListener('change', refresh);
+  $('#history-staff').addEventListener('change', refresh);
   return { refresh };
 }
 
@@ -18,10 +19,11 @@ export async function refresh() {
   let rows = [];
   try {
     rows = await call('list_history', {
-      kind: $('#history-kind').value || null, status: $('#history-status').value || null, limit: 200,
+      kind: $('#history-kind').value || null, status: $('#history-status').value || null,
+      staff: $('#history-staff').value.trim() || null, limit: 200,
     });
   } catch (e) {
-    body.replaceChildren(el('tr', {}, el('td', { colspan: 7, class: 'form-error', text: e.message })));
+    body.replaceChildren(el('tr', {}, el('td', { colspan: 8, class: 'form-error', text: e.message })));
     return;
   }
   $('#history-empty').hidden = rows.length > 0;
@@ -46,6 +48,10 @@ function row(r) {
     el('td', { text: [r.subject_name, r.identity_masked].filter(Boolean).join(' · ') }),
     el('td', {}, el('span', { class: `badge ${OUTCOME_CLASS[r.status] ?? ''}`, text: t(`status.${r.status}`) }),
       r.message ? el('div', { class: 'hint', text: r.message }) : ''),
+    // Who did it, on which PC (and branch); the version on hover. Empty on rows from before.
+    el('td', { class: 'staff', title: r.app_version ? `ID Desk ${r.app_version}` : '' },
+      el('div', { text: r.staff_user ?? '' }),
+      el('div', { class: 'hint', text: [r.desk_host, r.branch].filter(Boolean).join(' · ') })),
     el('td', {}, evidence),
     el('td', { class: 'archive-col' }, archiveMark(r.archive)));
 }
@@ -58,7 +64,7 @@ function unreadableRow(r) {
     el('td', { colspan: 3, text: r.id }),
     el('td', {}, el('span', { class: 'badge bad', text: t('history.unreadable') }),
       el('div', { class: 'hint', text: r.unreadable })),
-    el('td', {}), el('td', { class: 'archive-col' }));
+    el('td', {}), el('td', {}), el('td', { class: 'archive-col' }));
 }
 
 // `{state: 'archived', at}` or `{state: 'waiting', attempts, last_error?}` from the vault's outbox.

@@ -48,6 +48,7 @@ const STRINGS = {
     'status.cancelled': 'Cancelled', 'status.expired': 'Expired', 'status.interrupted': 'Interrupted', 'status.running': 'In progress',
     'status.evidence_pending': 'Signed, evidence not saved yet',
     'history.title': 'History', 'history.all_kinds': 'All kinds', 'history.auth': 'Identifications', 'history.signatures': 'Signatures',
+    'history.staff_filter': 'Staff (OS user)', 'history.staff': 'Staff',
     'history.all_status': 'All outcomes', 'history.refresh': 'Refresh', 'history.when': 'When', 'history.kind': 'Kind',
     'history.method': 'Method', 'history.customer': 'Customer', 'history.outcome': 'Outcome', 'history.evidence': 'Evidence',
     'history.empty': 'Nothing here yet.', 'history.verify': 'Verify', 'history.verified': 'Hash verified',
@@ -126,6 +127,7 @@ const STRINGS = {
     'status.cancelled': 'Avbrutt', 'status.expired': 'Utløpt', 'status.interrupted': 'Avbrutt uventet', 'status.running': 'Pågår',
     'status.evidence_pending': 'Signert, beviset er ikke lagret ennå',
     'history.title': 'Historikk', 'history.all_kinds': 'Alle typer', 'history.auth': 'Identifiseringer', 'history.signatures': 'Signaturer',
+    'history.staff_filter': 'Ansatt (OS-bruker)', 'history.staff': 'Ansatt',
     'history.all_status': 'Alle utfall', 'history.refresh': 'Oppdater', 'history.when': 'Når', 'history.kind': 'Type',
     'history.method': 'Metode', 'history.customer': 'Kunde', 'history.outcome': 'Utfall', 'history.evidence': 'Bevis',
     'history.empty': 'Ingenting her ennå.', 'history.verify': 'Kontroller', 'history.verified': 'Hash stemmer',
@@ -204,6 +206,7 @@ const STRINGS = {
     'status.cancelled': 'Avbruten', 'status.expired': 'Utgången', 'status.interrupted': 'Avbruten oväntat', 'status.running': 'Pågår',
     'status.evidence_pending': 'Underskrivet, beviset är inte sparat ännu',
     'history.title': 'Historik', 'history.all_kinds': 'Alla typer', 'history.auth': 'Identifieringar', 'history.signatures': 'Underskrifter',
+    'history.staff_filter': 'Personal (OS-användare)', 'history.staff': 'Personal',
     'history.all_status': 'Alla utfall', 'history.refresh': 'Uppdatera', 'history.when': 'När', 'history.kind': 'Typ',
     'history.method': 'Metod', 'history.customer': 'Kund', 'history.outcome': 'Utfall', 'history.evidence': 'Bevis',
     'history.empty': 'Inget här ännu.', 'history.verify': 'Kontrollera', 'history.verified': 'Hash stämmer',
@@ -245,6 +248,11 @@ export function setLang(l) {
   lang = STRINGS[l] ? l : 'en';
   document.documentElement.lang = lang === 'nb' ? 'nb' : lang;
   for (const node of document.querySelectorAll('[data-i18n]')) node.textContent = t(node.dataset.i18n);
+  // Fields whose label is their placeholder and aria-label (no visible text of their own).
+  for (const node of document.querySelectorAll('[data-i18n-label]')) {
+    node.placeholder = t(node.dataset.i18nLabel);
+    node.setAttribute('aria-label', t(node.dataset.i18nLabel));
+  }
 }
 
 export function getLang() { return lang; }

@@ -96,10 +96,16 @@ pub async fn list_history(
     state: State<'_, AppState>,
     kind: Option<String>,
     status: Option<String>,
+    staff: Option<String>,
     limit: Option<usize>,
 ) -> Result<Vec<HistoryEntry>> {
     off_main(&state, move |desk| {
-        desk.history(kind.as_deref(), status.as_deref(), limit.unwrap_or(200))
+        desk.history(
+            kind.as_deref(),
+            status.as_deref(),
+            staff.as_deref(),
+            limit.unwrap_or(200),
+        )
     })
     .await
 }

@@ -120,8 +120,8 @@ pub async fn profiles(desk: &Desk, cmd: &ProfilesCommand) -> i32 {
     }
 }
 
-pub fn history(desk: &Desk, limit: usize) -> i32 {
-    match desk.history(None, None, limit) {
+pub fn history(desk: &Desk, staff: Option<&str>, limit: usize) -> i32 {
+    match desk.history(None, None, staff, limit) {
         Ok(rows) => {
             for row in &rows {
                 let kind = match row {

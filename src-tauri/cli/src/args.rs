@@ -66,6 +66,9 @@ pub enum Command {
     History {
         #[arg(long, default_value_t = 50)]
         limit: usize,
+        /// Only what this OS user ran (who did what).
+        #[arg(long)]
+        staff: Option<String>,
     },
     /// Copy a transaction's signed document (SDO) out of the vault, checking its hash.
     Export {

@@ -96,7 +96,9 @@ async fn run(cli: Cli) -> i32 {
                     Err(e) => output::failed(&e),
                 },
                 Command::Profiles(p) => admin::profiles(&session.desk, p).await,
-                Command::History { limit } => admin::history(&session.desk, *limit),
+                Command::History { limit, staff } => {
+                    admin::history(&session.desk, staff.as_deref(), *limit)
+                }
                 Command::Export {
                     transaction_id,
                     path,

@@ -214,6 +214,19 @@ async fn finished_transactions_reach_the_archive_with_their_evidence() {
         .unwrap()
         .get(0);
     assert_eq!(desk, f.vault.desk_id().unwrap());
+    // Who did what (issue 24): the OS user, the PC and the version, as the vault recorded them.
+    let who = f.vault.workstation();
+    let row = client
+        .query_one(
+            "SELECT staff_user, desk_host, app_version FROM id_desk_transactions WHERE tx_id = $1",
+            &[&sign.as_str()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, Option<String>>(0), who.os_user);
+    assert_eq!(row.get::<_, Option<String>>(1), who.host);
+    assert_eq!(row.get::<_, Option<String>>(2), Some(who.app_version));
+    assert!(who.os_user.is_some() && who.host.is_some());
 
     // History shows each row archived; the running one has no mark yet.
     for id in [&auth, &sign, &failed] {

@@ -50,7 +50,7 @@ async fn an_unconfigured_desk_opens_in_training_and_records_the_flow() {
         .iter()
         .any(|e| matches!(e, FlowEvent::BindingMessage { .. })));
 
-    let rows = desk.history(None, Some("succeeded"), 10).unwrap();
+    let rows = desk.history(None, Some("succeeded"), None, 10).unwrap();
     assert_eq!(rows.len(), 1);
     let id_desk_core::vault::HistoryEntry::Transaction(row) = &rows[0] else {
         panic!("{rows:?}")

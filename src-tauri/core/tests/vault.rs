@@ -350,7 +350,7 @@ fn schema_version_is_recorded_and_reopen_keeps_rows() {
     let v: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(v, 5);
+    assert_eq!(v, 6);
     let mode: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
@@ -360,7 +360,7 @@ fn schema_version_is_recorded_and_reopen_keeps_rows() {
     drop(conn);
     assert_eq!(Vault::open(dir.path()).unwrap_err().code(), "vault");
     let conn = open_with_key(dir.path());
-    conn.pragma_update(None, "user_version", 5).unwrap();
+    conn.pragma_update(None, "user_version", 6).unwrap();
     drop(conn);
     let vault = Vault::open(dir.path()).unwrap();
     assert_eq!(vault.get(&id).unwrap().status, TxStatus::Succeeded);
@@ -871,4 +871,56 @@ fn one_unreadable_row_neither_hides_history_nor_stops_delivery() {
             .is_some_and(|e| e.starts_with("unreadable")),
         "{summary:?}"
     );
+}
+
+/// Who did what (issue 24): every new row carries the OS user, the PC, the branch (policy's;
+/// none yet) and the app version; History filters by staff; a vault from before keeps its
+/// old rows, with nothing made up for them.
+#[test]
+fn every_row_says_who_ran_it_where_and_history_filters_by_staff() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = Vault::open(dir.path()).unwrap();
+    let who = vault.workstation();
+    let mine = new_tx(Method::NbidMobile);
+    vault.begin(&mine).unwrap();
+    let row = vault.get(&mine.id).unwrap();
+    assert_eq!(row.staff_user, who.os_user);
+    assert!(row.staff_user.is_some());
+    assert_eq!(row.desk_host, who.host);
+    assert_eq!(row.app_version.as_deref(), Some(env!("CARGO_PKG_VERSION")));
+    assert_eq!(row.branch, None);
+
+    vault.set_branch(Some("Oslo Storgata".into()));
+    let branched = new_tx(Method::NbidMobile);
+    vault.begin(&branched).unwrap();
+    assert_eq!(
+        vault.get(&branched.id).unwrap().branch.as_deref(),
+        Some("Oslo Storgata")
+    );
+
+    // A row someone else ran on this PC (another OS login).
+    id_desk_e2e::vault_db::open(dir.path())
+        .unwrap()
+        .execute(
+            "UPDATE transactions SET staff_user = 'per' WHERE id = ?1",
+            [branched.id.as_str()],
+        )
+        .unwrap();
+    let by = |user: &str| {
+        vault
+            .list(
+                &ListFilter {
+                    staff_user: Some(user.into()),
+                    ..Default::default()
+                },
+                10,
+            )
+            .unwrap()
+            .into_iter()
+            .map(|t| t.id)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(by("per"), vec![branched.id.clone()]);
+    assert_eq!(by(who.os_user.as_deref().unwrap()), vec![mine.id.clone()]);
+    assert!(by("nobody").is_empty());
 }

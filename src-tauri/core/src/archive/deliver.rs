@@ -67,15 +67,16 @@ pub(crate) fn prepare(vault: &Vault, tx: Transaction) -> Result<Row> {
 /// unique constraint, so the effect is the same.
 const INSERT: &str = "INSERT INTO id_desk_transactions (desk_id, tx_id, kind, method, status,
         identity_masked, subject_name, error_code, message, reference, profile, sign_text,
-        created_at, updated_at, sdo, sdo_sha256)
+        created_at, updated_at, sdo, sdo_sha256, staff_user, desk_host, branch, app_version)
     SELECT $1, tx_id, kind, method, status, identity_masked, subject_name, error_code, message,
         reference, profile, sign_text, created_at::timestamptz, updated_at::timestamptz, sdo,
-        sdo_sha256
+        sdo_sha256, staff_user, desk_host, branch, app_version
     FROM UNNEST($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
         $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[],
-        $15::bytea[], $16::text[])
+        $15::bytea[], $16::text[], $17::text[], $18::text[], $19::text[], $20::text[])
         AS u(tx_id, kind, method, status, identity_masked, subject_name, error_code, message,
-        reference, profile, sign_text, created_at, updated_at, sdo, sdo_sha256)
+        reference, profile, sign_text, created_at, updated_at, sdo, sdo_sha256, staff_user,
+        desk_host, branch, app_version)
     ON CONFLICT DO NOTHING";
 
 const INSERT_EVIDENCE: &str = "INSERT INTO id_desk_evidence (desk_id, tx_id, seq, kind, content,
@@ -117,6 +118,10 @@ pub(crate) async fn send(client: &mut Client, desk_id: &str, rows: &[Row]) -> Re
     let updated = col(rows, |r| r.tx.updated_at.clone());
     let sdos = col(rows, |r| r.sdo.as_ref().map(|(b, _)| b.as_slice()));
     let hashes = col(rows, |r| r.sdo.as_ref().map(|(_, h)| h.as_str()));
+    let staff = col(rows, |r| r.tx.staff_user.clone());
+    let hosts = col(rows, |r| r.tx.desk_host.clone());
+    let branches = col(rows, |r| r.tx.branch.clone());
+    let versions = col(rows, |r| r.tx.app_version.clone());
 
     let tx = client.transaction().await.map_err(pg_error)?;
     let inserted = tx
@@ -139,6 +144,10 @@ pub(crate) async fn send(client: &mut Client, desk_id: &str, rows: &[Row]) -> Re
                 &updated,
                 &sdos,
                 &hashes,
+                &staff,
+                &hosts,
+                &branches,
+                &versions,
             ],
         )
         .await

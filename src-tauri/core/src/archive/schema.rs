@@ -93,6 +93,13 @@ const MIGRATIONS: &[&str] = &[
         WHERE t.desk_id = desk AND t.tx_id = ANY (ids)
     $$;
     REVOKE EXECUTE ON FUNCTION id_desk_archived(text, text[]) FROM PUBLIC;",
+    // 5: who did what (issue 24): the OS user, the PC, the branch and the app version of each
+    // transaction, as the desk recorded them (empty for rows desks recorded before).
+    "ALTER TABLE id_desk_transactions ADD COLUMN staff_user TEXT;
+    ALTER TABLE id_desk_transactions ADD COLUMN desk_host TEXT;
+    ALTER TABLE id_desk_transactions ADD COLUMN branch TEXT;
+    ALTER TABLE id_desk_transactions ADD COLUMN app_version TEXT;
+    CREATE INDEX id_desk_transactions_staff ON id_desk_transactions (staff_user);",
 ];
 
 /// The schema version this build writes.

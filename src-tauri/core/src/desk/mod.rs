@@ -565,10 +565,12 @@ impl Desk {
 
     // ---- history and evidence ------------------------------------------------------------
 
+    /// History, newest first; `staff` keeps the rows one OS user ran.
     pub fn history(
         &self,
         kind: Option<&str>,
         status: Option<&str>,
+        staff: Option<&str>,
         limit: usize,
     ) -> Result<Vec<HistoryEntry>> {
         let filter = ListFilter {
@@ -585,6 +587,10 @@ impl Desk {
                         .ok_or_else(|| Error::invalid_input("status", "unknown status"))?,
                 ),
             },
+            staff_user: staff
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string),
             ..ListFilter::default()
         };
         let mut rows = self.vault.history(&filter, limit.clamp(1, 10_000))?;

@@ -17,6 +17,7 @@ mod outbox;
 mod pending;
 mod retention;
 mod schema;
+mod workstation;
 
 pub use model::{
     HistoryEntry, ListFilter, NewTransaction, Transaction, TxEvent, TxKind, TxStatus, UnreadableRow,
@@ -24,6 +25,7 @@ pub use model::{
 pub use outbox::{ArchiveMark, OutboxSummary};
 pub use pending::{available_space, pending_error, PendingPiece, PendingWrite};
 pub use retention::{PurgeLogLine, PurgePolicy, PurgeReport, Purged};
+pub use workstation::Workstation;
 
 use crate::flow::{Evidence, EvidenceKind, FlowEvent, FlowId, Method, SdoRef, Subject};
 use crate::{Error, Result};
@@ -70,6 +72,8 @@ struct Inner {
     pending: Mutex<Vec<PendingWrite>>,
     interrupted_on_open: usize,
     outbox_signal: Arc<tokio::sync::Notify>,
+    /// Written on every new row (who did what, issue 24).
+    workstation: std::sync::RwLock<Workstation>,
 }
 
 impl std::fmt::Debug for Vault {
@@ -186,6 +190,7 @@ impl Vault {
                 pending: Mutex::new(Vec::new()),
                 interrupted_on_open: 0,
                 outbox_signal: Arc::new(tokio::sync::Notify::new()),
+                workstation: std::sync::RwLock::new(Workstation::current()),
             }),
         };
         let count = vault.mark_interrupted()?;
@@ -322,6 +327,25 @@ impl Vault {
         Ok(())
     }
 
+    /// Who and where this vault's new rows say they were made.
+    pub fn workstation(&self) -> Workstation {
+        self.inner
+            .workstation
+            .read()
+            .map(|w| w.clone())
+            .unwrap_or_else(|e| e.into_inner().clone())
+    }
+
+    /// The branch label new rows carry (policy's; `None` for none).
+    pub fn set_branch(&self, branch: Option<String>) {
+        let mut w = self
+            .inner
+            .workstation
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
+        w.branch = branch;
+    }
+
     /// Writes the row for a new flow. Call before the flow's first request.
     pub fn begin(&self, tx: &NewTransaction) -> Result<()> {
         file_safe_id(&tx.id)?;
@@ -334,11 +358,13 @@ impl Vault {
             }
         }
         let at = now();
+        let who = self.workstation();
         let conn = self.conn()?;
         conn.execute(
             "INSERT INTO transactions (id, kind, method, identity_masked, status, created_at,
-                updated_at, profile, sign_text, instance)
-             VALUES (?1, ?2, ?3, ?4, 'running', ?5, ?5, ?6, ?7, ?8)",
+                updated_at, profile, sign_text, instance, staff_user, desk_host, branch,
+                app_version)
+             VALUES (?1, ?2, ?3, ?4, 'running', ?5, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             params![
                 tx.id.as_str(),
                 TxKind::of(tx.method).as_str(),
@@ -348,6 +374,10 @@ impl Vault {
                 tx.profile,
                 tx.sign_text,
                 self.inner.lock.id(),
+                who.os_user,
+                who.host,
+                who.branch,
+                who.app_version,
             ],
         )
         .map_err(|e| match e {
@@ -873,6 +903,10 @@ impl Vault {
             reference: r.get("reference")?,
             profile: r.get("profile")?,
             sign_text: r.get("sign_text")?,
+            staff_user: r.get("staff_user")?,
+            desk_host: r.get("desk_host")?,
+            branch: r.get("branch")?,
+            app_version: r.get("app_version")?,
             sdo,
             evidence: Vec::new(),
             archive: outbox::mark_of(r)?,
@@ -917,6 +951,10 @@ impl Vault {
         if let Some(m) = filter.method {
             args.push(m.as_str().into());
             sql.push_str(&format!(" AND method = ?{}", args.len()));
+        }
+        if let Some(user) = &filter.staff_user {
+            args.push(user.clone());
+            sql.push_str(&format!(" AND staff_user = ?{}", args.len()));
         }
         sql.push_str(&format!(
             " ORDER BY t.created_at DESC, t.rowid DESC LIMIT {}",

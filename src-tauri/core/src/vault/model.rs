@@ -123,6 +123,16 @@ pub struct Transaction {
     pub profile: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sign_text: Option<String>,
+    /// Who did it: the OS user, the PC, the branch and the app version (issue 24). Empty on rows
+    /// an earlier version wrote.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staff_user: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub desk_host: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_version: Option<String>,
     /// The legacy Consent Signature's SDO.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sdo: Option<SdoRef>,
@@ -159,6 +169,8 @@ pub struct ListFilter {
     pub status: Option<TxStatus>,
     pub kind: Option<TxKind>,
     pub method: Option<Method>,
+    /// The OS user who ran it.
+    pub staff_user: Option<String>,
 }
 
 /// One entry of a transaction's event trail.

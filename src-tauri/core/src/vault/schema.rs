@@ -85,6 +85,13 @@ const MIGRATIONS: &[&str] = &[
     // 4 → 5: Training rows queued by earlier versions leave the outbox unsent (issue 23, item 8).
     "DELETE FROM archive_outbox WHERE sent_at IS NULL
         AND tx_id IN (SELECT id FROM transactions WHERE profile = 'training');",
+    // 5 → 6: who did what (issue 24): the OS user, the PC, the branch and the app version of
+    // each new row. Earlier rows keep them empty: nobody recorded them then.
+    "ALTER TABLE transactions ADD COLUMN staff_user TEXT;
+    ALTER TABLE transactions ADD COLUMN desk_host TEXT;
+    ALTER TABLE transactions ADD COLUMN branch TEXT;
+    ALTER TABLE transactions ADD COLUMN app_version TEXT;
+    CREATE INDEX transactions_staff ON transactions(staff_user);",
 ];
 
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
