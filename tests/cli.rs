@@ -1566,3 +1566,78 @@ fn the_vault_is_encrypted_and_purged_by_the_profiles_retention() {
     assert!(!log.stdout.contains("Nordmann") && !log.stdout.contains("291248"));
     sim.stop().unwrap();
 }
+
+#[test]
+#[ignore = "needs the built CLI and a keyring session: run make e2e"]
+fn the_it_departments_policy_and_managed_profiles_rule_the_cli() {
+    let sim = Sim::start(&unique_name("policy"), &[]).unwrap();
+    let data = data_dir();
+    let system = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(system.path().join("profiles")).unwrap();
+    std::fs::write(
+        system.path().join("policy.toml"),
+        "branch = \"Bergen Torgallmenningen\"\nmethods = [\"nbid_safe_conversation\"]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        system.path().join("profiles/it-bank.toml"),
+        "name = \"it-bank\"\n[rest]\nbase_url = \"https://api.signicat.com\"\naccount_id = \"a\"\n\
+         client_id = \"c\"\n",
+    )
+    .unwrap();
+    let env = [("IDDESK_SYSTEM_DIR", system.path())];
+
+    let policy = sim
+        .cli_with_env(data.path(), &["profiles", "policy"], &env)
+        .unwrap();
+    assert_eq!(policy.code, Some(0), "{policy:?}");
+    assert_eq!(policy.lines[0]["type"], "policy");
+    assert_eq!(policy.lines[0]["branch"], "Bergen Torgallmenningen");
+    assert_eq!(
+        policy.lines[0]["methods"],
+        serde_json::json!(["nbid_safe_conversation"])
+    );
+
+    // A method policy turns off: exit 2, the field named, nothing sent.
+    let creates = sim.requests("Create").unwrap();
+    let refused = sim
+        .cli_with_env(data.path(), &["auth", "sbid", "--nin", SE_APPROVES], &env)
+        .unwrap();
+    assert_eq!(refused.code, Some(2), "{refused:?}");
+    let failed = refused.last();
+    assert_eq!(failed["code"], "not_allowed_by_policy", "{failed}");
+    assert_eq!(failed["field"], "method");
+    assert_eq!(sim.requests("Create").unwrap(), creates);
+
+    // What it allows runs, and the row names the branch.
+    let ok = sim
+        .cli_with_env(
+            data.path(),
+            &[
+                "auth",
+                "nbid",
+                "--call-initiator",
+                "user",
+                "--nin",
+                NO_APPROVES,
+            ],
+            &env,
+        )
+        .unwrap();
+    assert_eq!(ok.code, Some(0), "{ok:?}");
+    let history = sim.cli_with_env(data.path(), &["history"], &env).unwrap();
+    assert_eq!(
+        history.lines[0]["branch"], "Bergen Torgallmenningen",
+        "{history:?}"
+    );
+
+    // IT's profile is listed as managed, beside Training.
+    let d = data.path().to_string_lossy();
+    let list = id_desk_e2e::cli::run_with_env(&["--data-dir", &d, "profiles", "list"], None, &env)
+        .unwrap();
+    let profiles = list.lines[0]["profiles"].as_array().unwrap();
+    let it = profiles.iter().find(|p| p["name"] == "it-bank").unwrap();
+    assert_eq!(it["managed"], true, "{it}");
+    let training = profiles.iter().find(|p| p["name"] == "training").unwrap();
+    assert_eq!(training["managed"], false);
+}

@@ -615,3 +615,84 @@ fn hex_sha256(bytes: &[u8]) -> String {
     use sha2::Digest;
     format!("{:x}", sha2::Sha256::digest(bytes))
 }
+
+#[tokio::test]
+#[ignore = "needs the built app, tauri-driver and a display: run `make e2e`"]
+async fn the_it_departments_policy_rules_the_window_visibly() {
+    let desk = Desk::open_with(|config| {
+        let system = id_desk_e2e::system_dir_of(config);
+        std::fs::create_dir_all(system.join("profiles"))?;
+        std::fs::write(
+            system.join("policy.toml"),
+            "branch = \"Oslo Storgata 1\"\ncustomer_display = false\n\
+             methods = [\"nbid_safe_conversation\", \"sbid_qr\", \"sign_sbid_phone\"]\n",
+        )?;
+        std::fs::write(
+            system.join("profiles").join("it-bank.toml"),
+            "name = \"it-bank\"\n[rest]\nbase_url = \"https://api.signicat.com\"\naccount_id = \"a\"\nclient_id = \"c\"\n",
+        )
+    })
+    .await
+    .unwrap();
+
+    // Identify offers only what policy allows (Training offers a dozen methods).
+    let offered = desk
+        .js("return [...document.querySelectorAll('#identify-methods input[type=radio]')].map((r) => r.value).sort()")
+        .await
+        .unwrap();
+    assert_eq!(offered, json!(["nbid_safe_conversation", "sbid_qr"]));
+    desk.click("#tab-sign").await.unwrap();
+    let signing = desk
+        .js("return [...document.querySelectorAll('#sign-methods input[type=radio]')].map((r) => r.value)")
+        .await
+        .unwrap();
+    assert_eq!(signing, json!(["sign_sbid_phone"]));
+
+    // Settings says what IT decided, and the customer display stays closed, with the reason.
+    desk.click("#tab-settings").await.unwrap();
+    let branch = desk
+        .wait_text("#policy-details [data-policy='branch']", WAIT, |t| {
+            !t.is_empty()
+        })
+        .await
+        .unwrap();
+    assert_eq!(branch, "Oslo Storgata 1");
+    let display = desk
+        .js("return [document.getElementById('display-toggle').disabled, document.getElementById('display-policy').hidden]")
+        .await
+        .unwrap();
+    assert_eq!(display, json!([true, false]));
+    let refused = desk.invoke("open_customer_display", json!({})).await;
+    let refused = refused.unwrap_err().to_string();
+    assert!(refused.contains("not_allowed_by_policy"), "{refused}");
+    assert_eq!(desk.client.window_handles().await.unwrap().len(), 1);
+
+    // IT's profile is marked, and says it cannot be changed here.
+    desk.js("const s = document.getElementById('settings-profile'); s.value = 'it-bank'; s.dispatchEvent(new Event('change'));")
+        .await
+        .unwrap();
+    desk.wait_for_css("#profile-managed:not([hidden])", WAIT)
+        .await
+        .unwrap();
+    let option = desk
+        .js("return document.querySelector(\"#settings-profile option[value='it-bank']\").textContent")
+        .await
+        .unwrap();
+    assert!(
+        option.as_str().unwrap_or_default().contains("[IT]"),
+        "{option}"
+    );
+    desk.screenshot("policy").await.unwrap();
+
+    // IT's REST profile has no [sign]: the signing screen says nothing is available instead of
+    // breaking.
+    desk.click("#profile-activate").await.unwrap();
+    desk.wait_text("#profile-chip", WAIT, |t| t == "it-bank")
+        .await
+        .unwrap();
+    desk.click("#tab-sign").await.unwrap();
+    desk.wait_for_css("#sign-methods [data-no-methods]", WAIT)
+        .await
+        .unwrap();
+    desk.close().await;
+}

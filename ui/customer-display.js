@@ -8,15 +8,18 @@ import { t } from './i18n.js';
 let status = { open: false, merchant: '', flow_id: null };
 
 /** `first`: the pending `customer_display_status` answer, asked for while the page booted. */
-export async function mountCustomerDisplay(first) {
+export async function mountCustomerDisplay(first, allowed = true) {
   const toggle = $('#display-toggle');
+  // Policy says no: the button stays, disabled, with the reason beside it.
+  toggle.disabled = !allowed;
+  $('#display-policy').hidden = allowed;
   const error = $('#display-error');
   const fail = (e) => { error.textContent = e.message; error.hidden = false; };
   toggle.addEventListener('click', async () => {
     error.hidden = true;
     toggle.disabled = true;
     try { render(await call(status.open ? 'close_customer_display' : 'open_customer_display')); } catch (e) { fail(e); }
-    toggle.disabled = false;
+    toggle.disabled = !allowed;
   });
   const save = async () => {
     error.hidden = true;

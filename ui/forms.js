@@ -40,6 +40,14 @@ export function mountForm({ kind, form, methodsBox, fieldsBox, errorBox, getText
     const profile = app().profile;
     const ids = methodsFor(kind, profile);
     if (!ids.includes(method)) method = ids[0];
+    // Nothing to offer (a profile without this kind, or a policy that allows none of it): say so.
+    if (!method) {
+      methodsBox.append(el('p', { class: 'hint method', 'data-no-methods': '', text: t('methods.none') }));
+      form.querySelector('button[type="submit"]').hidden = true;
+      fieldsBox.replaceChildren();
+      return;
+    }
+    form.querySelector('button[type="submit"]').hidden = false;
     const retired = new Map((profile.retired_methods ?? []).map((r) => [r.id, r]));
     if (kind === 'auth') {
       for (const g of identifyGroups(profile)) {
@@ -188,6 +196,7 @@ export function mountForm({ kind, form, methodsBox, fieldsBox, errorBox, getText
   // As you type: only complain about the field being edited, and only once it looks finished
   // enough to judge; the full check runs on submit.
   const validateSoon = debounce(async (field) => {
+    if (!method) return;
     const raw = rawInput();
     const value = raw[field] ?? '';
     clearFieldError(field);
@@ -203,6 +212,7 @@ export function mountForm({ kind, form, methodsBox, fieldsBox, errorBox, getText
 
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
+    if (!method) return;
     errorBox.hidden = true;
     form.querySelectorAll('[data-error-for]').forEach((n) => { n.hidden = true; });
     // A field corrected right before another was typed in (one shared debounce) must not stay red.

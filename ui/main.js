@@ -5,7 +5,7 @@ import { setLang, t } from './i18n.js';
 import { mountForm, mountTemplates } from './forms.js';
 import { mountFlows, track } from './flows.js';
 import { mountHistory } from './history.js';
-import { mountSettings } from './settings.js';
+import { mountSettings, showPolicy } from './settings.js';
 import { mountPhone } from './phone.js';
 import { mountCustomerDisplay, refreshCustomerDisplay } from './customer-display.js';
 
@@ -40,6 +40,7 @@ function applyPreferences({ lang, theme }) {
   $('#training-banner').textContent = t('training.banner');
   forms.forEach((f) => f.refresh());
   refreshCustomerDisplay();
+  showPolicy(app.policy);
 }
 
 function showScreen(name) {
@@ -120,7 +121,7 @@ settings.refresh().catch(() => {});
 showProfile();
 applyPreferences({ lang: app.lang, theme: app.theme });
 if (app.training) mountPhone();
-await mountCustomerDisplay(displayStatus);
+await mountCustomerDisplay(displayStatus, app.policy?.customer_display !== false);
 showScreen('identify');
 on('desk://screen-pop', () => { takeScreenPop(); });
 await takeScreenPop();

@@ -87,7 +87,9 @@ export function methodsFor(kind, profile) {
     // After Swedish BankID Phone, before the legacy methods.
     ids.splice(sign.sbid_phone ? 1 : 0, 0, ...links.map((p) => SIGN_LINK_PREFIX + p));
   }
-  return ids;
+  // The IT department's policy may allow only some methods (Identify's groups come filtered).
+  const allowed = profile.policy_methods;
+  return allowed ? ids.filter((id) => allowed.includes(id.startsWith(SIGN_LINK_PREFIX) ? 'sign_link' : id)) : ids;
 }
 
 // The CIBA login hint's label follows what the profile's provider expects.

@@ -35,7 +35,9 @@ export function mountSettings(app, { onPreferences, onProfileChanged }) {
     const list = await call('list_profiles');
     profiles = list.profiles;
     profileSel.replaceChildren(...profiles.map((p) => el('option', {
-      value: p.name, text: p.name === list.active ? `${p.name} (${t('settings.active')})` : p.name,
+      value: p.name,
+      text: [p.name, p.managed ? `[${t('settings.managed_short')}]` : '', p.name === list.active ? `(${t('settings.active')})` : '']
+        .filter(Boolean).join(' '),
     })));
     profileSel.value = list.active;
     showProfile(list.active);
@@ -50,6 +52,7 @@ export function mountSettings(app, { onPreferences, onProfileChanged }) {
       ['redirect_uri', p.redirect_uri], ['Test identities', p.allow_test_identities ? 'allowed' : 'refused'],
     ].filter(([, v]) => v !== undefined && v !== null && v !== '');
     $('#profile-details').replaceChildren(...rows.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: String(v) })]));
+    $('#profile-managed').hidden = !p.managed;
     $('#profile-checks').replaceChildren();
     await renderSecrets(p);
   }
@@ -87,5 +90,28 @@ export function mountSettings(app, { onPreferences, onProfileChanged }) {
       `${s.step}${s.ms !== undefined && s.ms !== null ? ` — ${s.ms} ms` : ''}${s.message ? ` — ${s.message}` : ''}`)));
   }
 
+  showPolicy(app.policy);
   return { refresh };
+}
+
+/** The IT department's policy, when there is one: what it decides, in the staff's language. */
+export function showPolicy(policy) {
+  const card = $('#policy');
+  card.hidden = !policy?.file;
+  if (card.hidden) return;
+  const onOff = (v) => t(v ? 'policy.allowed' : 'policy.off');
+  const r = policy.retention;
+  const rows = [
+    ['policy.branch', policy.branch],
+    ['policy.training', onOff(policy.training)],
+    ['policy.archive_required', t(policy.archive_required ? 'policy.yes' : 'policy.no')],
+    ['policy.customer_display', onOff(policy.customer_display)],
+    ['policy.methods', policy.methods ? policy.methods.map((m) => t(`method.${m}`)).join(', ') : t('policy.all')],
+    ['policy.sign_setups', policy.sign_setups ? policy.sign_setups.join(', ') : t('policy.all')],
+    ['policy.retention', r && t('policy.retention_days').replace('{a}', r.after_archive_days)
+      .replace('{w}', r.without_archive_days).replace('{u}', r.unsuccessful_days)],
+    ['policy.file', policy.file],
+  ].filter(([, v]) => v !== undefined && v !== null && v !== '');
+  $('#policy-details').replaceChildren(...rows.flatMap(([k, v]) => [
+    el('dt', { text: t(k) }), el('dd', { 'data-policy': k.slice(7), text: String(v) })]));
 }

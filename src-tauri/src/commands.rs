@@ -228,7 +228,11 @@ pub fn customer_display_status<R: Runtime>(app: AppHandle<R>) -> DisplayStatus {
 
 /// Async: a window is created, which must not block the main thread's event loop.
 #[tauri::command]
-pub async fn open_customer_display<R: Runtime>(app: AppHandle<R>) -> Result<DisplayStatus> {
+pub async fn open_customer_display<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+) -> Result<DisplayStatus> {
+    state.desk.customer_display_allowed()?;
     display::open(&app)
 }
 

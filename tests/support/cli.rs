@@ -101,8 +101,18 @@ impl Run {
 
 /// Runs the CLI to completion with `stdin` piped in; every stdout line must be JSON.
 pub fn run(args: &[&str], stdin: Option<&str>) -> Result<Run, BoxError> {
+    run_with_env(args, stdin, &[])
+}
+
+/// As [`run`], with these environment variables set for the CLI alone.
+pub fn run_with_env(
+    args: &[&str],
+    stdin: Option<&str>,
+    env: &[(&str, &Path)],
+) -> Result<Run, BoxError> {
     let mut child = Command::new(cli_binary())
         .args(args)
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -257,6 +267,18 @@ impl Sim {
         let args = self.args(data, rest);
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
         run(&refs, None)
+    }
+
+    /// As [`Sim::cli`], with these environment variables set for the CLI alone.
+    pub fn cli_with_env(
+        &self,
+        data: &Path,
+        rest: &[&str],
+        env: &[(&str, &Path)],
+    ) -> Result<Run, BoxError> {
+        let args = self.args(data, rest);
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        run_with_env(&refs, None, env)
     }
 
     pub fn spawn_cli(&self, data: &Path, rest: &[&str]) -> Result<Running, BoxError> {

@@ -395,12 +395,24 @@ async fn xdotool(args: &[&str], within: Duration) -> Result<String, BoxError> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-fn app_dirs(home: &Path) -> [(&'static str, PathBuf); 3] {
+fn app_dirs(home: &Path) -> [(&'static str, PathBuf); 4] {
     [
         ("XDG_CONFIG_HOME", home.join("config")),
         ("XDG_DATA_HOME", home.join("data")),
         ("XDG_STATE_HOME", home.join("state")),
+        // The IT department's directory (policy.toml, managed profiles) of this desk alone;
+        // debug builds only read it from here (see id_desk_core::policy::system_dir).
+        ("IDDESK_SYSTEM_DIR", home.join("system")),
     ]
+}
+
+/// The system directory IT manages for the desk whose config directory `prepare` was given.
+pub fn system_dir_of(config: &Path) -> PathBuf {
+    config
+        .parent()
+        .and_then(Path::parent)
+        .map(|home| home.join("system"))
+        .unwrap_or_else(|| config.join("system"))
 }
 
 async fn wait_for_port(port: u16, within: Duration) -> Result<(), BoxError> {

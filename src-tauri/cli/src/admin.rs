@@ -103,6 +103,10 @@ pub async fn profiles(desk: &Desk, cmd: &ProfilesCommand) -> i32 {
             }
             Err(e) => output::failed(&e),
         },
+        ProfilesCommand::Policy => {
+            output::line(&output::typed("policy", desk.policy()));
+            exit::OK
+        }
         ProfilesCommand::Check => match desk.check(None).await {
             Ok(steps) => {
                 let all_ok = steps.iter().all(|s| s.ok);

@@ -264,7 +264,10 @@ pub enum SecretsCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum ProfilesCommand {
+    /// The profiles (managed ones marked `managed`), the active one, and files that cannot be used.
     List,
+    /// The IT department's policy as this desk applies it (`file` is null without one).
+    Policy,
     /// Test connection: REST token, OIDC discovery and JWKS, CIBA discovery.
     Check,
 }

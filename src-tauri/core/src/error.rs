@@ -105,6 +105,11 @@ pub enum Error {
     #[error("file error: {0}")]
     Io(String),
 
+    /// The IT department's policy (`policy.toml`) turns this off. `field` names what staff asked
+    /// for (`method`, `provider`, `profile`, `archive`, `customer_display`); nothing was sent.
+    #[error("{field}: {reason}")]
+    NotAllowed { field: String, reason: String },
+
     /// The central archive (PostgreSQL) could not be reached or refused a delivery. The desk keeps
     /// working; the outbox keeps the transactions until the archive takes them.
     #[error("archive: {0}")]
@@ -141,6 +146,7 @@ impl Error {
             Error::DiskFull(_) => "disk_full",
             Error::NotFound(_) => "not_found",
             Error::Io(_) => "io",
+            Error::NotAllowed { .. } => "not_allowed_by_policy",
             Error::Archive(_) => "archive",
             Error::ArchiveUnauthorized(_) => "archive_unauthorized",
         }
@@ -149,7 +155,9 @@ impl Error {
     /// The input or configuration field this error is about, if any.
     pub fn field(&self) -> Option<&str> {
         match self {
-            Error::InvalidInput { field, .. } | Error::InvalidConfig { field, .. } => Some(field),
+            Error::InvalidInput { field, .. }
+            | Error::InvalidConfig { field, .. }
+            | Error::NotAllowed { field, .. } => Some(field),
             _ => None,
         }
     }

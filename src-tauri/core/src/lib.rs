@@ -11,6 +11,7 @@ pub mod identity;
 pub mod logging;
 pub mod messages;
 pub mod oidc;
+pub mod policy;
 mod private_fs;
 pub mod profile;
 pub mod rest;

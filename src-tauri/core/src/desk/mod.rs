@@ -27,7 +27,8 @@ use crate::archive::{ArchiveStatus, Archiver, FlushReport, Target, Tuning};
 use crate::ciba::{CibaConfig, ClientAuth, ClientAuthMethod, HintKind};
 use crate::flow::{EventSink, FlowEvent, FlowId, Method};
 use crate::messages::Lang;
-use crate::profile::{CibaSettings, Profile, ProfileStore, TrainingIds, TRAINING};
+use crate::policy::Policy;
+use crate::profile::{CibaSettings, Profile, ProfileOrigin, ProfileStore, TrainingIds, TRAINING};
 use crate::rest::RedirectProvider;
 use crate::runner::{Engine, FlowRequest, FlowSettings, RawFlowInput, RunningFlow};
 use crate::secrets::{SecretName, SecretSource, SecretString, Secrets};
@@ -72,6 +73,8 @@ pub struct DeskInfo {
     pub templates: Vec<TemplateView>,
     /// Rows a crash left unfinished, marked `interrupted` when this desk opened.
     pub interrupted: usize,
+    /// The IT department's policy as it applies here (`file` is `None` without one).
+    pub policy: Policy,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -85,6 +88,8 @@ pub struct TemplateView {
 pub struct ProfileSummary {
     pub name: String,
     pub training: bool,
+    /// The IT department's (read-only), not the user's own.
+    pub managed: bool,
     pub has_oidc: bool,
     pub allow_test_identities: bool,
     pub rest_base_url: Option<String>,
@@ -109,6 +114,8 @@ pub struct ProfileSummary {
     pub sign_setups: Option<SignSetupsView>,
     /// The Identify screen's methods, grouped by where the customer is.
     pub identify_groups: Vec<MethodGroup>,
+    /// The methods the IT department's policy allows (`None`: all the profile offers).
+    pub policy_methods: Option<Vec<Method>>,
     /// Retired methods are offered (labelled so): the legacy Consent Signature too.
     pub legacy_methods: bool,
     /// The CIBA provider runs phone authentication: staff say who called whom.
@@ -135,10 +142,21 @@ pub struct SignSetupsView {
 }
 
 impl ProfileSummary {
-    fn of(p: &Profile) -> Self {
+    /// `p` as policy restricts it (see [`Policy::restrict`]); the methods policy turns off
+    /// are left out of the Identify screen.
+    fn of(p: &Profile, policy: &Policy, origin: Option<ProfileOrigin>) -> Self {
+        let identify_groups = identify_groups(p)
+            .into_iter()
+            .map(|mut g| {
+                g.methods.retain(|t| policy.allows_method(t.method));
+                g
+            })
+            .filter(|g| !g.methods.is_empty())
+            .collect();
         ProfileSummary {
             name: p.name().to_string(),
             training: p.is_training(),
+            managed: origin == Some(ProfileOrigin::Managed),
             has_oidc: p.oidc().is_some(),
             allow_test_identities: p.allow_test_identities(),
             rest_base_url: p.rest().map(|r| r.base_url.to_string()),
@@ -160,7 +178,8 @@ impl ProfileSummary {
                 nbid_pki: s.setups.nbid_pki,
                 link_providers: s.setups.link_providers.clone(),
             }),
-            identify_groups: identify_groups(p),
+            identify_groups,
+            policy_methods: policy.methods.clone(),
             retired_methods: catalog::retired_methods(),
             legacy_methods: p.legacy_methods(),
             ciba_phone_auth: p.ciba().is_some_and(|c| c.phone_auth),
@@ -242,6 +261,8 @@ pub struct Desk {
     current: RwLock<Current>,
     /// Engines of profiles switched away from: their flows run on and are cancelled at shutdown.
     retired: Mutex<Vec<Engine>>,
+    /// The IT department's policy, read once when the desk opens.
+    policy: Policy,
     prefs: Mutex<Preferences>,
     /// Ships finished transactions to the active profile's `[archive]` in the background.
     archiver: Archiver,
@@ -254,9 +275,13 @@ impl Desk {
         choice: ProfileChoice,
         training: Option<Training>,
     ) -> Result<Desk> {
-        let store = ProfileStore::at(&paths.config_dir);
-        let profile = Self::resolve(&store, &choice, training.as_ref())?;
+        // A policy that cannot be read fails closed, like a broken active profile: running
+        // without the rules IT set would be worse than not running.
+        let policy = Policy::load(&paths.system_dir)?;
+        let store = ProfileStore::at(&paths.config_dir).with_managed(&paths.system_dir);
+        let profile = Self::resolve(&store, &choice, training.as_ref(), &policy)?;
         let vault = Vault::open(&paths.data_dir)?;
+        vault.set_branch(policy.branch.clone());
         let prefs = Preferences::load(&paths.config_dir).unwrap_or_default();
         let source = Self::source_for(&profile, training.as_ref());
         let archiver = Archiver::new(vault.clone(), Tuning::default());
@@ -273,6 +298,7 @@ impl Desk {
                 engine: None,
             }),
             retired: Mutex::new(Vec::new()),
+            policy,
             prefs: Mutex::new(prefs),
             paths,
         };
@@ -281,11 +307,17 @@ impl Desk {
 
     /// Whether `choice` would need the Training simulator (so the caller starts it only then).
     pub fn needs_training(paths: &DeskPaths, choice: &ProfileChoice) -> bool {
-        let store = ProfileStore::at(&paths.config_dir);
+        // A policy that cannot be read keeps the desk closed anyway: no simulator for it.
+        let Ok(policy) = Policy::load(&paths.system_dir) else {
+            return false;
+        };
+        if !policy.training {
+            return false;
+        }
         match choice {
-            ProfileChoice::Active => match store.active() {
+            ProfileChoice::Active => match ProfileStore::at(&paths.config_dir).active() {
                 Ok(Some(name)) => name == TRAINING,
-                _ => true,
+                _ => policy.default_profile.is_none(),
             },
             ProfileChoice::Named(name) => name == TRAINING,
             ProfileChoice::File(_) => false,
@@ -296,8 +328,19 @@ impl Desk {
         store: &ProfileStore,
         choice: &ProfileChoice,
         training: Option<&Training>,
+        policy: &Policy,
+    ) -> Result<Profile> {
+        Self::resolve_unrestricted(store, choice, training, policy).map(|p| policy.restrict(p))
+    }
+
+    fn resolve_unrestricted(
+        store: &ProfileStore,
+        choice: &ProfileChoice,
+        training: Option<&Training>,
+        policy: &Policy,
     ) -> Result<Profile> {
         let training_profile = || -> Result<Profile> {
+            policy.require_training_allowed()?;
             let t = training.ok_or_else(|| {
                 Error::invalid_config(
                     "profile",
@@ -317,7 +360,14 @@ impl Desk {
                 Some(name) if name != TRAINING => store
                     .load(&name)
                     .map_err(|e| active_profile_unusable(&name, e)),
-                _ => training_profile(),
+                Some(_) => training_profile(),
+                // Nothing chosen yet: IT's default profile, else Training.
+                None => match &policy.default_profile {
+                    Some(name) => store
+                        .load(name)
+                        .map_err(|e| active_profile_unusable(name, e)),
+                    None => training_profile(),
+                },
             },
         }
     }
@@ -354,7 +404,11 @@ impl Desk {
         self.read_current(|c| DeskInfo {
             version: env!("CARGO_PKG_VERSION"),
             training: c.profile.is_training(),
-            profile: ProfileSummary::of(&c.profile),
+            profile: ProfileSummary::of(
+                &c.profile,
+                &self.policy,
+                self.store.origin(c.profile.name()).ok().flatten(),
+            ),
             lang: prefs.lang,
             theme: prefs.theme,
             templates: c
@@ -367,6 +421,7 @@ impl Desk {
                 })
                 .collect(),
             interrupted: self.vault.interrupted_on_open(),
+            policy: self.policy.clone(),
         })
     }
 
@@ -405,10 +460,13 @@ impl Desk {
     pub fn validate(&self, raw: &RawFlowInput) -> Vec<Error> {
         let settings = self.settings_for(&self.profile());
         // The retry rules are part of "may this start": the window asks staff before Send.
-        let checked = FlowRequest::parse(raw, &settings).and_then(|req| match self.engine() {
-            Ok(engine) => engine.check_call(&req, raw.retry_confirmed),
-            Err(_) => Ok(()),
-        });
+        let checked = self
+            .permitted(raw)
+            .and_then(|()| FlowRequest::parse(raw, &settings))
+            .and_then(|req| match self.engine() {
+                Ok(engine) => engine.check_call(&req, raw.retry_confirmed),
+                Err(_) => Ok(()),
+            });
         match checked {
             Ok(()) => Vec::new(),
             Err(e) => vec![e],
@@ -458,6 +516,7 @@ impl Desk {
 
     /// Validates (before any request), then starts the flow; events follow on `sink`.
     pub async fn start(&self, raw: &RawFlowInput, sink: EventSink) -> Result<FlowId> {
+        self.permitted(raw)?;
         let settings = self.settings_for(&self.profile());
         let request = FlowRequest::parse(raw, &settings)?;
         self.require_setup(request.method())?;
@@ -465,6 +524,29 @@ impl Desk {
         engine
             .start_confirmed(request, raw.retry_confirmed, sink)
             .await
+    }
+
+    /// What the IT department's policy says of this request, before anything else is read.
+    fn permitted(&self, raw: &RawFlowInput) -> Result<()> {
+        self.policy.permits(raw)?;
+        let (name, has_archive, training) = self.read_current(|c| {
+            (
+                c.profile.name().to_string(),
+                c.profile.archive().is_some(),
+                c.profile.is_training(),
+            )
+        });
+        self.policy.require_archive(&name, has_archive, training)
+    }
+
+    /// The IT department's policy as this desk applies it.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// Refused when policy keeps the customer display closed.
+    pub fn customer_display_allowed(&self) -> Result<()> {
+        self.policy.require_customer_display_allowed()
     }
 
     /// Reads a screen-pop link for the Identify form, checked against the active profile's rules.
@@ -650,19 +732,36 @@ impl Desk {
         let active = self.read_current(|c| c.profile.clone());
         let mut profiles = Vec::new();
         let mut broken = Vec::new();
-        if let Some(t) = &self.training {
+        let policy = &self.policy;
+        if let Some(t) = self.training.as_ref().filter(|_| policy.training) {
             if let Ok(p) = Profile::training(&t.base_url, &t.issuer, &t.ids) {
-                profiles.push(ProfileSummary::of(&p));
+                profiles.push(ProfileSummary::of(&p, policy, None));
             }
         }
         for name in self.store.list()? {
             match self.store.load(&name) {
-                Ok(p) => profiles.push(ProfileSummary::of(&p)),
+                Ok(p) => profiles.push(ProfileSummary::of(
+                    &policy.restrict(p),
+                    policy,
+                    self.store.origin(&name)?,
+                )),
                 Err(error) => broken.push(BrokenProfile { name, error }),
             }
         }
+        // A user's file of a managed profile's name is never used; say so instead of hiding it.
+        for name in self.store.shadowed()? {
+            let error = Error::NotAllowed {
+                field: "profile".into(),
+                reason: format!(
+                    "your own file {name}.toml is ignored: your IT department manages a profile \
+                     of this name"
+                ),
+            };
+            broken.push(BrokenProfile { name, error });
+        }
         if !profiles.iter().any(|p| p.name == active.name()) {
-            profiles.insert(0, ProfileSummary::of(&active));
+            let origin = self.store.origin(active.name()).ok().flatten();
+            profiles.insert(0, ProfileSummary::of(&active, policy, origin));
         }
         Ok(ProfileList {
             active: active.name().to_string(),
@@ -674,12 +773,13 @@ impl Desk {
     /// Makes `name` the active profile (remembered for the next start).
     pub fn activate(&self, name: &str) -> Result<()> {
         let profile = if name == TRAINING {
+            self.policy.require_training_allowed()?;
             let t = self.training.as_ref().ok_or_else(|| {
                 Error::invalid_input("profile", "Training mode is not running in this session")
             })?;
             Profile::training(&t.base_url, &t.issuer, &t.ids)?
         } else {
-            self.store.load(name)?
+            self.policy.restrict(self.store.load(name)?)
         };
         self.store.set_active(name)?;
         let source = Self::source_for(&profile, self.training.as_ref());
@@ -775,7 +875,7 @@ impl Desk {
                 self.read_current(|c| (c.profile.clone(), c.source.clone()))
             }
             Some(n) => {
-                let p = self.store.load(n)?;
+                let p = self.policy.restrict(self.store.load(n)?);
                 let s = Self::source_for(&p, self.training.as_ref());
                 (p, s)
             }

@@ -15,6 +15,9 @@ pub struct DeskPaths {
     pub data_dir: PathBuf,
     /// Rotating log files.
     pub log_dir: PathBuf,
+    /// The IT department's `policy.toml` and managed `profiles/` (read-only; see
+    /// [`crate::policy::system_dir`]).
+    pub system_dir: PathBuf,
 }
 
 impl DeskPaths {
@@ -41,6 +44,7 @@ impl DeskPaths {
             config_dir: config.join(APP_DIR),
             data_dir: data.join(APP_DIR),
             log_dir: local.join(APP_DIR).join("logs"),
+            system_dir: crate::policy::system_dir(),
         })
     }
 
@@ -53,12 +57,14 @@ impl DeskPaths {
             .unwrap_or_else(|| self.data_dir.clone())
     }
 
-    /// Everything under one directory (`--data-dir`, tests).
+    /// Everything under one directory (`--data-dir`, tests). The IT department's policy still
+    /// applies: it is not the user's to move.
     pub fn under(root: &Path) -> Self {
         DeskPaths {
             config_dir: root.join("config"),
             data_dir: root.join("data"),
             log_dir: root.join("logs"),
+            system_dir: crate::policy::system_dir(),
         }
     }
 }

@@ -78,6 +78,29 @@ pub enum Method {
 }
 
 impl Method {
+    /// Every method, in declaration order (policy files name them by [`Method::as_str`]).
+    pub const ALL: [Method; 14] = [
+        Method::NbidSafeConversation,
+        Method::NbidMobile,
+        Method::SbidQr,
+        Method::SbidAppLaunch,
+        Method::SbidPhone,
+        Method::SbidIdCard,
+        Method::NbidInapp,
+        Method::SbidInapp,
+        Method::NbidSign,
+        Method::SbidSign,
+        Method::Ciba,
+        Method::Redirect,
+        Method::SignSbidPhone,
+        Method::SignLink,
+    ];
+
+    /// The method named `name` as [`Method::as_str`] spells it.
+    pub fn parse(name: &str) -> Option<Method> {
+        Method::ALL.into_iter().find(|m| m.as_str() == name.trim())
+    }
+
     pub fn is_signature(self) -> bool {
         matches!(
             self,

@@ -16,6 +16,11 @@ pub fn error_message(code: &str, lang: Lang) -> String {
             "Profilinnstillingene er ufullstendige eller feil. Sjekk Innstillinger.",
             "Profilinställningarna är ofullständiga eller fel. Kontrollera Inställningar.",
         ),
+        "not_allowed_by_policy" => lang.pick(
+            "Your IT department's policy does not allow this on this PC.",
+            "IT-avdelingens policy tillater ikke dette på denne PC-en.",
+            "IT-avdelningens policy tillåter inte detta på den här datorn.",
+        ),
         "network" => lang.pick(
             "Could not reach Signicat. Check the network connection and try again.",
             "Fikk ikke kontakt med Signicat. Sjekk nettverket og prøv igjen.",

@@ -23,8 +23,9 @@ pub use config::{
     CibaConfig, OidcConfig, ProfileConfig, RedirectConfig, RestConfig, RetentionConfig, SbidConfig,
     SbidPhoneConfig, SignConfig, TemplateConfig,
 };
-pub use store::ProfileStore;
+pub use store::{ProfileOrigin, ProfileStore};
 pub use template::Template;
+pub(crate) use validate::{name as validate_name, retention as validate_retention};
 
 /// The built-in Training profile's name (reserved: no file may use it).
 pub const TRAINING: &str = "training";
@@ -60,7 +61,7 @@ pub struct Profile {
 }
 
 /// `[retention]`, validated (each 1 to 36,500 days).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct RetentionSettings {
     pub after_archive_days: u32,
     pub without_archive_days: u32,
@@ -414,6 +415,18 @@ impl Profile {
     }
     pub fn is_training(&self) -> bool {
         self.name == TRAINING
+    }
+
+    /// The same profile keeping its data for `retention` days (the IT department's policy).
+    pub(crate) fn with_retention(mut self, retention: RetentionSettings) -> Profile {
+        self.retention = retention;
+        self
+    }
+
+    /// The same profile offering these Sign API v2 settings (`None`: no signing).
+    pub(crate) fn with_sign(mut self, sign: Option<SignSettings>) -> Profile {
+        self.sign = sign;
+        self
     }
 }
 

@@ -1,18 +1,37 @@
 //! Profiles on disk: `{root}/profiles/{name}.toml`, and the active profile's name in
 //! `{root}/active-profile`. `root` is `{OS config dir}/id-desk` unless a test says otherwise.
+//!
+//! Managed profiles (issue 24) are the IT department's, in `{system dir}/profiles/{name}.toml`
+//! (see `crate::policy::system_dir`). They are read-only here: saving or deleting one is refused,
+//! and a user file of the same name is ignored (listed as shadowed), so nobody can replace IT's
+//! profile with their own by giving it the same name.
 
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+
+use serde::Serialize;
 
 use super::{validate, Profile, ProfileConfig, TRAINING};
 use crate::{Error, Result};
 
 const ACTIVE_FILE: &str = "active-profile";
 
+/// Who a stored profile belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProfileOrigin {
+    /// The user's own, in their config directory.
+    User,
+    /// The IT department's, in the system directory: read-only.
+    Managed,
+}
+
 #[derive(Clone, Debug)]
 pub struct ProfileStore {
     root: PathBuf,
+    /// `{system dir}/profiles`, when the desk reads managed profiles.
+    managed: Option<PathBuf>,
 }
 
 impl ProfileStore {
@@ -26,7 +45,49 @@ impl ProfileStore {
 
     /// A store rooted at `root` (tests, `--data-dir`). Nothing is created until the first save.
     pub fn at(root: impl Into<PathBuf>) -> ProfileStore {
-        ProfileStore { root: root.into() }
+        ProfileStore {
+            root: root.into(),
+            managed: None,
+        }
+    }
+
+    /// Also reads the IT department's profiles from `{system_dir}/profiles`.
+    pub fn with_managed(mut self, system_dir: &Path) -> ProfileStore {
+        self.managed = Some(system_dir.join("profiles"));
+        self
+    }
+
+    /// The managed file for `name`, when IT ships one.
+    fn managed_file(&self, name: &str) -> Result<Option<PathBuf>> {
+        validate::name(name)?;
+        Ok(self
+            .managed
+            .as_ref()
+            .map(|dir| dir.join(format!("{name}.toml")))
+            .filter(|p| p.is_file()))
+    }
+
+    /// Whether `name` is a stored profile, and whose.
+    pub fn origin(&self, name: &str) -> Result<Option<ProfileOrigin>> {
+        if self.managed_file(name)?.is_some() {
+            return Ok(Some(ProfileOrigin::Managed));
+        }
+        Ok(self.path_of(name)?.is_file().then_some(ProfileOrigin::User))
+    }
+
+    /// Refuses to change a profile IT manages, naming it.
+    fn refuse_managed(&self, name: &str) -> Result<()> {
+        match self.managed_file(name)? {
+            Some(path) => Err(Error::NotAllowed {
+                field: "profile".into(),
+                reason: format!(
+                    "profile {name} is managed by your IT department ({}) and cannot be changed \
+                     or deleted here",
+                    path.display()
+                ),
+            }),
+            None => Ok(()),
+        }
     }
 
     pub fn root(&self) -> &Path {
@@ -43,36 +104,37 @@ impl ProfileStore {
         Ok(self.profiles_dir().join(format!("{name}.toml")))
     }
 
-    /// The names of the stored profiles, sorted. Files that are not `*.toml` are ignored; broken
-    /// ones are listed (loading them reports the problem).
+    /// The names of the stored profiles, managed and the user's, sorted. Files that are not
+    /// `*.toml` are ignored; broken ones are listed (loading them reports the problem).
     pub fn list(&self) -> Result<Vec<String>> {
-        let dir = self.profiles_dir();
-        let entries = match fs::read_dir(&dir) {
-            Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(io_error(&dir, &e)),
-        };
-        let mut names = Vec::new();
-        for entry in entries {
-            let entry = entry.map_err(|e| io_error(&dir, &e))?;
-            let file_name = entry.file_name();
-            let Some(file_name) = file_name.to_str() else {
-                continue;
-            };
-            if let Some(stem) = file_name.strip_suffix(".toml") {
-                if validate::name(stem).is_ok() {
-                    names.push(stem.to_string());
-                }
-            }
+        let mut names = names_in(&self.profiles_dir())?;
+        if let Some(dir) = &self.managed {
+            names.extend(names_in(dir)?);
         }
         names.sort();
+        names.dedup();
         Ok(names)
     }
 
-    /// Loads and validates one profile. A file that does not parse or validate is an error naming
-    /// the file (and the field); it is never replaced.
+    /// The user's files that a managed profile of the same name hides (they are never loaded).
+    pub fn shadowed(&self) -> Result<Vec<String>> {
+        let Some(dir) = &self.managed else {
+            return Ok(Vec::new());
+        };
+        let managed = names_in(dir)?;
+        Ok(names_in(&self.profiles_dir())?
+            .into_iter()
+            .filter(|n| managed.contains(n))
+            .collect())
+    }
+
+    /// Loads and validates one profile (IT's when it manages one of this name). A file that does
+    /// not parse or validate is an error naming the file (and the field); it is never replaced.
     pub fn load(&self, name: &str) -> Result<Profile> {
-        let path = self.path_of(name)?;
+        let path = match self.managed_file(name)? {
+            Some(managed) => managed,
+            None => self.path_of(name)?,
+        };
         let text = match fs::read_to_string(&path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -104,6 +166,7 @@ impl ProfileStore {
     /// then renamed over the old one): a crash leaves the old file or the new one, never half.
     pub fn save(&self, profile: &Profile) -> Result<PathBuf> {
         validate::storable_name(profile.name())?;
+        self.refuse_managed(profile.name())?;
         let text = toml::to_string(&profile.to_config())
             .map_err(|e| Error::invalid_config("profile", e.to_string()))?;
         let path = self.path_of(profile.name())?;
@@ -113,6 +176,7 @@ impl ProfileStore {
 
     /// Removes a stored profile; clears the active choice if it was this one.
     pub fn delete(&self, name: &str) -> Result<()> {
+        self.refuse_managed(name)?;
         let path = self.path_of(name)?;
         match fs::remove_file(&path) {
             Ok(()) => {}
@@ -153,11 +217,34 @@ impl ProfileStore {
     /// Makes `name` the active profile: a stored one, or `training`.
     pub fn set_active(&self, name: &str) -> Result<()> {
         validate::name(name)?;
-        if name != TRAINING && !self.path_of(name)?.exists() {
+        if name != TRAINING && self.origin(name)?.is_none() {
             return Err(Error::NotFound(format!("profile {name}")));
         }
         write_atomically(&self.root.join(ACTIVE_FILE), format!("{name}\n").as_bytes())
     }
+}
+
+/// The profile names of the `*.toml` files in `dir`, unsorted; none when it does not exist.
+fn names_in(dir: &Path) -> Result<Vec<String>> {
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io_error(dir, &e)),
+    };
+    let mut names = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| io_error(dir, &e))?;
+        let file_name = entry.file_name();
+        let Some(file_name) = file_name.to_str() else {
+            continue;
+        };
+        if let Some(stem) = file_name.strip_suffix(".toml") {
+            if validate::name(stem).is_ok() {
+                names.push(stem.to_string());
+            }
+        }
+    }
+    Ok(names)
 }
 
 /// Parses and validates a profile file's text; errors name `path`.

@@ -86,7 +86,7 @@ pub(super) fn profile(c: &ProfileConfig) -> Result<Profile> {
 }
 
 /// `[retention]`: whole days from 1 to 100 years; a missing key takes its default.
-fn retention(c: Option<&super::RetentionConfig>) -> Result<super::RetentionSettings> {
+pub(crate) fn retention(c: Option<&super::RetentionConfig>) -> Result<super::RetentionSettings> {
     let d = super::RetentionSettings::default();
     let Some(c) = c else { return Ok(d) };
     let days = |v: Option<u32>, default: u32, field: &str| -> Result<u32> {
@@ -358,7 +358,7 @@ fn sign(c: &super::SignConfig, rest_base: Option<&Url>) -> Result<super::SignSet
 }
 
 /// Profile names become file names and keyring user names: keep them plain.
-pub(super) fn name(name: &str) -> Result<()> {
+pub(crate) fn name(name: &str) -> Result<()> {
     let bad = |reason: &str| Err(Error::invalid_config("name", reason));
     if name.is_empty() {
         return bad("is empty");

@@ -1,0 +1,455 @@
+//! The IT department's policy (issue 24): `policy.toml` in the system configuration directory
+//! (`/etc/id-desk` on Linux, `%ProgramData%\ID Desk` on Windows, `/Library/Application
+//! Support/ID Desk` on macOS), beside the managed profiles. It narrows what a desk may do; it never
+//! widens a profile. Policy wins over the profile and the user's own choices, and the window says
+//! so wherever it applies.
+//!
+//! A missing file is no policy. A file that does not parse, or names a key or value this build
+//! does not know, is an error naming the file and the key: the desk then refuses to open rather
+//! than run without the policy IT meant (fails closed, like a broken active profile).
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::flow::Method;
+use crate::profile::{Profile, RetentionConfig, RetentionSettings};
+use crate::runner::RawFlowInput;
+use crate::{Error, Result};
+
+/// The policy file's name in the system configuration directory.
+pub const FILE: &str = "policy.toml";
+
+/// The file as IT writes it. Every key is optional; an unknown key is refused by name.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyConfig {
+    /// The branch or call centre this PC belongs to, recorded on every transaction.
+    pub branch: Option<String>,
+    /// Whether staff may open Training (the built-in simulator). Default: allowed.
+    pub training: Option<bool>,
+    /// The profile a desk opens while its user has chosen none (instead of Training).
+    pub default_profile: Option<String>,
+    /// Whether a real (non-Training) flow needs the profile to have an `[archive]`. Default: no.
+    pub archive_required: Option<bool>,
+    /// Whether staff may open the customer display. Default: allowed.
+    pub customer_display: Option<bool>,
+    /// The methods staff may start (`sbid_qr`, `nbid_safe_conversation`, ...). Default: all the
+    /// profile offers.
+    pub methods: Option<Vec<String>>,
+    /// The Sign API v2 setups staff may use (`sbid-phone`, `nbid-pki`, `link`). Default: all the
+    /// profile offers.
+    pub sign_setups: Option<Vec<String>>,
+    /// Retention in days, replacing every profile's `[retention]`.
+    pub retention: Option<RetentionConfig>,
+}
+
+/// The checked policy. `Policy::default()` is "no policy": everything the profile offers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Policy {
+    /// The file it came from; `None` when there is none.
+    pub file: Option<PathBuf>,
+    pub branch: Option<String>,
+    pub training: bool,
+    pub default_profile: Option<String>,
+    pub archive_required: bool,
+    pub customer_display: bool,
+    /// `None`: every method.
+    pub methods: Option<Vec<Method>>,
+    /// `None`: every setup. Names as in a profile's `[sign] setups`.
+    pub sign_setups: Option<Vec<SignSetup>>,
+    pub retention: Option<RetentionSettings>,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            file: None,
+            branch: None,
+            training: true,
+            default_profile: None,
+            archive_required: false,
+            customer_display: true,
+            methods: None,
+            sign_setups: None,
+            retention: None,
+        }
+    }
+}
+
+/// A Sign API v2 signing setup, as profiles and policy name them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum SignSetup {
+    #[serde(rename = "sbid-phone")]
+    SbidPhone,
+    #[serde(rename = "nbid-pki")]
+    NbidPki,
+    #[serde(rename = "link")]
+    Link,
+}
+
+impl SignSetup {
+    pub fn parse(s: &str) -> Option<SignSetup> {
+        match s {
+            "sbid-phone" => Some(SignSetup::SbidPhone),
+            "nbid-pki" => Some(SignSetup::NbidPki),
+            "link" => Some(SignSetup::Link),
+            _ => None,
+        }
+    }
+}
+
+/// What the window and the CLI say about a refusal, so staff know it is not a fault.
+const BY_POLICY: &str = "is turned off by your IT department's policy";
+
+impl Policy {
+    /// Reads `{system_dir}/policy.toml`; no file is no policy.
+    pub fn load(system_dir: &Path) -> Result<Policy> {
+        let path = system_dir.join(FILE);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Policy::default()),
+            Err(e) => return Err(Error::Io(format!("{}: {e}", path.display()))),
+        };
+        let config: PolicyConfig = toml::from_str(&text).map_err(|e| {
+            Error::invalid_config(
+                path.display().to_string(),
+                format!("is not a valid policy file: {}", e.message()),
+            )
+        })?;
+        Policy::validate(&config, &path).map_err(|e| match e {
+            Error::InvalidConfig { field, reason } => Error::invalid_config(
+                format!("policy.{field}"),
+                format!("{reason} (in {})", path.display()),
+            ),
+            other => other,
+        })
+    }
+
+    /// Checks every value; errors name the key (`methods[2]`).
+    pub fn validate(c: &PolicyConfig, file: &Path) -> Result<Policy> {
+        let branch = match c.branch.as_deref().map(str::trim) {
+            None => None,
+            Some("") => return Err(Error::invalid_config("branch", "must not be empty")),
+            Some(b) if b.chars().count() > 128 || b.chars().any(char::is_control) => {
+                return Err(Error::invalid_config(
+                    "branch",
+                    "must be at most 128 printable characters",
+                ))
+            }
+            Some(b) => Some(b.to_string()),
+        };
+        let methods = c
+            .methods
+            .as_ref()
+            .map(|list| {
+                list.iter()
+                    .enumerate()
+                    .map(|(i, m)| {
+                        Method::parse(m).ok_or_else(|| {
+                            Error::invalid_config(
+                                format!("methods[{i}]"),
+                                format!("{m:?} is not a method ID Desk knows"),
+                            )
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()
+            })
+            .transpose()?;
+        let sign_setups = c
+            .sign_setups
+            .as_ref()
+            .map(|list| {
+                list.iter()
+                    .enumerate()
+                    .map(|(i, s)| {
+                        SignSetup::parse(s).ok_or_else(|| {
+                            Error::invalid_config(
+                                format!("sign_setups[{i}]"),
+                                format!(
+                                    "{s:?} is not a signing setup (sbid-phone, nbid-pki, link)"
+                                ),
+                            )
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()
+            })
+            .transpose()?;
+        let default_profile = c
+            .default_profile
+            .as_deref()
+            .map(|n| {
+                crate::profile::validate_name(n)
+                    .map(|()| n.to_string())
+                    .map_err(|_| {
+                        Error::invalid_config(
+                            "default_profile",
+                            format!("{n:?} is not a profile name"),
+                        )
+                    })
+            })
+            .transpose()?;
+        let retention = c
+            .retention
+            .as_ref()
+            .map(|r| crate::profile::validate_retention(Some(r)))
+            .transpose()?;
+        Ok(Policy {
+            file: Some(file.to_path_buf()),
+            branch,
+            training: c.training.unwrap_or(true),
+            default_profile,
+            archive_required: c.archive_required.unwrap_or(false),
+            customer_display: c.customer_display.unwrap_or(true),
+            methods,
+            sign_setups,
+            retention,
+        })
+    }
+
+    /// `profile` as this policy lets staff use it: the policy's retention in place of the
+    /// profile's, and only the signing setups it allows (no `[sign]` at all when none is left).
+    /// Methods are checked per request ([`Policy::permits`]).
+    pub fn restrict(&self, profile: Profile) -> Profile {
+        let profile = match self.retention {
+            Some(r) => profile.with_retention(r),
+            None => profile,
+        };
+        let sign = profile.sign().cloned().and_then(|mut sign| {
+            let s = &mut sign.setups;
+            s.sbid_phone &= self.allows_setup(SignSetup::SbidPhone);
+            s.nbid_pki &= self.allows_setup(SignSetup::NbidPki);
+            if !self.allows_setup(SignSetup::Link) {
+                s.link_providers.clear();
+            }
+            (s.sbid_phone || s.nbid_pki || !s.link_providers.is_empty()).then_some(sign)
+        });
+        profile.with_sign(sign)
+    }
+
+    /// Whether IT's policy allows `method` (the window hides the others).
+    pub fn allows_method(&self, method: Method) -> bool {
+        self.methods.as_ref().is_none_or(|m| m.contains(&method))
+    }
+
+    pub fn allows_setup(&self, setup: SignSetup) -> bool {
+        self.sign_setups.as_ref().is_none_or(|s| s.contains(&setup))
+    }
+
+    /// Refuses, naming the field, what staff asked for that policy turns off. Nothing is sent.
+    pub fn permits(&self, raw: &RawFlowInput) -> Result<()> {
+        if !self.allows_method(raw.method) {
+            return Err(Error::NotAllowed {
+                field: "method".into(),
+                reason: format!("{} {BY_POLICY} (methods)", raw.method.as_str()),
+            });
+        }
+        let setup = match raw.method {
+            Method::SignSbidPhone => Some(SignSetup::SbidPhone),
+            Method::SignLink => Some(match raw.provider.as_deref().map(str::trim) {
+                Some(crate::sign::LinkProvider::NBID_PKI) => SignSetup::NbidPki,
+                _ => SignSetup::Link,
+            }),
+            _ => None,
+        };
+        if let Some(s) = setup.filter(|s| !self.allows_setup(*s)) {
+            let field = if s == SignSetup::SbidPhone {
+                "method"
+            } else {
+                "provider"
+            };
+            let name = serde_json::to_value(s)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            return Err(Error::NotAllowed {
+                field: field.into(),
+                reason: format!("signing setup {name} {BY_POLICY} (sign_setups)"),
+            });
+        }
+        Ok(())
+    }
+
+    /// `archive_required`: a real flow needs the profile to ship its evidence somewhere.
+    pub fn require_archive(&self, profile: &str, has_archive: bool, training: bool) -> Result<()> {
+        if self.archive_required && !training && !has_archive {
+            return Err(Error::NotAllowed {
+                field: "archive".into(),
+                reason: format!(
+                    "your IT department's policy requires a central archive before any real \
+                     flow, and profile {profile} has no [archive] (archive_required)"
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// `training = false`: Training cannot be opened.
+    pub fn require_training_allowed(&self) -> Result<()> {
+        if self.training {
+            Ok(())
+        } else {
+            Err(Error::NotAllowed {
+                field: "profile".into(),
+                reason: format!("Training {BY_POLICY} (training)"),
+            })
+        }
+    }
+
+    /// `customer_display = false`: the customer display stays closed.
+    pub fn require_customer_display_allowed(&self) -> Result<()> {
+        if self.customer_display {
+            Ok(())
+        } else {
+            Err(Error::NotAllowed {
+                field: "customer_display".into(),
+                reason: format!("the customer display {BY_POLICY} (customer_display)"),
+            })
+        }
+    }
+}
+
+/// The system configuration directory IT manages: `policy.toml` and `profiles/*.toml`.
+///
+/// Debug builds (the test suites) honour `IDDESK_SYSTEM_DIR` so tests never touch `/etc`; a
+/// release build always reads the operating system's place.
+pub fn system_dir() -> PathBuf {
+    if cfg!(debug_assertions) {
+        if let Some(dir) = std::env::var_os("IDDESK_SYSTEM_DIR").filter(|d| !d.is_empty()) {
+            return PathBuf::from(dir);
+        }
+    }
+    os_system_dir()
+}
+
+#[cfg(target_os = "linux")]
+fn os_system_dir() -> PathBuf {
+    PathBuf::from("/etc/id-desk")
+}
+
+#[cfg(target_os = "macos")]
+fn os_system_dir() -> PathBuf {
+    PathBuf::from("/Library/Application Support/ID Desk")
+}
+
+#[cfg(windows)]
+fn os_system_dir() -> PathBuf {
+    let base = std::env::var_os("ProgramData")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(r"C:\ProgramData"));
+    base.join("ID Desk")
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "macos", windows)))]
+fn os_system_dir() -> PathBuf {
+    PathBuf::from("/etc/id-desk")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<Policy> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(FILE), text).unwrap();
+        Policy::load(dir.path())
+    }
+
+    fn raw(method: Method, provider: Option<&str>) -> RawFlowInput {
+        let mut raw = RawFlowInput::new(method);
+        raw.provider = provider.map(str::to_string);
+        raw
+    }
+
+    #[test]
+    fn no_file_is_no_policy() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = Policy::load(dir.path()).unwrap();
+        assert_eq!(p, Policy::default());
+        assert!(p.permits(&raw(Method::SbidQr, None)).is_ok());
+        assert!(p.require_training_allowed().is_ok());
+        assert!(p.require_customer_display_allowed().is_ok());
+        assert!(p.require_archive("bank", false, false).is_ok());
+    }
+
+    #[test]
+    fn an_unknown_key_or_value_is_refused_by_name() {
+        let e = load("branch = \"Oslo\"\ntraning = false\n").unwrap_err();
+        assert_eq!(e.code(), "invalid_config");
+        assert!(e.to_string().contains("traning"), "{e}");
+        assert!(e.to_string().contains("policy.toml"), "{e}");
+
+        let e = load("methods = [\"sbid_qr\", \"bankid_on_mobile\"]").unwrap_err();
+        assert_eq!(e.field(), Some("policy.methods[1]"), "{e}");
+        assert!(e.to_string().contains("bankid_on_mobile"), "{e}");
+
+        let e = load("sign_setups = [\"pades\"]").unwrap_err();
+        assert_eq!(e.field(), Some("policy.sign_setups[0]"));
+
+        let e = load("[retention]\nafter_archive_days = 0").unwrap_err();
+        assert_eq!(e.field(), Some("policy.retention.after_archive_days"));
+
+        let e = load("branch = \"  \"").unwrap_err();
+        assert_eq!(e.field(), Some("policy.branch"));
+
+        let e = load("training = \"no\"").unwrap_err();
+        assert!(e.to_string().contains("policy.toml"), "{e}");
+    }
+
+    #[test]
+    fn every_key_narrows_what_the_desk_may_do() {
+        let p = load(
+            "branch = \" Oslo Storgata \"\ntraining = false\narchive_required = true\n\
+             customer_display = false\nmethods = [\"sbid_qr\", \"sign_link\", \"sign_sbid_phone\"]\n\
+             sign_setups = [\"nbid-pki\"]\n[retention]\nafter_archive_days = 7\n",
+        )
+        .unwrap();
+        assert_eq!(p.branch.as_deref(), Some("Oslo Storgata"));
+        assert_eq!(p.retention.map(|r| r.after_archive_days), Some(7));
+        assert_eq!(
+            p.retention.map(|r| r.without_archive_days),
+            Some(RetentionSettings::default().without_archive_days)
+        );
+
+        assert!(p.permits(&raw(Method::SbidQr, None)).is_ok());
+        let e = p
+            .permits(&raw(Method::NbidSafeConversation, None))
+            .unwrap_err();
+        assert_eq!(
+            (e.code(), e.field()),
+            ("not_allowed_by_policy", Some("method"))
+        );
+        assert!(e.to_string().contains("IT department"), "{e}");
+
+        assert!(p.permits(&raw(Method::SignLink, Some("nbid-pki"))).is_ok());
+        let e = p
+            .permits(&raw(Method::SignLink, Some("mitid")))
+            .unwrap_err();
+        assert_eq!(e.field(), Some("provider"));
+        let e = p.permits(&raw(Method::SignSbidPhone, None)).unwrap_err();
+        assert_eq!(e.field(), Some("method"));
+        assert!(e.to_string().contains("sbid-phone"), "{e}");
+
+        assert_eq!(
+            p.require_training_allowed().unwrap_err().field(),
+            Some("profile")
+        );
+        assert_eq!(
+            p.require_customer_display_allowed().unwrap_err().field(),
+            Some("customer_display")
+        );
+        assert_eq!(
+            p.require_archive("bank", false, false).unwrap_err().field(),
+            Some("archive")
+        );
+        assert!(p.require_archive("bank", true, false).is_ok());
+        assert!(p.require_archive("training", false, true).is_ok());
+    }
+
+    #[test]
+    fn every_method_name_parses_back() {
+        for m in Method::ALL {
+            assert_eq!(Method::parse(m.as_str()), Some(m));
+        }
+    }
+}
