@@ -46,7 +46,11 @@ deps:
 # tests/ciba-peer/package-lock.json. Node.js 20 or later; Debian's nodejs and npm when missing.
 CIBA_PEER := tests/ciba-peer
 
-deps-test: deps $(CIBA_PEER)/node_modules/.package-lock.json
+# The accessibility audit injects axe-core into the real window (test-only, never shipped), pinned
+# by tests/a11y/package-lock.json.
+A11Y := tests/a11y
+
+deps-test: deps $(CIBA_PEER)/node_modules/.package-lock.json $(A11Y)/node_modules/.package-lock.json
 	@$(call apt_install,$(TEST_PKGS))
 	@command -v tauri-driver >/dev/null || cargo install tauri-driver --locked --root $(TOOLS_DIR) --quiet
 
@@ -55,6 +59,10 @@ $(CIBA_PEER)/node_modules/.package-lock.json: $(CIBA_PEER)/package-lock.json
 	@node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' \
 	  || { echo "The CIBA peer needs Node.js 20 or later (found $$(node --version))."; exit 1; }
 	cd $(CIBA_PEER) && npm ci --no-audit --no-fund --loglevel=error
+
+$(A11Y)/node_modules/.package-lock.json: $(A11Y)/package-lock.json
+	@command -v npm >/dev/null || { $(call apt_install,nodejs npm); }
+	cd $(A11Y) && npm ci --no-audit --no-fund --loglevel=error
 
 build: deps
 	cargo build -p id-desk -p id-desk-cli

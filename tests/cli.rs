@@ -535,6 +535,7 @@ fn profiles_list_and_check() {
     assert_eq!(
         steps,
         [
+            "proxy",
             "legacy_methods",
             "rest_token",
             "oidc_discovery",
@@ -542,8 +543,15 @@ fn profiles_list_and_check() {
             "ciba"
         ]
     );
+    // First, which proxy the requests went through (none here: loopback is never proxied).
+    assert!(
+        check.lines[0]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{check:?}"
+    );
     // The simulator's profile offers the retired methods for practice: each named with its date.
-    let legacy = check.lines[0]["message"].as_str().unwrap();
+    let legacy = check.lines[1]["message"].as_str().unwrap();
     assert!(
         legacy.contains("nbid_mobile: retired in production since 2024-09-01"),
         "{legacy}"
@@ -619,8 +627,8 @@ fn profiles_list_and_check() {
     assert_eq!(set.code, Some(0));
     let check = sim.cli(data.path(), &["profiles", "check"]).unwrap();
     assert_eq!(check.code, Some(1), "{check:?}");
-    assert_eq!(check.lines[1]["step"], "rest_token");
-    assert_eq!(check.lines[1]["ok"], false);
+    assert_eq!(check.lines[2]["step"], "rest_token");
+    assert_eq!(check.lines[2]["ok"], false);
     sim.stop().unwrap();
 }
 
@@ -1576,7 +1584,8 @@ fn the_it_departments_policy_and_managed_profiles_rule_the_cli() {
     std::fs::create_dir_all(system.path().join("profiles")).unwrap();
     std::fs::write(
         system.path().join("policy.toml"),
-        "branch = \"Bergen Torgallmenningen\"\nmethods = [\"nbid_safe_conversation\"]\n",
+        "branch = \"Bergen Torgallmenningen\"\nmethods = [\"nbid_safe_conversation\"]\n\
+         log_format = \"json\"\n",
     )
     .unwrap();
     std::fs::write(
@@ -1631,6 +1640,23 @@ fn the_it_departments_policy_and_managed_profiles_rule_the_cli() {
         "{history:?}"
     );
 
+    // log_format = "json": the log file is JSON lines, numbers masked as in text logs.
+    let logs: String = std::fs::read_dir(data.path().join("logs"))
+        .unwrap()
+        .flatten()
+        .map(|f| std::fs::read_to_string(f.path()).unwrap())
+        .collect();
+    let events: Vec<Value> = logs
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let started = events
+        .iter()
+        .find(|e| e["fields"]["message"] == "flow started")
+        .unwrap_or_else(|| panic!("{logs}"));
+    assert_eq!(started["fields"]["customer"], "291248*****", "{started}");
+    assert!(!logs.contains(NO_APPROVES));
+
     // IT's profile is listed as managed, beside Training.
     let d = data.path().to_string_lossy();
     let list = id_desk_e2e::cli::run_with_env(&["--data-dir", &d, "profiles", "list"], None, &env)
@@ -1640,4 +1666,103 @@ fn the_it_departments_policy_and_managed_profiles_rule_the_cli() {
     assert_eq!(it["managed"], true, "{it}");
     let training = profiles.iter().find(|p| p["name"] == "training").unwrap();
     assert_eq!(training["managed"], false);
+}
+
+#[test]
+#[ignore = "needs the built CLI and a keyring session: run make e2e"]
+fn a_tls_inspecting_proxy_works_once_its_ca_is_trusted_and_is_refused_before_that() {
+    use id_desk_e2e::tls_proxy::InterceptingProxy;
+    use std::sync::atomic::Ordering;
+
+    let sim = Sim::start(&unique_name("proxy"), &[]).unwrap();
+    let port: u16 = sim
+        .base_url
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.trim_end_matches('/').parse().ok())
+        .unwrap();
+    let proxy = InterceptingProxy::start(port).unwrap();
+    // Signicat as the bank's network sees it: an HTTPS host reached only through the proxy.
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("behind-proxy.toml");
+    let text = std::fs::read_to_string(&sim.profile_file).unwrap();
+    std::fs::write(
+        &profile,
+        text.replace(
+            sim.base_url.trim_end_matches('/'),
+            "https://api.signicat.test",
+        ),
+    )
+    .unwrap();
+    let data = data_dir();
+    let cli = |extra_env: &[(&str, &Path)], rest: &[&str]| {
+        let mut args = vec![
+            "--profile-file",
+            profile.to_str().unwrap(),
+            "--data-dir",
+            data.path().to_str().unwrap(),
+        ];
+        args.extend_from_slice(rest);
+        let proxy_url = PathBuf::from(proxy.url());
+        let mut env: Vec<(&str, &Path)> = vec![("HTTPS_PROXY", proxy_url.as_path())];
+        env.extend_from_slice(extra_env);
+        id_desk_e2e::cli::run_with_env(&args, None, &env).unwrap()
+    };
+    let auth = [
+        "auth",
+        "nbid",
+        "--call-initiator",
+        "user",
+        "--nin",
+        NO_APPROVES,
+    ];
+
+    // Before IT installs the proxy's CA: a typed error that names the host; nothing reached
+    // Signicat (no token request, no session), no TLS session was set up.
+    let refused = cli(&[], &auth);
+    assert_eq!(refused.code, Some(1), "{refused:?}");
+    let failed = refused.last();
+    assert_eq!(failed["code"], "untrusted_certificate", "{failed}");
+    let message = failed["message"].as_str().unwrap_or_default();
+    assert!(message.contains("api.signicat.test"), "{message}");
+    assert!(message.contains("not trusted"), "{message}");
+    assert_eq!(sim.total_requests().unwrap(), 0);
+    assert_eq!(proxy.stats.handshakes.load(Ordering::SeqCst), 0);
+    assert!(proxy.stats.refused.load(Ordering::SeqCst) >= 1);
+    assert_eq!(proxy.stats.relayed.load(Ordering::SeqCst), 0);
+    assert!(proxy
+        .connects()
+        .iter()
+        .all(|c| c == "api.signicat.test:443"));
+
+    // With the CA trusted (SSL_CERT_FILE, as OpenSSL-based tools read it), the flow runs
+    // through the proxy.
+    let trusted = [("SSL_CERT_FILE", proxy.ca_file.as_path())];
+    let ok = cli(&trusted, &auth);
+    assert_eq!(ok.code, Some(0), "{ok:?}");
+    assert_eq!(ok.last()["type"], "succeeded", "{ok:?}");
+    assert!(proxy.stats.handshakes.load(Ordering::SeqCst) >= 1);
+    assert!(proxy.stats.relayed.load(Ordering::SeqCst) > 0);
+    assert_eq!(sim.requests("Create").unwrap(), 1);
+
+    // Test connection names the proxy in use, never its credentials.
+    let check = cli(&trusted, &["profiles", "check"]);
+    let proxy_step = check
+        .of_type("check")
+        .into_iter()
+        .find(|s| s["step"] == "proxy")
+        .cloned()
+        .unwrap_or_else(|| panic!("{check:?}"));
+    let said = proxy_step["message"].as_str().unwrap_or_default();
+    assert!(
+        said.contains(&format!("127.0.0.1:{}", proxy.port)) && said.contains("HTTPS_PROXY"),
+        "{said}"
+    );
+    let token = check
+        .of_type("check")
+        .into_iter()
+        .find(|s| s["step"] == "rest_token")
+        .cloned()
+        .unwrap();
+    assert_eq!(token["ok"], true, "{check:?}");
 }

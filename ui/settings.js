@@ -110,6 +110,7 @@ export function showPolicy(policy) {
     ['policy.sign_setups', policy.sign_setups ? policy.sign_setups.join(', ') : t('policy.all')],
     ['policy.retention', r && t('policy.retention_days').replace('{a}', r.after_archive_days)
       .replace('{w}', r.without_archive_days).replace('{u}', r.unsuccessful_days)],
+    ['policy.log_format', policy.log_format],
     ['policy.file', policy.file],
   ].filter(([, v]) => v !== undefined && v !== null && v !== '');
   $('#policy-details').replaceChildren(...rows.flatMap(([k, v]) => [

@@ -7,8 +7,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+pub mod a11y;
 pub mod cli;
 pub mod pg;
+pub mod tls_proxy;
 pub mod vault_db;
 pub mod webdriver;
 

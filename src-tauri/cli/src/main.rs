@@ -67,7 +67,8 @@ async fn run(cli: Cli) -> i32 {
             Err(e) => return output::failed(&e),
         },
     };
-    let _log = match id_desk_core::logging::init(Some(&paths.log_dir), cli.verbose) {
+    let format = id_desk_core::policy::log_format(&paths.system_dir);
+    let _log = match id_desk_core::logging::init(Some(&paths.log_dir), cli.verbose, format) {
         Ok(guard) => Some(guard),
         Err(e) => {
             eprintln!("logging to a file is off: {e}");

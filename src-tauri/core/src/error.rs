@@ -16,6 +16,12 @@ pub enum Error {
     #[error("configuration {field}: {reason}")]
     InvalidConfig { field: String, reason: String },
 
+    /// The server's TLS certificate is not trusted on this PC (an unknown CA, such as a
+    /// TLS-inspecting proxy's that IT has not installed): the connection stopped in the handshake,
+    /// so nothing was sent.
+    #[error("the certificate of {host} is not trusted on this PC ({problem}); nothing was sent. If your network inspects TLS, your IT department must add its CA to the system's certificate store (or SSL_CERT_FILE)")]
+    UntrustedCertificate { host: String, problem: String },
+
     /// The request never reached Signicat (connection refused, DNS, TLS) or no answer could be read.
     #[error("could not reach Signicat: {0}")]
     Network(String),
@@ -127,6 +133,7 @@ impl Error {
             Error::InvalidInput { .. } => "invalid_input",
             Error::InvalidConfig { .. } => "invalid_config",
             Error::Network(_) => "network",
+            Error::UntrustedCertificate { .. } => "untrusted_certificate",
             Error::OutcomeUnknown => "outcome_unknown",
             Error::Api { .. } => "api_error",
             Error::Unauthorized(_) => "unauthorized",

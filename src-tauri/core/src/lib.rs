@@ -10,6 +10,7 @@ pub mod http_body;
 pub mod identity;
 pub mod logging;
 pub mod messages;
+pub mod net;
 pub mod oidc;
 pub mod policy;
 mod private_fs;

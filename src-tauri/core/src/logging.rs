@@ -1,6 +1,7 @@
 //! Logging: human-readable lines to stderr and to a daily file (about a week kept) in the OS data
 //! dir, filtered by `IDDESK_LOG` (an `EnvFilter` directive such as `debug` or
-//! `id_desk_core=trace`).
+//! `id_desk_core=trace`). The file can be JSON lines instead, one object per event, for a bank's
+//! log collector (issue 24): the policy's `log_format = "json"`, or `IDDESK_LOG_FORMAT=json`.
 //!
 //! Nothing secret reaches a log by construction: secrets are `SecretString`s, whose `Debug` and
 //! `Display` print `<redacted>`, and national identity numbers are logged only through
@@ -23,6 +24,32 @@ pub const FILTER_ENV: &str = "IDDESK_LOG";
 pub const KEEP_FILES: usize = 7;
 const FILE_PREFIX: &str = "id-desk";
 const FILE_SUFFIX: &str = "log";
+
+/// The environment variable that picks the log file's format (`text` or `json`) when the
+/// policy does not.
+pub const FORMAT_ENV: &str = "IDDESK_LOG_FORMAT";
+
+/// How the log file is written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Lines for people.
+    #[default]
+    Text,
+    /// One JSON object per line (`timestamp`, `level`, `target`, `fields`, `spans`).
+    Json,
+}
+
+impl LogFormat {
+    /// `IDDESK_LOG_FORMAT`, when it says `json` or `text`.
+    pub fn from_env() -> Option<LogFormat> {
+        match std::env::var(FORMAT_ENV).ok()?.trim() {
+            "json" => Some(LogFormat::Json),
+            "text" => Some(LogFormat::Text),
+            _ => None,
+        }
+    }
+}
 
 /// Keeps the file writer alive: dropping it flushes what is buffered. Hold it until exit.
 #[must_use = "dropping the guard stops file logging"]
@@ -58,7 +85,7 @@ pub fn default_filter(verbose: bool) -> String {
 
 /// Installs the global subscriber: stderr plus a daily-rotating file in `log_dir` (or
 /// `default_log_dir()`). Fails if the directory cannot be created or a subscriber is already set.
-pub fn init(log_dir: Option<&Path>, verbose: bool) -> Result<LogGuard> {
+pub fn init(log_dir: Option<&Path>, verbose: bool, format: LogFormat) -> Result<LogGuard> {
     let dir = match log_dir {
         Some(d) => d.to_path_buf(),
         None => default_log_dir()
@@ -85,11 +112,7 @@ pub fn init(log_dir: Option<&Path>, verbose: bool) -> Result<LogGuard> {
     tracing_subscriber::registry()
         .with(filter)
         .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
-        .with(
-            tracing_subscriber::fmt::layer()
-                .with_ansi(false)
-                .with_writer(file_writer),
-        )
+        .with(file_layer(format, file_writer))
         .try_init()
         .map_err(|e| Error::Io(format!("logging is already set up: {e}")))?;
 
@@ -101,6 +124,24 @@ pub fn init(log_dir: Option<&Path>, verbose: bool) -> Result<LogGuard> {
         dir,
         _worker: worker,
     })
+}
+
+/// The file's layer in `format`. Boxed: the two formats are different types.
+fn file_layer<S, W>(
+    format: LogFormat,
+    writer: W,
+) -> Box<dyn tracing_subscriber::Layer<S> + Send + Sync + 'static>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    let layer = tracing_subscriber::fmt::layer()
+        .with_ansi(false)
+        .with_writer(writer);
+    match format {
+        LogFormat::Text => Box::new(layer),
+        LogFormat::Json => Box::new(layer.json().with_current_span(true).with_span_list(true)),
+    }
 }
 
 #[cfg(test)]
@@ -159,6 +200,35 @@ mod tests {
         assert!(!text.contains("29124815345"), "{text}");
         assert!(!text.contains("198304062717"), "{text}");
         assert!(!text.contains("client-secret-value-42"), "{text}");
+    }
+
+    #[test]
+    fn json_lines_carry_masked_numbers_and_redacted_secrets_only() {
+        let out = Captured::default();
+        let subscriber =
+            tracing_subscriber::registry().with(file_layer(LogFormat::Json, out.clone()));
+        let nin = NorwegianNin::parse("29124815345", false).unwrap();
+        let secret = SecretString::new("client-secret-value-42");
+        tracing::subscriber::with_default(subscriber, || {
+            let span = tracing::info_span!("flow", flow_id = "f-1", nin = %nin.masked());
+            let _entered = span.enter();
+            tracing::info!(?nin, %secret, "session created");
+            tracing::warn!(code = "network", "poll failed");
+        });
+        let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        assert_eq!(lines[0]["level"], "INFO");
+        assert_eq!(lines[0]["fields"]["message"], "session created");
+        assert_eq!(lines[0]["fields"]["nin"], "NorwegianNin(291248*****)");
+        assert_eq!(lines[0]["fields"]["secret"], "<redacted>");
+        assert_eq!(lines[0]["span"]["flow_id"], "f-1");
+        assert_eq!(lines[1]["fields"]["code"], "network");
+        assert!(lines[0]["timestamp"].is_string());
+        assert!(!text.contains("29124815345") && !text.contains("client-secret-value-42"));
     }
 
     #[test]

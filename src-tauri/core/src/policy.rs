@@ -42,6 +42,8 @@ pub struct PolicyConfig {
     pub sign_setups: Option<Vec<String>>,
     /// Retention in days, replacing every profile's `[retention]`.
     pub retention: Option<RetentionConfig>,
+    /// The log file's format: `text` (default) or `json` (JSON lines for a log collector).
+    pub log_format: Option<crate::logging::LogFormat>,
 }
 
 /// The checked policy. `Policy::default()` is "no policy": everything the profile offers.
@@ -59,6 +61,8 @@ pub struct Policy {
     /// `None`: every setup. Names as in a profile's `[sign] setups`.
     pub sign_setups: Option<Vec<SignSetup>>,
     pub retention: Option<RetentionSettings>,
+    /// `None`: as `IDDESK_LOG_FORMAT` says, else text.
+    pub log_format: Option<crate::logging::LogFormat>,
 }
 
 impl Default for Policy {
@@ -73,6 +77,7 @@ impl Default for Policy {
             methods: None,
             sign_setups: None,
             retention: None,
+            log_format: None,
         }
     }
 }
@@ -204,6 +209,7 @@ impl Policy {
             methods,
             sign_setups,
             retention,
+            log_format: c.log_format,
         })
     }
 
@@ -307,6 +313,17 @@ impl Policy {
             })
         }
     }
+}
+
+/// The log file's format: the policy's `log_format`, else `IDDESK_LOG_FORMAT`, else text. Read
+/// before the desk opens (logging starts first); a policy that cannot be read counts as none here,
+/// and the desk then refuses to open with its error.
+pub fn log_format(system_dir: &Path) -> crate::logging::LogFormat {
+    Policy::load(system_dir)
+        .ok()
+        .and_then(|p| p.log_format)
+        .or_else(crate::logging::LogFormat::from_env)
+        .unwrap_or_default()
 }
 
 /// The system configuration directory IT manages: `policy.toml` and `profiles/*.toml`.

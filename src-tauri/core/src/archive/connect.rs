@@ -81,7 +81,8 @@ where
     }
 }
 
-/// rustls with ring (as reqwest), the bank's CA from `ca_file` or else the public web roots.
+/// rustls with ring (as reqwest), the bank's CA from `ca_file`, or else the public web roots and
+/// the OS certificate store.
 fn tls_config(ca_file: Option<&Path>) -> Result<rustls::ClientConfig> {
     let mut roots = rustls::RootCertStore::empty();
     match ca_file {
@@ -100,7 +101,17 @@ fn tls_config(ca_file: Option<&Path>) -> Result<rustls::ClientConfig> {
                 roots.add(cert).map_err(|e| bad(e.to_string()))?;
             }
         }
-        None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
+        None => {
+            roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+            // And the OS store (or SSL_CERT_FILE / SSL_CERT_DIR), like every HTTP client (issue
+            // 24): an unreadable entry is skipped, as OpenSSL does.
+            let native = rustls_native_certs::load_native_certs();
+            for e in &native.errors {
+                tracing::debug!(error = %e, "a system certificate could not be read");
+            }
+            let (added, _) = roots.add_parsable_certificates(native.certs);
+            tracing::debug!(added, "system certificates trusted for the archive");
+        }
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     Ok(rustls::ClientConfig::builder_with_provider(provider)

@@ -27,11 +27,11 @@ use url::Url;
 
 use crate::flow::{CallInitiator, FlowContext, FlowEvent, FlowJob, JobFuture, Subject};
 use crate::messages::error_message;
+use crate::net::describe;
 use crate::oidc::discovery::{IssuerCache, ProviderMetadata};
 use crate::oidc::http::{require_secure, shared_client, FlowHttp, OAuthErrorBody};
 use crate::oidc::token::{self, Expect};
 use crate::oidc::{provider_stop, FlowStop};
-use crate::rest::token::describe;
 use crate::secrets::SecretString;
 use crate::vault::Vault;
 use crate::{Error, Result};
@@ -205,7 +205,7 @@ impl CibaClient {
         let resp = match http.send_raw(self.post(http, endpoint, form)?).await {
             Ok(r) => r,
             // Nothing reached the provider: safe to say so, and still never retried here.
-            Err(e) if e.is_connect() => return Err(Error::Network(describe(&e))),
+            Err(e) if e.is_connect() => return Err(crate::net::transport_error(&e)),
             Err(e) => {
                 tracing::warn!(error = describe(&e), "CIBA request: answer lost");
                 return Err(Error::OutcomeUnknown);

@@ -21,6 +21,11 @@ pub fn error_message(code: &str, lang: Lang) -> String {
             "IT-avdelingens policy tillater ikke dette på denne PC-en.",
             "IT-avdelningens policy tillåter inte detta på den här datorn.",
         ),
+        "untrusted_certificate" => lang.pick(
+            "This PC does not trust the server's certificate, so nothing was sent. Call your IT department.",
+            "Denne PC-en stoler ikke på serverens sertifikat, så ingenting ble sendt. Ring IT-avdelingen.",
+            "Den här datorn litar inte på serverns certifikat, så inget skickades. Ring IT-avdelningen.",
+        ),
         "network" => lang.pick(
             "Could not reach Signicat. Check the network connection and try again.",
             "Fikk ikke kontakt med Signicat. Sjekk nettverket og prøv igjen.",
@@ -217,6 +222,14 @@ mod tests {
             Error::DiskFull("x".into()),
             Error::NotFound("x".into()),
             Error::Io("x".into()),
+            Error::UntrustedCertificate {
+                host: "x".into(),
+                problem: "x".into(),
+            },
+            Error::NotAllowed {
+                field: "x".into(),
+                reason: "x".into(),
+            },
         ]
     }
 

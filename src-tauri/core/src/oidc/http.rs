@@ -14,7 +14,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 fn builder() -> reqwest::ClientBuilder {
-    reqwest::Client::builder()
+    crate::net::client_builder()
         .connect_timeout(CONNECT_TIMEOUT)
         .timeout(REQUEST_TIMEOUT)
         // We follow redirects ourselves: we must stop at the redirect_uri without fetching it.
@@ -90,7 +90,7 @@ pub(crate) async fn send(req: reqwest::RequestBuilder) -> Result<reqwest::Respon
     // The root cause ("connection closed before message completed"), never the URL.
     req.send()
         .await
-        .map_err(|e| Error::Network(crate::rest::token::describe(&e)))
+        .map_err(|e| crate::net::transport_error(&e))
 }
 
 /// The body of a successful answer; an error answer becomes the OAuth error it carries (or its

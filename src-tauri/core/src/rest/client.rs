@@ -8,9 +8,10 @@
 
 use super::gate::ConnectionGate;
 use super::model::{CreateSession, Problem, Session};
-use super::token::{describe, transient, AccessToken, TokenCache};
+use super::token::{transient, AccessToken, TokenCache};
 use super::RestConfig;
 use crate::http_body::{read_capped, BodyError, MAX_JSON_BYTES};
+use crate::net::describe;
 use crate::{Error, Result};
 use reqwest::StatusCode;
 use std::fmt;
@@ -114,7 +115,7 @@ impl RestClient {
         if config.client_id.trim().is_empty() {
             return Err(Error::invalid_config("rest.client_id", "is empty"));
         }
-        let mut builder = reqwest::Client::builder();
+        let mut builder = crate::net::client_builder();
         if let Some(root) = extra_root {
             builder = builder.add_root_certificate(root);
         }
@@ -181,7 +182,7 @@ impl RestClient {
             Err(SendError::Token(e)) => return Err(e),
             // A failed connect is the one transport error where nothing reached the server.
             Err(SendError::Transport(e)) if e.is_connect() => {
-                return Err(Error::Network(describe(&e)))
+                return Err(crate::net::transport_error(&e))
             }
             Err(SendError::Transport(e)) => {
                 tracing::warn!(error = describe(&e), "session create: answer lost");
@@ -226,7 +227,7 @@ impl RestClient {
             let (err, wait) = match reply {
                 Err(SendError::Token(e)) if transient(&e) => (e, backoff(attempt)),
                 Err(SendError::Token(e)) => return Err(e),
-                Err(SendError::Transport(e)) => (Error::Network(describe(&e)), backoff(attempt)),
+                Err(SendError::Transport(e)) => (crate::net::transport_error(&e), backoff(attempt)),
                 // Not retried: a server that answers like this will again.
                 Err(SendError::TooLarge(n)) => return Err(too_large("session get", n)),
                 Ok(r) if r.status.is_success() => return parse_session(&r.body),
@@ -265,7 +266,7 @@ impl RestClient {
             let err = match reply {
                 Err(SendError::Token(e)) if transient(&e) => e,
                 Err(SendError::Token(e)) => return Err(e),
-                Err(SendError::Transport(e)) => Error::Network(describe(&e)),
+                Err(SendError::Transport(e)) => crate::net::transport_error(&e),
                 Err(SendError::TooLarge(n)) => return Err(too_large("session cancel", n)),
                 Ok(r) if r.status.is_success() => return parse_session(&r.body),
                 Ok(r) if retryable(r.status) => api_error("cancel", &r),

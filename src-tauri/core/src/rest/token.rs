@@ -157,7 +157,10 @@ impl TokenCache {
             .form(&form)
             .send()
             .await
-            .map_err(|e| Error::Network(format!("token request: {}", describe(&e))))?;
+            .map_err(|e| match crate::net::transport_error(&e) {
+                Error::Network(why) => Error::Network(format!("token request: {why}")),
+                other => other,
+            })?;
         let status = resp.status();
         let body = crate::http_body::read_capped(resp, crate::http_body::MAX_JSON_BYTES)
             .await
@@ -214,33 +217,6 @@ pub fn transient(e: &Error) -> bool {
         Error::Network(_) => true,
         Error::Api { status, .. } => *status == 429 || *status >= 500,
         _ => false,
-    }
-}
-
-/// A reqwest error without its URL (which would carry the account id, harmless, but never the
-/// secret: reqwest does not put form bodies in errors).
-pub fn describe(e: &reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "connection failed"
-    } else if e.is_body() || e.is_decode() {
-        "answer could not be read"
-    } else if e.is_request() {
-        "request failed"
-    } else {
-        "transport error"
-    };
-    let mut detail = String::new();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        detail = s.to_string();
-        source = s.source();
-    }
-    if detail.is_empty() {
-        kind.to_string()
-    } else {
-        format!("{kind} ({detail})")
     }
 }
 

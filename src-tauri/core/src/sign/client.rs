@@ -12,9 +12,10 @@
 
 use super::model::{Collection, NewCollection, NewSession, Session, UploadedDocument};
 use crate::http_body::{read_capped, BodyError};
+use crate::net::describe;
 use crate::rest::client::{api_error_of, backoff, parse_retry_after, retryable};
 use crate::rest::model::Problem;
-use crate::rest::token::{describe, transient, AccessToken, TokenCache};
+use crate::rest::token::{transient, AccessToken, TokenCache};
 use crate::secrets::SecretString;
 use crate::{Error, Result};
 use reqwest::{Method, StatusCode};
@@ -99,7 +100,7 @@ impl SendError {
     fn into_error(self) -> Error {
         match self {
             SendError::Token(e) => e,
-            SendError::Transport(e) => Error::Network(describe(&e)),
+            SendError::Transport(e) => crate::net::transport_error(&e),
             SendError::TooLarge(limit) => {
                 Error::Protocol(format!("the answer is larger than {limit} bytes"))
             }
@@ -132,7 +133,7 @@ impl SignClient {
         if cfg.client_id.trim().is_empty() {
             return Err(Error::invalid_config("sign.client_id", "is empty"));
         }
-        let mut builder = reqwest::Client::builder();
+        let mut builder = crate::net::client_builder();
         if let Some(root) = extra_root {
             builder = builder.add_root_certificate(root);
         }
@@ -221,7 +222,7 @@ impl SignClient {
         let reply = match reply {
             Ok(r) => r,
             Err(SendError::Transport(e)) if e.is_connect() => {
-                return Err(Error::Network(describe(&e)))
+                return Err(crate::net::transport_error(&e))
             }
             Err(SendError::Transport(e)) => {
                 tracing::warn!(error = describe(&e), "signing session create: answer lost");

@@ -1,0 +1,236 @@
+//! The corporate network (issue 24): every HTTP client of the desk (REST, token, legacy OIDC,
+//! CIBA, Sign API, Test connection) starts from [`client_builder`], so all of them
+//!
+//! - trust the operating system's certificate store as well as the built-in web roots (reqwest's
+//!   `rustls-tls-native-roots`, which reads `SSL_CERT_FILE` / `SSL_CERT_DIR` as OpenSSL-based
+//!   tools do): the bank's own CA, and the CA of a TLS-inspecting proxy, work once IT installs
+//!   them;
+//! - go through the HTTPS proxy the environment names (`HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`,
+//!   either case), or on Windows and macOS the system's proxy setting, and never through a proxy
+//!   for loopback (the Training simulator);
+//! - say, when a server's certificate is not trusted, that it is the certificate and which host
+//!   ([`transport_error`]): nothing was sent to it.
+
+use crate::Error;
+
+/// The hosts that never go through a proxy, whatever `NO_PROXY` says.
+const LOOPBACK: &str = "127.0.0.1,::1,localhost";
+
+/// An HTTP client builder with the desk's network rules (certificate stores, proxy).
+pub fn client_builder() -> reqwest::ClientBuilder {
+    let builder = reqwest::Client::builder();
+    match EnvProxy::read() {
+        Some(p) => match p.to_reqwest() {
+            Some(proxy) => builder.proxy(proxy),
+            // A proxy URL that does not parse is not silently bypassed: the client is built to
+            // fail, and Test connection says why (see `describe_proxy`).
+            None => builder.proxy(unusable_proxy()),
+        },
+        None => builder,
+    }
+}
+
+/// The proxy of `HTTPS_PROXY` (else `ALL_PROXY`), with `NO_PROXY`, as the environment says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct EnvProxy {
+    /// Which variable named it.
+    var: &'static str,
+    url: String,
+    no_proxy: Option<String>,
+}
+
+impl EnvProxy {
+    fn read() -> Option<EnvProxy> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Option<EnvProxy> {
+        let value = |names: [&'static str; 2]| {
+            names.into_iter().find_map(|n| {
+                get(n)
+                    .map(|v| v.trim().to_string())
+                    .filter(|v| !v.is_empty())
+                    .map(|v| (n, v))
+            })
+        };
+        let (var, url) =
+            value(["HTTPS_PROXY", "https_proxy"]).or_else(|| value(["ALL_PROXY", "all_proxy"]))?;
+        let no_proxy = value(["NO_PROXY", "no_proxy"]).map(|(_, v)| v);
+        Some(EnvProxy { var, url, no_proxy })
+    }
+
+    /// Only `https://` requests are proxied: the desk speaks plain HTTP to loopback alone.
+    fn to_reqwest(&self) -> Option<reqwest::Proxy> {
+        let url = if self.url.contains("://") {
+            self.url.clone()
+        } else {
+            format!("http://{}", self.url)
+        };
+        let bypass = match &self.no_proxy {
+            Some(list) => format!("{LOOPBACK},{list}"),
+            None => LOOPBACK.to_string(),
+        };
+        reqwest::Proxy::https(url)
+            .ok()
+            .map(|p| p.no_proxy(reqwest::NoProxy::from_string(&bypass)))
+    }
+
+    /// The proxy's address without any user name or password (they are secrets).
+    fn shown(&self) -> String {
+        let with_scheme = if self.url.contains("://") {
+            self.url.clone()
+        } else {
+            format!("http://{}", self.url)
+        };
+        match url::Url::parse(&with_scheme) {
+            Ok(mut u) => {
+                let _ = u.set_username("");
+                let _ = u.set_password(None);
+                u.as_str().trim_end_matches('/').to_string()
+            }
+            Err(_) => "(a proxy address that cannot be read)".to_string(),
+        }
+    }
+}
+
+fn unusable_proxy() -> reqwest::Proxy {
+    // `custom` with no answer sends directly; instead point at a port nothing listens on, so the
+    // request fails rather than leaving the bank's network by another road.
+    reqwest::Proxy::custom(|_| Some("http://0.0.0.0:9"))
+        .no_proxy(reqwest::NoProxy::from_string(LOOPBACK))
+}
+
+/// What Test connection shows: which proxy the desk uses for HTTPS and where that came from.
+/// `ok` is false when the environment names a proxy the desk cannot use.
+pub fn describe_proxy() -> (bool, String) {
+    match EnvProxy::read() {
+        Some(p) if p.to_reqwest().is_some() => {
+            let except = match &p.no_proxy {
+                Some(list) => format!("; not for {list} or this PC"),
+                None => "; not for this PC".to_string(),
+            };
+            (true, format!("{} (from {}{except})", p.shown(), p.var))
+        }
+        Some(p) => (
+            false,
+            format!("{} is set but cannot be used: {}", p.var, p.shown()),
+        ),
+        None if cfg!(any(windows, target_os = "macos")) => (
+            true,
+            "the system's proxy setting (no HTTPS_PROXY in the environment)".to_string(),
+        ),
+        None => (
+            true,
+            "none: direct connections (no HTTPS_PROXY set)".to_string(),
+        ),
+    }
+}
+
+/// A transport failure as the desk reports it: an untrusted server certificate is named as such,
+/// with its host; anything else is `network` with what the connection said.
+pub fn transport_error(e: &reqwest::Error) -> Error {
+    match certificate_problem(e) {
+        Some(problem) => Error::UntrustedCertificate {
+            host: e
+                .url()
+                .and_then(|u| u.host_str())
+                .unwrap_or("the server")
+                .to_string(),
+            problem,
+        },
+        None => Error::Network(describe(e)),
+    }
+}
+
+/// A reqwest error without its URL (which would carry the account id, harmless, but never the
+/// secret: reqwest does not put form bodies in errors).
+pub fn describe(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "connection failed"
+    } else if e.is_body() || e.is_decode() {
+        "answer could not be read"
+    } else if e.is_request() {
+        "request failed"
+    } else {
+        "transport error"
+    };
+    let mut detail = String::new();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        detail = s.to_string();
+        source = s.source();
+    }
+    if detail.is_empty() {
+        kind.to_string()
+    } else {
+        format!("{kind} ({detail})")
+    }
+}
+
+/// The certificate error in `e`'s causes, if that is what failed.
+fn certificate_problem(e: &reqwest::Error) -> Option<String> {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    while let Some(c) = cause {
+        // rustls reports through std::io::Error, whose `source` skips the error it wraps.
+        let tls = c.downcast_ref::<rustls::Error>().or_else(|| {
+            c.downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref())
+                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        });
+        if let Some(rustls::Error::InvalidCertificate(why)) = tls {
+            return Some(format!("{why:?}"));
+        }
+        cause = c.source();
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(vars: &[(&str, &str)]) -> Option<EnvProxy> {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        EnvProxy::from_lookup(|n| vars.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone()))
+    }
+
+    #[test]
+    fn the_https_proxy_comes_from_the_environment_in_either_case() {
+        assert_eq!(env(&[]), None);
+        assert_eq!(
+            env(&[("HTTP_PROXY", "http://p:1")]),
+            None,
+            "HTTP only: never used"
+        );
+        let p = env(&[
+            ("https_proxy", "proxy.bank.local:3128"),
+            ("no_proxy", ".bank.local"),
+        ])
+        .unwrap();
+        assert_eq!(p.var, "https_proxy");
+        assert_eq!(p.no_proxy.as_deref(), Some(".bank.local"));
+        assert!(p.to_reqwest().is_some());
+        assert_eq!(p.shown(), "http://proxy.bank.local:3128");
+        let all = env(&[("ALL_PROXY", "http://all:8080")]).unwrap();
+        assert_eq!(all.var, "ALL_PROXY");
+        let both = env(&[
+            ("ALL_PROXY", "http://all:8080"),
+            ("HTTPS_PROXY", "http://s:1"),
+        ])
+        .unwrap();
+        assert_eq!(both.var, "HTTPS_PROXY");
+    }
+
+    #[test]
+    fn a_proxy_password_is_never_shown() {
+        let p = env(&[("HTTPS_PROXY", "http://agent:S3cret!@proxy.bank.local:8080")]).unwrap();
+        let shown = p.shown();
+        assert_eq!(shown, "http://proxy.bank.local:8080");
+        assert!(!shown.contains("S3cret") && !shown.contains("agent"));
+    }
+}
