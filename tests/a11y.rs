@@ -165,7 +165,26 @@ async fn every_screen_and_state_passes_an_axe_audit_in_both_themes() {
             panic!("no QR code: {e}; the form says {form:?}");
         }
         report
-            .audit(&desk, &axe, &format!("identify, QR code ({theme})"))
+            .audit(&desk, &axe, &format!("identify, QR code to show ({theme})"))
+            .await;
+        desk.click(".flow-card[data-state='running'] .show-qr")
+            .await
+            .unwrap();
+        desk.click(".flow-card[data-state='running'] .qr-larger")
+            .await
+            .unwrap();
+        desk.wait_for_css(
+            ".flow-card[data-state='running'] .qr.large:not([hidden])",
+            WAIT,
+        )
+        .await
+        .unwrap();
+        report
+            .audit(
+                &desk,
+                &axe,
+                &format!("identify, QR code shown, larger ({theme})"),
+            )
             .await;
         desk.click(".flow-card[data-state='running'] .cancel")
             .await

@@ -594,7 +594,11 @@ fn profiles_list_and_check() {
     )
     .unwrap();
     assert_eq!(named.code, Some(0), "{named:?}");
-    assert_eq!(named.lines.len(), 5, "legacy_methods and the four requests");
+    assert_eq!(
+        named.lines.len(),
+        6,
+        "the proxy, legacy_methods and the four requests"
+    );
     let missing = run(
         &[
             "--profile",

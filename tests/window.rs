@@ -152,6 +152,49 @@ async fn swedish_qr_code_is_rendered_locally_and_changes_every_second() {
     desk.click("input[value='sbid_qr']").await.unwrap();
     desk.click("#identify-start").await.unwrap();
     desk.wait_for_css(".flow-card .qr svg", WAIT).await.unwrap();
+
+    // BankID's QR guidance (issue 24): the code waits until staff show it (the customer opens
+    // the app first), by keyboard too; it has a text alternative and a larger mode.
+    let before = desk
+        .js("const c = document.querySelector('.flow-card'); \
+             return [c.querySelector('.qr-step').hidden, c.querySelector('.qr').hidden, \
+                     c.querySelector('.show-qr').getAttribute('aria-expanded')]")
+        .await
+        .unwrap();
+    assert_eq!(before, json!([false, true, "false"]));
+    let show = desk.client.find(".flow-card .show-qr").await.unwrap();
+    desk.client.send_keys(&show, "\u{E007}").await.unwrap(); // Enter
+    desk.wait_for_css(".flow-card .qr:not([hidden]) svg", WAIT)
+        .await
+        .unwrap();
+    let shown = desk
+        .js("const c = document.querySelector('.flow-card'); const q = c.querySelector('.qr'); \
+             return [q.getAttribute('role'), q.getAttribute('aria-label'), \
+                     c.querySelector('.show-qr').getAttribute('aria-expanded'), \
+                     c.querySelector('.qr-larger').hidden, q.querySelector('svg').getBoundingClientRect().width]")
+        .await
+        .unwrap();
+    assert_eq!(shown[0], "img");
+    assert!(
+        shown[1].as_str().unwrap_or_default().contains("BankID app"),
+        "{shown}"
+    );
+    assert_eq!(
+        (shown[2].clone(), shown[3].clone()),
+        (json!("true"), json!(false))
+    );
+    desk.click(".flow-card .qr-larger").await.unwrap();
+    let larger = desk
+        .js("const c = document.querySelector('.flow-card'); \
+             return [c.querySelector('.qr-larger').getAttribute('aria-pressed'), \
+                     c.querySelector('.qr svg').getBoundingClientRect().width]")
+        .await
+        .unwrap();
+    assert_eq!(larger[0], "true");
+    assert!(
+        larger[1].as_f64().unwrap_or_default() > shown[4].as_f64().unwrap_or(f64::MAX),
+        "larger: {larger} vs {shown}"
+    );
     let read = || async {
         desk.js("return document.querySelector('.flow-card .qr').dataset.payload")
             .await

@@ -49,6 +49,8 @@ function show(frame) {
   if (code) {
     qr.innerHTML = screen.svg; // rendered by our Rust code from the payload, never from the network
     qr.dataset.payload = screen.data;
+    // The text alternative says what to do with the code, in the customer's language.
+    qr.setAttribute('aria-label', `${text[screen.type] ?? ''}. ${text[`${screen.type}_note`] ?? ''}`);
   } else {
     qr.replaceChildren();
     delete qr.dataset.payload;

@@ -44,8 +44,17 @@ function ensureCard(flowId, method) {
     try { await call('cancel_flow', { flowId }); } catch (e) { setStatus(node, e.message); ev.target.disabled = false; }
   });
   $('.dismiss', node).addEventListener('click', () => { node.remove(); cards.delete(flowId); updateEmpty(); });
+  const qr = $('.qr', node);
+  qr.id = `qr-${flowId}`;
+  $('.show-qr', node).setAttribute('aria-controls', qr.id);
+  $('.show-qr', node).addEventListener('click', () => showQr(card, !card.qrShown));
+  $('.qr-larger', node).addEventListener('click', (ev) => {
+    const large = !qr.classList.contains('large');
+    qr.classList.toggle('large', large);
+    ev.currentTarget.setAttribute('aria-pressed', String(large));
+  });
   box.prepend(node);
-  card = { node, expiresAt: null, method };
+  card = { node, expiresAt: null, method, qrShown: false };
   cards.set(flowId, card);
   updateEmpty();
   return card;
@@ -62,6 +71,17 @@ function recordShownDelay(sentAtMs, node) {
 }
 
 function updateEmpty() { empty.hidden = cards.size > 0; }
+
+/** Shows or hides a BankID QR code; the larger mode is offered while it shows. */
+function showQr(card, shown) {
+  const { node } = card;
+  card.qrShown = shown;
+  const button = $('.show-qr', node);
+  button.setAttribute('aria-expanded', String(shown));
+  button.textContent = t(shown ? 'flow.qr_hide' : 'flow.qr_show');
+  $('.qr-larger', node).hidden = !shown;
+  $('.qr', node).hidden = !shown || !$('.qr', node).dataset.payload;
+}
 
 function setStatus(node, text) { $('.status', node).textContent = text; }
 
@@ -88,11 +108,13 @@ function handle(ev) {
     case 'qr': {
       const q = $('.qr', node);
       if (ev.svg) {
-        // Rendered by our own Rust code from the QR payload; never from the network.
+        // Rendered by our own Rust code from the QR payload; never from the network. Shown once
+        // staff press "Show QR code" (the customer has the app open by then).
         q.innerHTML = ev.svg;
         q.dataset.payload = ev.data;
-        q.title = t('flow.qr_hint');
-        q.hidden = false;
+        q.setAttribute('aria-label', t('flow.qr_alt'));
+        $('.qr-step', node).hidden = false;
+        q.hidden = !card.qrShown;
       }
       break;
     }
@@ -114,7 +136,7 @@ function handle(ev) {
       if (ev.svg) {
         q.innerHTML = ev.svg; // rendered by our own Rust code from the URL
         q.dataset.payload = ev.url;
-        q.title = t('flow.sign_qr_hint');
+        q.setAttribute('aria-label', t('flow.sign_qr_alt'));
         q.hidden = false;
       }
       setStatus(node, t('flow.sign_qr_hint'));
@@ -153,6 +175,7 @@ function finish(card, ev) {
   $('.countdown', node).textContent = '';
   $('.binding', node).hidden = true;
   $('.qr', node).hidden = true;
+  $('.qr-step', node).hidden = true;
   $('.launch', node).hidden = true;
   $('.cancel', node).hidden = true;
   $('.dismiss', node).hidden = false;

@@ -96,3 +96,33 @@ fn the_id_desk_url_scheme_is_registered_and_the_identifier_is_the_one_the_app_us
     // The scheme the engine reads is the one registered.
     assert_eq!(id_desk_core::desk::screen_pop::SCHEME, "id-desk");
 }
+
+/// The .deb and the .rpm (issue 24) carry the same files: the IT department's policy example, each
+/// source present; the CLI is added by `make package`, which knows the build directory.
+#[test]
+fn the_deb_and_the_rpm_carry_the_policy_example() {
+    let c = config();
+    let linux = &c["bundle"]["linux"];
+    for format in ["deb", "rpm"] {
+        let files = linux[format]["files"]
+            .as_object()
+            .unwrap_or_else(|| panic!("bundle.linux.{format}.files"));
+        let source = files
+            .get("/usr/share/doc/id-desk/policy.toml.example")
+            .and_then(|v| v.as_str())
+            .unwrap_or_else(|| panic!("the {format} lacks the policy example"));
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(source);
+        assert!(path.is_file(), "{}", path.display());
+    }
+    assert_eq!(linux["rpm"]["release"], "1");
+    let makefile =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../Makefile")).unwrap();
+    for format in ["deb", "rpm"] {
+        assert!(
+            makefile.contains(&format!(
+                "\"{format}\":{{\"files\":{{\"/usr/bin/id-desk-cli\""
+            )),
+            "make package adds id-desk-cli to the {format}"
+        );
+    }
+}

@@ -464,6 +464,17 @@ mod tests {
     }
 
     #[test]
+    fn the_example_shipped_in_the_packages_is_a_valid_policy() {
+        let dir = tempfile::tempdir().unwrap();
+        let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../packaging/policy.toml.example");
+        std::fs::copy(&example, dir.path().join(FILE)).unwrap();
+        let p = Policy::load(dir.path()).unwrap();
+        assert!(p.methods.is_some() && p.sign_setups.is_some() && p.retention.is_some());
+        assert_eq!(p.log_format, Some(crate::logging::LogFormat::Json));
+    }
+
+    #[test]
     fn every_method_name_parses_back() {
         for m in Method::ALL {
             assert_eq!(Method::parse(m.as_str()), Some(m));
