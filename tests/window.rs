@@ -21,6 +21,33 @@ async fn flow_state(desk: &Desk) -> String {
         .to_string()
 }
 
+/// What the screen reader's live log has said once `pred` holds for one of its lines (their text,
+/// not their rendering: the region is visually hidden).
+async fn announced(desk: &Desk, pred: impl Fn(&str) -> bool) -> String {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let lines = desk
+            .js("return [...document.getElementById('announcer').children].map((p) => p.textContent)")
+            .await
+            .unwrap();
+        let lines: Vec<String> = lines
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|l| l.as_str().map(str::to_string))
+            .collect();
+        if let Some(line) = lines.iter().find(|l| pred(l)) {
+            return line.clone();
+        }
+        let said = lines.join(" | ");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the live region never said it; last {said:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 async fn wait_state(desk: &Desk, want: &str) {
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     loop {
@@ -117,6 +144,15 @@ async fn safe_conversation_shows_the_binding_words_and_the_verified_customer() {
         .unwrap();
     assert!(label.contains("Read these words"), "instruction: {label:?}");
     desk.screenshot("identify-binding").await.unwrap();
+    // A screen reader hears the words from the one live region; the card's countdown, ticking
+    // every second, is in none.
+    let heard = words.trim().to_string();
+    announced(&desk, |t| t.contains(&heard)).await;
+    let quiet = desk
+        .js("return document.querySelector('.flow-card .countdown').closest('[aria-live], [role=status], [role=alert]') === null")
+        .await
+        .unwrap();
+    assert_eq!(quiet, json!(true), "the countdown is inside a live region");
 
     // The customer picks the same words on the training phone.
     let pick = format!(".phone-session .sim-pick[data-text=\"{}\"]", words.trim());
@@ -129,6 +165,9 @@ async fn safe_conversation_shows_the_binding_words_and_the_verified_customer() {
         .await
         .unwrap();
     assert!(!name.trim().is_empty());
+    let verified = name.trim().to_string();
+    let said = announced(&desk, |t| t.contains(&verified)).await;
+    assert!(!said.contains(INTERACTIVE_NIN), "{said}");
     let masked = desk
         .wait_text(".flow-card .result dl", WAIT, |t| t.contains("*****"))
         .await

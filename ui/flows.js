@@ -85,6 +85,14 @@ function showQr(card, shown) {
 
 function setStatus(node, text) { $('.status', node).textContent = text; }
 
+/** Says `text` to screen readers: a new line in the live log, so the binding words are not cut
+ * off by the progress line that follows them. The last few lines are kept. */
+function announce(text) {
+  const region = $('#announcer');
+  region.append(el('p', { text }));
+  while (region.childElementCount > 8) region.firstElementChild.remove();
+}
+
 function handle(ev) {
   const card = ensureCard(ev.flow_id, ev.method);
   const { node } = card;
@@ -102,6 +110,7 @@ function handle(ev) {
       const b = $('.binding', node);
       $('.binding-text', b).textContent = ev.text;
       b.hidden = false;
+      announce(`${t('flow.binding_label')} ${ev.text}`);
       recordShownDelay(ev.sent_at_ms, $('.binding-text', b));
       break;
     }
@@ -154,6 +163,7 @@ function handle(ev) {
       // The redirect flow's `CREATED` says nothing more than the line above.
       if (card.method?.startsWith('redirect')) break;
       setStatus(node, ev.message);
+      announce(ev.message);
       // A clock that is off stays said after this flow's next line replaces it: every later
       // flow meets the same clock, and only IT can fix it.
       if (ev.status === 'clock_skew') {
@@ -181,6 +191,8 @@ function finish(card, ev) {
   $('.dismiss', node).hidden = false;
   setStatus(node, ev.type === 'failed' ? `${t(`status.${state}`)} — ${ev.message}` : t(`status.${state}`));
   if (ev.subject) renderResult(node, ev, card.text);
+  // The outcome, with the customer's name (never their number).
+  announce([t(`status.${state}`), ev.subject?.name, ev.type === 'failed' ? ev.message : ''].filter(Boolean).join(' — '));
 }
 
 function renderResult(node, ev, signedText) {
