@@ -248,8 +248,47 @@ async fn every_screen_and_state_passes_an_axe_audit_in_both_themes() {
         report
             .audit(&desk, &axe, &format!("customer display, words ({theme})"))
             .await;
+        // The customer picks the words: the display thanks them.
+        desk.client.switch_to_window(&main).await.unwrap();
+        let words = desk
+            .wait_text(
+                ".flow-card[data-state='running'] .binding-text",
+                WAIT,
+                |t| !t.trim().is_empty(),
+            )
+            .await
+            .unwrap();
+        let pick = format!(".phone-session .sim-pick[data-text=\"{}\"]", words.trim());
+        desk.wait_for_css(&pick, WAIT).await.unwrap();
+        desk.click(&pick).await.unwrap();
+        desk.client.switch_to_window(&display).await.unwrap();
+        desk.wait_for_css("body[data-screen='thank_you']", WAIT)
+            .await
+            .unwrap();
+        report
+            .audit(
+                &desk,
+                &axe,
+                &format!("customer display, thank you ({theme})"),
+            )
+            .await;
+        // And an animated QR code, with its text alternative.
+        desk.client.switch_to_window(&main).await.unwrap();
+        desk.click("input[value='sbid_qr']").await.unwrap();
+        desk.fill("#auth-nin", "198001011231").await.unwrap();
+        desk.click("#identify-start").await.unwrap();
+        desk.client.switch_to_window(&display).await.unwrap();
+        desk.wait_for_css("body[data-screen='qr'] #qr svg", WAIT)
+            .await
+            .unwrap();
+        report
+            .audit(&desk, &axe, &format!("customer display, QR code ({theme})"))
+            .await;
         desk.client.switch_to_window(&main).await.unwrap();
         desk.click(".flow-card[data-state='running'] .cancel")
+            .await
+            .unwrap();
+        desk.click("input[value='nbid_safe_conversation']")
             .await
             .unwrap();
         show(&desk, "settings").await;
