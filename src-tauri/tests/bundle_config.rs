@@ -100,7 +100,7 @@ fn the_id_desk_url_scheme_is_registered_and_the_identifier_is_the_one_the_app_us
 /// The .deb and the .rpm (issue 24) carry the same files: the IT department's policy example, each
 /// source present; the CLI is added by `make package`, which knows the build directory.
 #[test]
-fn the_deb_and_the_rpm_carry_the_policy_example() {
+fn the_deb_and_the_rpm_carry_the_policy_example_and_open_links() {
     let c = config();
     let linux = &c["bundle"]["linux"];
     for format in ["deb", "rpm"] {
@@ -115,6 +115,17 @@ fn the_deb_and_the_rpm_carry_the_policy_example() {
         assert!(path.is_file(), "{}", path.display());
     }
     assert_eq!(linux["rpm"]["release"], "1");
+    // The desktop entry passes the id-desk:// link it was opened with (Tauri's own template
+    // registers the scheme but starts the app without the link).
+    for format in ["deb", "rpm"] {
+        let template = linux[format]["desktopTemplate"]
+            .as_str()
+            .unwrap_or_else(|| panic!("bundle.linux.{format}.desktopTemplate"));
+        let text =
+            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(template)).unwrap();
+        assert!(text.contains("Exec={{exec}} %u"), "{format}: {text}");
+        assert!(text.contains("MimeType={{mime_type}}"), "{format}: {text}");
+    }
     let makefile =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../Makefile")).unwrap();
     for format in ["deb", "rpm"] {

@@ -26,7 +26,11 @@ pub fn client_builder() -> reqwest::ClientBuilder {
             // fail, and Test connection says why (see `describe_proxy`).
             None => builder.proxy(unusable_proxy()),
         },
-        None => builder,
+        // Windows and macOS: the system's proxy setting (reqwest's `system-proxy`).
+        None if cfg!(any(windows, target_os = "macos")) => builder,
+        // Elsewhere nothing else is a proxy setting: in particular an `HTTP_PROXY` alone must not
+        // carry the Training simulator's plain-HTTP loopback traffic away.
+        None => builder.no_proxy(),
     }
 }
 
