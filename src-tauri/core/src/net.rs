@@ -22,8 +22,8 @@ pub fn client_builder() -> reqwest::ClientBuilder {
     match EnvProxy::read() {
         Some(p) => match p.to_reqwest() {
             Some(proxy) => builder.proxy(proxy),
-            // A proxy URL that does not parse is not silently bypassed: the client is built to
-            // fail, and Test connection says why (see `describe_proxy`).
+            // A proxy URL that does not parse is not silently bypassed: every request fails,
+            // and Test connection says why (see `describe_proxy`).
             None => builder.proxy(unusable_proxy()),
         },
         // Windows and macOS: the system's proxy setting (reqwest's `system-proxy`).
