@@ -302,16 +302,9 @@ async fn every_screen_and_state_passes_an_axe_audit_in_both_themes() {
     desk.close().await;
 
     // The window of a desk that cannot open (a broken active profile).
-    let failing = Desk::open_failing(|config| {
-        std::fs::create_dir_all(config.join("profiles"))?;
-        std::fs::write(
-            config.join("profiles").join("branch.toml"),
-            "name = \"branch\"\n[rest]\nbase_url = \"http://api.signicat.com\"\naccount_id = \"a\"\nclient_id = \"c\"\n",
-        )?;
-        std::fs::write(config.join("active-profile"), "branch\n")
-    })
-    .await
-    .unwrap();
+    let failing = Desk::open_failing(id_desk_e2e::broken_active_profile)
+        .await
+        .unwrap();
     report.audit(&failing, &axe, "startup error").await;
     failing.close().await;
 

@@ -89,16 +89,9 @@ async fn starts_in_training_mode_with_a_visible_banner() {
 #[tokio::test]
 #[ignore = "needs the built app, tauri-driver and a display: run `make e2e`"]
 async fn a_broken_active_profile_shows_why_instead_of_opening_training() {
-    let desk = Desk::open_failing(|config| {
-        std::fs::create_dir_all(config.join("profiles"))?;
-        std::fs::write(
-            config.join("profiles").join("branch.toml"),
-            "name = \"branch\"\n[rest]\nbase_url = \"http://api.signicat.com\"\naccount_id = \"a\"\nclient_id = \"c\"\n",
-        )?;
-        std::fs::write(config.join("active-profile"), "branch\n")
-    })
-    .await
-    .unwrap();
+    let desk = Desk::open_failing(id_desk_e2e::broken_active_profile)
+        .await
+        .unwrap();
     let message = desk
         .wait_text("#startup-error-message", WAIT, |t| !t.is_empty())
         .await

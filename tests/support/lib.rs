@@ -408,6 +408,17 @@ fn app_dirs(home: &Path) -> [(&'static str, PathBuf); 4] {
     ]
 }
 
+/// Prepares a config directory whose active profile cannot be used (an `http://` Signicat URL):
+/// the desk opens its window only to say why (`Desk::open_failing`).
+pub fn broken_active_profile(config: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(config.join("profiles"))?;
+    std::fs::write(
+        config.join("profiles").join("branch.toml"),
+        "name = \"branch\"\n[rest]\nbase_url = \"http://api.signicat.com\"\naccount_id = \"a\"\nclient_id = \"c\"\n",
+    )?;
+    std::fs::write(config.join("active-profile"), "branch\n")
+}
+
 /// The system directory IT manages for the desk whose config directory `prepare` was given.
 pub fn system_dir_of(config: &Path) -> PathBuf {
     config

@@ -63,30 +63,29 @@ impl EnvProxy {
         Some(EnvProxy { var, url, no_proxy })
     }
 
-    /// Only `https://` requests are proxied: the desk speaks plain HTTP to loopback alone.
-    fn to_reqwest(&self) -> Option<reqwest::Proxy> {
-        let url = if self.url.contains("://") {
+    /// The proxy URL, `http://` when the variable names only a host and port (as curl reads it).
+    fn url_with_scheme(&self) -> String {
+        if self.url.contains("://") {
             self.url.clone()
         } else {
             format!("http://{}", self.url)
-        };
+        }
+    }
+
+    /// Only `https://` requests are proxied: the desk speaks plain HTTP to loopback alone.
+    fn to_reqwest(&self) -> Option<reqwest::Proxy> {
         let bypass = match &self.no_proxy {
             Some(list) => format!("{LOOPBACK},{list}"),
             None => LOOPBACK.to_string(),
         };
-        reqwest::Proxy::https(url)
+        reqwest::Proxy::https(self.url_with_scheme())
             .ok()
             .map(|p| p.no_proxy(reqwest::NoProxy::from_string(&bypass)))
     }
 
     /// The proxy's address without any user name or password (they are secrets).
     fn shown(&self) -> String {
-        let with_scheme = if self.url.contains("://") {
-            self.url.clone()
-        } else {
-            format!("http://{}", self.url)
-        };
-        match url::Url::parse(&with_scheme) {
+        match url::Url::parse(&self.url_with_scheme()) {
             Ok(mut u) => {
                 let _ = u.set_username("");
                 let _ = u.set_password(None);

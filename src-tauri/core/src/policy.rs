@@ -94,14 +94,44 @@ pub enum SignSetup {
 }
 
 impl SignSetup {
-    pub fn parse(s: &str) -> Option<SignSetup> {
-        match s {
-            "sbid-phone" => Some(SignSetup::SbidPhone),
-            "nbid-pki" => Some(SignSetup::NbidPki),
-            "link" => Some(SignSetup::Link),
-            _ => None,
+    const ALL: [SignSetup; 3] = [SignSetup::SbidPhone, SignSetup::NbidPki, SignSetup::Link];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignSetup::SbidPhone => "sbid-phone",
+            SignSetup::NbidPki => "nbid-pki",
+            SignSetup::Link => "link",
         }
     }
+
+    pub fn parse(s: &str) -> Option<SignSetup> {
+        SignSetup::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+}
+
+/// A list of names (`methods`, `sign_setups`), each parsed; an unknown one is refused naming its
+/// place (`methods[2]`). `None` stays `None`: no restriction.
+fn names<T>(
+    list: &Option<Vec<String>>,
+    key: &str,
+    parse: impl Fn(&str) -> Option<T>,
+    what: &str,
+) -> Result<Option<Vec<T>>> {
+    list.as_ref()
+        .map(|list| {
+            list.iter()
+                .enumerate()
+                .map(|(i, name)| {
+                    parse(name).ok_or_else(|| {
+                        Error::invalid_config(
+                            format!("{key}[{i}]"),
+                            format!("{name:?} is not {what}"),
+                        )
+                    })
+                })
+                .collect()
+        })
+        .transpose()
 }
 
 /// What the window and the CLI say about a refusal, so staff know it is not a fault.
@@ -144,42 +174,18 @@ impl Policy {
             }
             Some(b) => Some(b.to_string()),
         };
-        let methods = c
-            .methods
-            .as_ref()
-            .map(|list| {
-                list.iter()
-                    .enumerate()
-                    .map(|(i, m)| {
-                        Method::parse(m).ok_or_else(|| {
-                            Error::invalid_config(
-                                format!("methods[{i}]"),
-                                format!("{m:?} is not a method ID Desk knows"),
-                            )
-                        })
-                    })
-                    .collect::<Result<Vec<_>>>()
-            })
-            .transpose()?;
-        let sign_setups = c
-            .sign_setups
-            .as_ref()
-            .map(|list| {
-                list.iter()
-                    .enumerate()
-                    .map(|(i, s)| {
-                        SignSetup::parse(s).ok_or_else(|| {
-                            Error::invalid_config(
-                                format!("sign_setups[{i}]"),
-                                format!(
-                                    "{s:?} is not a signing setup (sbid-phone, nbid-pki, link)"
-                                ),
-                            )
-                        })
-                    })
-                    .collect::<Result<Vec<_>>>()
-            })
-            .transpose()?;
+        let methods = names(
+            &c.methods,
+            "methods",
+            Method::parse,
+            "a method ID Desk knows",
+        )?;
+        let sign_setups = names(
+            &c.sign_setups,
+            "sign_setups",
+            SignSetup::parse,
+            "a signing setup (sbid-phone, nbid-pki, link)",
+        )?;
         let default_profile = c
             .default_profile
             .as_deref()
@@ -264,13 +270,9 @@ impl Policy {
             } else {
                 "provider"
             };
-            let name = serde_json::to_value(s)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default();
             return Err(Error::NotAllowed {
                 field: field.into(),
-                reason: format!("signing setup {name} {BY_POLICY} (sign_setups)"),
+                reason: format!("signing setup {} {BY_POLICY} (sign_setups)", s.as_str()),
             });
         }
         Ok(())
