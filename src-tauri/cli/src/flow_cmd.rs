@@ -1,6 +1,7 @@
 //! Running one flow: every `FlowUpdate` becomes a stdout line as it happens; the terminal event
-//! decides the exit code. SIGINT or SIGTERM cancel the session at Signicat first, then wait
-//! (bounded) for the engine's `cancelled` so the customer's phone is cleared before we exit.
+//! decides the exit code. A stop request (SIGINT or SIGTERM; on Windows Ctrl+C or the console
+//! closing) cancels the session at Signicat first, then waits (bounded) for the engine's
+//! `cancelled` so the customer's phone is cleared before we exit.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,11 +9,11 @@ use std::time::Duration;
 use id_desk_core::desk::Desk;
 use id_desk_core::flow::{EventSink, FlowEvent, FlowUpdate, Method};
 use id_desk_core::runner::{exit_code, RawFlowInput};
-use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::mpsc;
 
 use crate::args::{AuthCommand, SignCommand, SignWhat};
 use crate::output::{self, exit};
+use crate::stop::StopSignals;
 use id_desk_core::Error;
 
 /// How long a signal waits for the engine's `cancelled` before giving up on Signicat.
@@ -156,34 +157,12 @@ pub fn sign_input(cmd: &SignCommand) -> Result<RawFlowInput, Error> {
     })
 }
 
-/// SIGINT and SIGTERM, registered before anything is sent so neither can kill us mid-create.
-struct StopSignals {
-    int: tokio::signal::unix::Signal,
-    term: tokio::signal::unix::Signal,
-}
-
-impl StopSignals {
-    fn install() -> std::io::Result<Self> {
-        Ok(StopSignals {
-            int: signal(SignalKind::interrupt())?,
-            term: signal(SignalKind::terminate())?,
-        })
-    }
-
-    async fn recv(&mut self) {
-        tokio::select! {
-            _ = self.int.recv() => tracing::info!("SIGINT: cancelling the session"),
-            _ = self.term.recv() => tracing::info!("SIGTERM: cancelling the session"),
-        }
-    }
-}
-
 pub async fn run(desk: &Desk, raw: RawFlowInput) -> i32 {
     let mut stop = match StopSignals::install() {
         Ok(s) => s,
         Err(e) => {
             return output::failed(&id_desk_core::Error::Io(format!(
-                "cannot listen for SIGINT/SIGTERM: {e}"
+                "cannot listen for stop requests (SIGINT/SIGTERM, Ctrl+C): {e}"
             )))
         }
     };

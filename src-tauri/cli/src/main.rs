@@ -9,6 +9,7 @@ mod flow_cmd;
 mod output;
 mod session;
 mod simulator_cmd;
+mod stop;
 
 use std::process::ExitCode;
 use std::time::Duration;

@@ -14,10 +14,10 @@ use id_desk_core::secrets::{SecretName, Secrets};
 use id_desk_core::{Error, Result};
 use id_desk_simulator::{Simulator, SimulatorConfig};
 use serde_json::json;
-use tokio::signal::unix::{signal, SignalKind};
 
 use crate::args::SimulatorArgs;
 use crate::output::{self, exit};
+use crate::stop::StopSignals;
 
 pub async fn run(args: &SimulatorArgs) -> i32 {
     match serve(args).await {
@@ -64,8 +64,7 @@ async fn serve(args: &SimulatorArgs) -> Result<()> {
     adopt_keyring_secrets(&args.profile_name, &mut config)?;
 
     // Registered before the ready line, so a caller may signal as soon as it has read it.
-    let mut int = signal(SignalKind::interrupt())?;
-    let mut term = signal(SignalKind::terminate())?;
+    let mut stop = StopSignals::install()?;
     let sim = Simulator::start(config)
         .await
         .map_err(|e| Error::Network(format!("the simulator could not start: {e}")))?;
@@ -79,11 +78,8 @@ async fn serve(args: &SimulatorArgs) -> Result<()> {
             "profile": profile,
         }),
     );
-    tracing::info!(url = %sim.base_url(), profile = %args.profile_name, "simulator serving until SIGINT/SIGTERM");
-    tokio::select! {
-        _ = int.recv() => {}
-        _ = term.recv() => {}
-    }
+    tracing::info!(url = %sim.base_url(), profile = %args.profile_name, "simulator serving until stopped (SIGINT/SIGTERM, Ctrl+C)");
+    stop.recv().await;
     tracing::info!("simulator stopping");
     sim.shutdown().await;
     Ok(())
