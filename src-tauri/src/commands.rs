@@ -73,9 +73,10 @@ pub async fn cancel_flow(state: State<'_, AppState>, flow_id: String) -> Result<
 }
 
 /// Opens a running Sign API v2 flow's signing page in the desk's sandboxed window (a customer at
-/// the desk signs there instead of scanning the QR code).
+/// the desk signs there instead of scanning the QR code). Async, like `open_customer_display`:
+/// building a window from a synchronous command deadlocks on Windows (review finding N-9).
 #[tauri::command]
-pub fn open_signing_window<R: Runtime>(app: AppHandle<R>, flow_id: String) -> Result<()> {
+pub async fn open_signing_window<R: Runtime>(app: AppHandle<R>, flow_id: String) -> Result<()> {
     let flow_id = FlowId::from(flow_id);
     if crate::redirect::open_signing(&app, &flow_id) {
         Ok(())

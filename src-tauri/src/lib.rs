@@ -21,6 +21,8 @@ mod training;
 #[path = "training/without.rs"]
 mod training;
 mod webview;
+#[cfg(windows)]
+mod webview2;
 
 use id_desk_core::desk::DeskPaths;
 use tauri::webview::PageLoadEvent;
@@ -95,10 +97,12 @@ pub fn run() {
 fn try_run() -> Result<(), Box<dyn std::error::Error>> {
     let paths = DeskPaths::from_os()?;
     let _logs = id_desk_core::logging::init(
-        Some(&paths.log_dir),
+        &paths.log_dir,
         false,
         id_desk_core::policy::log_format(&paths.system_dir),
     )?;
+    #[cfg(windows)]
+    webview2::require()?;
     // Single instance first (the plugin's rule): a second start (the phone system opening a
     // screen-pop link) hands its arguments to this desk and exits. Not in `setup`, which the
     // headless tests share: there a second test app would end the test process.

@@ -86,6 +86,31 @@ fn the_permission_set_names_exactly_the_registered_commands() {
     assert_eq!(granted, registered);
 }
 
+/// Review finding N-9: a synchronous command runs on the main thread, and building a window there
+/// deadlocks on Windows (Tauri's own warning on `WebviewWindowBuilder::build`). Every command
+/// whose body opens a window (through `display::open` or `redirect::open*`) must be `async`.
+#[test]
+fn every_command_that_opens_a_window_is_async() {
+    let source = include_str!("commands.rs");
+    let mut opening = Vec::new();
+    for item in source.split("#[tauri::command]").skip(1) {
+        let body = item.split("\n}\n").next().unwrap_or_default();
+        let signature = body.lines().next().unwrap_or_default().trim();
+        let opens = body.contains("display::open(") || body.contains("redirect::open");
+        if opens {
+            opening.push(signature.to_string());
+            assert!(
+                signature.starts_with("pub async fn"),
+                "a command that opens a window must be async: {signature}"
+            );
+        }
+    }
+    assert!(
+        opening.len() >= 2,
+        "open_signing_window, open_customer_display: {opening:?}"
+    );
+}
+
 #[test]
 fn every_command_is_allowed_for_the_main_window_and_nothing_else_is() {
     let (_app, window, _dir) = app();

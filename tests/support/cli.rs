@@ -19,6 +19,46 @@ pub fn cli_binary() -> PathBuf {
     binary("IDDESK_CLI", "id-desk-cli")
 }
 
+/// The Windows CLI under Wine (`make test-windows`): `IDDESK_CLI` names the `.exe` and
+/// `IDDESK_CLI_RUNNER` the program that runs it (tests/harness/wine-run).
+pub fn runner() -> Option<PathBuf> {
+    std::env::var_os("IDDESK_CLI_RUNNER")
+        .filter(|r| !r.is_empty())
+        .map(PathBuf::from)
+}
+
+/// Whether the CLI under test is the Windows one. There, SIGINT reaches it as Ctrl+C (Wine turns
+/// the signal into the console event); SIGTERM has no Windows counterpart.
+pub fn windows() -> bool {
+    runner().is_some()
+}
+
+/// A path the CLI printed, as this (Linux) test process reads it: the Windows CLI under Wine
+/// names `/tmp/x` as `/tmp/x\\data\\…` or `Z:\\tmp\\x\\…`.
+pub fn host_path(printed: &str) -> PathBuf {
+    if !windows() {
+        return PathBuf::from(printed);
+    }
+    let unix = printed.replace('\\', "/");
+    PathBuf::from(
+        unix.strip_prefix("Z:")
+            .or_else(|| unix.strip_prefix("z:"))
+            .unwrap_or(&unix),
+    )
+}
+
+/// `id-desk-cli` (or its runner with the CLI as first argument), ready for arguments.
+fn command() -> Command {
+    match runner() {
+        Some(r) => {
+            let mut c = Command::new(r);
+            c.arg(cli_binary());
+            c
+        }
+        None => Command::new(cli_binary()),
+    }
+}
+
 /// A profile name no other test (or earlier run in the same keyring session) uses.
 pub fn unique_name(test: &str) -> String {
     let nanos = std::time::SystemTime::now()
@@ -110,7 +150,7 @@ pub fn run_with_env(
     stdin: Option<&str>,
     env: &[(&str, &Path)],
 ) -> Result<Run, BoxError> {
-    let mut child = Command::new(cli_binary())
+    let mut child = command()
         .args(args)
         .envs(env.iter().copied())
         .stdin(Stdio::piped())
@@ -153,7 +193,7 @@ pub struct Running {
 }
 
 pub fn spawn(args: &[&str]) -> Result<Running, BoxError> {
-    let mut child = Command::new(cli_binary())
+    let mut child = command()
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -12,7 +12,9 @@ use id_desk_core::vault::HistoryEntry;
 use id_desk_core::Error;
 use serde_json::json;
 
-use crate::args::{ArchiveCommand, Cli, ProfilesCommand, SecretsCommand, VaultCommand};
+use crate::args::{
+    ArchiveCommand, Cli, ProfilesCommand, SecretsCommand, SystemDirCommand, VaultCommand,
+};
 use crate::output::{self, exit};
 use crate::session;
 
@@ -187,6 +189,36 @@ pub fn vault(desk: &Desk, cmd: &VaultCommand) -> i32 {
                 for l in &lines {
                     output::line(&output::typed("purge_log", l));
                 }
+                exit::OK
+            }
+            Err(e) => output::failed(&e),
+        },
+    }
+}
+
+/// `system-dir check`: one `system_path` line per file the desk would trust (`refused` says why
+/// it would not), exit 2 when any is refused. `system-dir protect`: creates the directory as the
+/// administrators' alone and prints `system_dir_protected`.
+pub fn system_dir(paths: &DeskPaths, cmd: &SystemDirCommand) -> i32 {
+    use id_desk_core::managed_trust;
+    match cmd {
+        SystemDirCommand::Check => {
+            let report = managed_trust::report(&paths.system_dir, id_desk_core::policy::FILE);
+            for c in &report {
+                output::line(&output::typed("system_path", c));
+            }
+            if report.iter().any(|c| c.refused.is_some()) {
+                exit::INVALID
+            } else {
+                exit::OK
+            }
+        }
+        SystemDirCommand::Protect => match managed_trust::protect(&paths.system_dir) {
+            Ok(()) => {
+                output::ok_row(
+                    "system_dir_protected",
+                    json!({ "path": paths.system_dir.display().to_string() }),
+                );
                 exit::OK
             }
             Err(e) => output::failed(&e),

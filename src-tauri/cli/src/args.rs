@@ -83,6 +83,19 @@ pub enum Command {
     /// The local vault: retention.
     #[command(subcommand)]
     Vault(VaultCommand),
+    /// The IT department's directory (policy.toml, managed profiles): whether the desk trusts it.
+    #[command(subcommand, name = "system-dir")]
+    SystemDir(SystemDirCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SystemDirCommand {
+    /// One JSON line per file the desk would trust, with why it would be refused; exit 2 when
+    /// any would be.
+    Check,
+    /// Create the directory as the administrators' alone (the per-machine installer runs this;
+    /// needs an administrator / root).
+    Protect,
 }
 
 #[derive(Debug, Subcommand)]

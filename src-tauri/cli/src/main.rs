@@ -69,7 +69,7 @@ async fn run(cli: Cli) -> i32 {
         },
     };
     let format = id_desk_core::policy::log_format(&paths.system_dir);
-    let _log = match id_desk_core::logging::init(Some(&paths.log_dir), cli.verbose, format) {
+    let _log = match id_desk_core::logging::init(&paths.log_dir, cli.verbose, format) {
         Ok(guard) => Some(guard),
         Err(e) => {
             eprintln!("logging to a file is off: {e}");
@@ -79,6 +79,7 @@ async fn run(cli: Cli) -> i32 {
     match &cli.command {
         Command::Simulator(args) => simulator_cmd::run(args).await,
         Command::Secrets(cmd) => admin::secrets(&cli, paths, cmd).await,
+        Command::SystemDir(cmd) => admin::system_dir(&paths, cmd),
         command => {
             let session = match session::open(&cli, paths).await {
                 Ok(s) => s,
@@ -107,7 +108,7 @@ async fn run(cli: Cli) -> i32 {
                 } => admin::export(&session.desk, transaction_id, path),
                 Command::Archive(a) => admin::archive(&session.desk, a).await,
                 Command::Vault(v) => admin::vault(&session.desk, v),
-                Command::Simulator(_) | Command::Secrets(_) => exit::OTHER,
+                Command::Simulator(_) | Command::Secrets(_) | Command::SystemDir(_) => exit::OTHER,
             };
             session.close().await;
             status

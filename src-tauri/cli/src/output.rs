@@ -44,9 +44,11 @@ pub fn failed(err: &Error) -> i32 {
 /// Input or configuration problems (nothing was sent) exit 2; everything else 1.
 pub fn exit_code_of(err: &Error) -> i32 {
     match err.code() {
-        "invalid_input" | "invalid_config" | "secret_missing" | "not_allowed_by_policy" => {
-            exit::INVALID
-        }
+        "invalid_input"
+        | "invalid_config"
+        | "untrusted_config"
+        | "secret_missing"
+        | "not_allowed_by_policy" => exit::INVALID,
         _ => exit::OTHER,
     }
 }

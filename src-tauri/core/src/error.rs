@@ -124,6 +124,12 @@ pub enum Error {
     /// The archive refused our user name or `archive-password`.
     #[error("the archive refused our credentials: {0}")]
     ArchiveUnauthorized(String),
+
+    /// A file or directory that only the IT department may write (the system directory, its
+    /// `policy.toml`, a managed profile) could have been written by someone else: the desk
+    /// refuses it rather than take a planted policy or profile for IT's (review finding N-1).
+    #[error("{path} is not under your IT department's control: {reason}. Ask IT to reinstall ID Desk for all users, or to remove it")]
+    UntrustedConfig { path: String, reason: String },
 }
 
 impl Error {
@@ -156,6 +162,7 @@ impl Error {
             Error::NotAllowed { .. } => "not_allowed_by_policy",
             Error::Archive(_) => "archive",
             Error::ArchiveUnauthorized(_) => "archive_unauthorized",
+            Error::UntrustedConfig { .. } => "untrusted_config",
         }
     }
 

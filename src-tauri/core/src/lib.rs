@@ -9,6 +9,7 @@ pub mod flow;
 pub mod http_body;
 pub mod identity;
 pub mod logging;
+pub mod managed_trust;
 pub mod messages;
 pub mod net;
 pub mod oidc;

@@ -71,11 +71,6 @@ impl std::fmt::Debug for LogGuard {
     }
 }
 
-/// `{OS data dir}/id-desk/logs` (`~/.local/share/id-desk/logs` on Linux).
-pub fn default_log_dir() -> Option<PathBuf> {
-    dirs::data_local_dir().map(|d| d.join("id-desk").join("logs"))
-}
-
 /// The filter used when `IDDESK_LOG` is unset: our crates at info (debug when `verbose`),
 /// everything else at warn.
 pub fn default_filter(verbose: bool) -> String {
@@ -83,14 +78,12 @@ pub fn default_filter(verbose: bool) -> String {
     format!("warn,id_desk={ours},id_desk_core={ours},id_desk_cli={ours},id_desk_simulator={ours}")
 }
 
-/// Installs the global subscriber: stderr plus a daily-rotating file in `log_dir` (or
-/// `default_log_dir()`). Fails if the directory cannot be created or a subscriber is already set.
-pub fn init(log_dir: Option<&Path>, verbose: bool, format: LogFormat) -> Result<LogGuard> {
-    let dir = match log_dir {
-        Some(d) => d.to_path_buf(),
-        None => default_log_dir()
-            .ok_or_else(|| Error::Io("this system has no data directory for logs".into()))?,
-    };
+/// Installs the global subscriber: stderr plus a daily-rotating file in `log_dir` (the desk's
+/// [`crate::desk::DeskPaths::log_dir`]: `~/.local/share/id-desk/logs` on Linux,
+/// `%LOCALAPPDATA%\ID Desk\logs` on Windows). Fails if the directory cannot be created or a
+/// subscriber is already set.
+pub fn init(log_dir: &Path, verbose: bool, format: LogFormat) -> Result<LogGuard> {
+    let dir = log_dir.to_path_buf();
     crate::private_fs::private_dir(&dir)?;
     let appender = RollingFileAppender::builder()
         .rotation(Rotation::DAILY)

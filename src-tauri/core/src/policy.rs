@@ -141,6 +141,7 @@ impl Policy {
     /// Reads `{system_dir}/policy.toml`; no file is no policy.
     pub fn load(system_dir: &Path) -> Result<Policy> {
         let path = system_dir.join(FILE);
+        crate::managed_trust::check_in(system_dir, &path)?;
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Policy::default()),
@@ -351,12 +352,14 @@ fn os_system_dir() -> PathBuf {
     PathBuf::from("/Library/Application Support/ID Desk")
 }
 
+/// The ProgramData known folder as Windows reports it, never the `ProgramData` environment
+/// variable, which any user may set (review finding N-1). Windows always answers; were it not to,
+/// the default place is used, and [`crate::managed_trust`] still checks whoever owns it.
 #[cfg(windows)]
 fn os_system_dir() -> PathBuf {
-    let base = std::env::var_os("ProgramData")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(r"C:\ProgramData"));
-    base.join("ID Desk")
+    id_desk_windows::program_data()
+        .unwrap_or_else(|_| PathBuf::from(r"C:\ProgramData"))
+        .join("ID Desk")
 }
 
 #[cfg(not(any(target_os = "linux", target_os = "macos", windows)))]

@@ -1,6 +1,8 @@
 //! Owner-only files and directories (review finding H-2): the vault, its evidence, the logs and
 //! the configuration are created 0700/0600 whatever the umask, and a directory that already
-//! existed with a looser mode is tightened. On Windows the per-user profile's ACL applies.
+//! existed with a looser mode is tightened. On Windows the same through an access list: a
+//! protected list that lets the user alone in (`id_desk_windows::make_private`), written on the
+//! directories and, because not every file system hands it down, on each file too.
 
 use std::fs::{self, File, OpenOptions};
 use std::path::Path;
@@ -31,15 +33,22 @@ pub fn private_file(path: &Path) -> Result<File> {
     Ok(f)
 }
 
-/// chmod on Unix.
+/// chmod on Unix (`mode`); on Windows the user-only access list whatever `mode` says.
 pub fn restrict(path: &Path, mode: u32) -> Result<()> {
     #[cfg(unix)]
-    {
+    let done = {
         use std::os::unix::fs::PermissionsExt;
         fs::set_permissions(path, fs::Permissions::from_mode(mode))
-            .map_err(|e| Error::Io(format!("cannot restrict {}: {e}", path.display())))?;
-    }
-    #[cfg(not(unix))]
-    let _ = (path, mode);
-    Ok(())
+    };
+    #[cfg(windows)]
+    let done = {
+        let _ = mode;
+        id_desk_windows::make_private(path)
+    };
+    #[cfg(not(any(unix, windows)))]
+    let done: std::io::Result<()> = {
+        let _ = (path, mode);
+        Ok(())
+    };
+    done.map_err(|e| Error::Io(format!("cannot restrict {}: {e}", path.display())))
 }

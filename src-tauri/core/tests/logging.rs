@@ -11,7 +11,7 @@ fn init_writes_a_daily_file_with_masked_values_only() {
     let logs = dir.path().join("logs");
     // The assertions below are about the default filter, whatever the caller's environment says.
     std::env::remove_var(logging::FILTER_ENV);
-    let guard = logging::init(Some(&logs), false, logging::LogFormat::Text).unwrap();
+    let guard = logging::init(&logs, false, logging::LogFormat::Text).unwrap();
     assert_eq!(guard.dir(), logs);
 
     let secret = SecretString::new("do-not-log-me");
@@ -19,7 +19,7 @@ fn init_writes_a_daily_file_with_masked_values_only() {
     tracing::debug!(target: "id_desk_core::flow", "hidden at the default level");
     tracing::info!(target: "some_dependency", "other crates log at warn only");
     // A second init is refused instead of silently replacing the first.
-    assert!(logging::init(Some(&logs), true, logging::LogFormat::Text).is_err());
+    assert!(logging::init(&logs, true, logging::LogFormat::Text).is_err());
     drop(guard); // flushes the file writer
 
     let files: Vec<_> = std::fs::read_dir(&logs)

@@ -259,3 +259,42 @@ async fn a_policy_that_cannot_be_read_keeps_the_desk_closed_and_names_the_key() 
 fn discard() -> id_desk_core::flow::EventSink {
     Arc::new(|_: FlowUpdate| {})
 }
+
+/// Review finding N-1: a policy or managed profile someone other than IT could have written is
+/// refused, naming the file and why, and the desk does not open (it fails closed).
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn a_policy_or_managed_profile_anyone_may_change_is_refused_and_the_desk_stays_closed() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path, m: u32| std::fs::set_permissions(p, std::fs::Permissions::from_mode(m));
+
+    let dir = tempfile::tempdir().unwrap();
+    let paths = paths(dir.path(), Some("training = false\n"));
+    let policy = paths.system_dir.join("policy.toml");
+    mode(&policy, 0o666).unwrap();
+    let (_sim, training) = training().await;
+    let e = Desk::open(paths.clone(), ProfileChoice::Active, Some(training))
+        .err()
+        .expect("a world-writable policy.toml must not be obeyed");
+    assert_eq!(e.code(), "untrusted_config");
+    assert!(e.to_string().contains(&policy.display().to_string()), "{e}");
+    assert!(e.to_string().contains("every user may change it"), "{e}");
+    mode(&policy, 0o644).unwrap();
+
+    let profiles = paths.system_dir.join("profiles");
+    std::fs::write(profiles.join("bank.toml"), rest_profile("bank", "planted")).unwrap();
+    mode(&profiles, 0o777).unwrap();
+    let store = ProfileStore::at(&paths.config_dir).with_managed(&paths.system_dir);
+    assert_eq!(store.list().unwrap_err().code(), "untrusted_config");
+    assert_eq!(store.load("bank").unwrap_err().code(), "untrusted_config");
+    mode(&profiles, 0o755).unwrap();
+    mode(&profiles.join("bank.toml"), 0o664).unwrap();
+    let e = store.load("bank").unwrap_err();
+    assert!(e.to_string().contains("its group may change it"), "{e}");
+    mode(&profiles.join("bank.toml"), 0o644).unwrap();
+    assert_eq!(
+        store.load("bank").unwrap().name(),
+        "bank",
+        "IT's own is read"
+    );
+}

@@ -21,7 +21,10 @@ mod windows_only {
     use std::time::Duration;
 
     use crate::sddl::{self, Descriptor};
-    pub use crate::sys::{available_space, current_user_sid, program_data, security_descriptor};
+    pub use crate::sys::{
+        available_space, current_user_sid, message_box, program_data, security_descriptor,
+        under_wine,
+    };
 
     fn parsed(path: &Path) -> io::Result<Descriptor> {
         let text = crate::sys::security_descriptor(path)?;
@@ -44,7 +47,16 @@ mod windows_only {
     /// Why `path` is not under IT's control alone; `None` when only SYSTEM and Administrators
     /// own and may change it.
     pub fn managed_violation(path: &Path) -> io::Result<Option<String>> {
-        Ok(parsed(path)?.managed_violation())
+        managed_violation_trusting(path, None)
+    }
+
+    /// As [`managed_violation`], with the account `also` trusted like an administrator (the
+    /// test suites' own, in debug builds).
+    pub fn managed_violation_trusting(
+        path: &Path,
+        also: Option<&str>,
+    ) -> io::Result<Option<String>> {
+        Ok(parsed(path)?.managed_violation_trusting(also))
     }
 
     /// Writes [`sddl::MANAGED`] on `path`: owner Administrators, nothing inherited. Needs an
@@ -135,5 +147,76 @@ mod windows_only {
         }
         list.push(Box::new(listener));
         Ok(())
+    }
+}
+
+/// The Win32 calls themselves, run on Windows or under Wine (`make test-windows`).
+#[cfg(all(test, windows))]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod windows_tests {
+    use super::*;
+
+    #[test]
+    fn program_data_comes_from_the_known_folder_not_the_environment() {
+        let real = program_data().unwrap();
+        // No other test of this crate reads ProgramData.
+        std::env::set_var("ProgramData", r"C:\Users\Public\planted");
+        let again = program_data().unwrap();
+        std::env::remove_var("ProgramData");
+        assert_eq!(real, again);
+        assert!(real.is_absolute(), "{}", real.display());
+        assert!(!real.to_string_lossy().contains("planted"));
+    }
+
+    /// Windows keeps the list as written, and hands a folder's down to new files. Wine 8 accepts
+    /// the call and keeps only what the Unix mode can say (SYSTEM, the owner, Everyone read), so
+    /// there the readback is Wine's, and only the call itself is checked; the rules are checked
+    /// on every platform in `sddl`.
+    #[test]
+    fn a_private_folder_and_file_let_this_user_alone_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = dir.path().join("Åsa Öberg's vault");
+        std::fs::create_dir(&vault).unwrap();
+        make_private(&vault).unwrap();
+        let file = vault.join("vault.sqlite3");
+        std::fs::write(&file, b"x").unwrap();
+        make_private(&file).unwrap();
+        assert_eq!(
+            std::fs::read(&file).unwrap(),
+            b"x",
+            "still readable by its user"
+        );
+        assert!(make_private(&vault.join("missing")).is_err());
+        let sid = current_user_sid().unwrap();
+        assert!(sid.starts_with("S-1-5-21-"), "{sid}");
+        assert!(security_descriptor(&vault).unwrap().contains(&sid));
+        if !under_wine() {
+            assert_eq!(private_violation(&vault).unwrap(), None);
+            assert_eq!(private_violation(&file).unwrap(), None);
+        }
+    }
+
+    #[test]
+    fn a_folder_this_user_made_is_not_managed() {
+        let dir = tempfile::tempdir().unwrap();
+        let system = dir.path().join("ID Desk");
+        std::fs::create_dir(&system).unwrap();
+        let why = managed_violation(&system).unwrap().unwrap_or_default();
+        assert!(why.contains("owned by S-1-5-21-"), "{why}");
+    }
+
+    #[test]
+    fn this_is_wine_here_and_the_tests_say_so() {
+        // `make test-windows` runs under Wine; on a real Windows the readback asserts above run.
+        if std::env::var_os("IDDESK_EXPECT_WINE").is_some() {
+            assert!(under_wine());
+        }
+    }
+
+    #[test]
+    fn free_space_is_known_for_a_folder_and_an_error_for_none() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(available_space(dir.path()).unwrap() > 0);
+        assert!(available_space(&dir.path().join("missing")).is_err());
     }
 }

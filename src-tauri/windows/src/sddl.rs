@@ -6,8 +6,9 @@
 //! - **Managed** (the IT department's `%ProgramData%\ID Desk`, its `policy.toml` and
 //!   `profiles\*.toml`; review finding N-1): owned by SYSTEM, Administrators or TrustedInstaller,
 //!   and no access-control entry that applies to the object lets anyone else change it.
-//! - **Private** (the vault, the logs): a protected list, so nothing is inherited from the parent,
-//!   that grants access to the user alone.
+//! - **Private** (the vault, the logs): every entry that applies grants the user alone. The desk
+//!   writes a protected list on its folders (nothing inherited from `%LOCALAPPDATA%`, which hands
+//!   SYSTEM and Administrators full control); the files inside inherit that list.
 
 use std::fmt;
 
@@ -130,8 +131,15 @@ impl Descriptor {
 
     /// Why this descriptor is not one IT alone controls; `None` when it is.
     pub fn managed_violation(&self) -> Option<String> {
+        self.managed_violation_trusting(None)
+    }
+
+    /// As [`Self::managed_violation`], with `also` (a test suite's own account) trusted like an
+    /// administrator.
+    pub fn managed_violation_trusting(&self, also: Option<&str>) -> Option<String> {
+        let trusted = |sid: &str| is_admin(sid) || Some(sid) == also;
         match self.owner.as_deref() {
-            Some(o) if is_admin(o) => {}
+            Some(o) if trusted(o) => {}
             Some(o) => {
                 return Some(format!(
                     "it is owned by {}, not by Administrators or SYSTEM",
@@ -147,7 +155,7 @@ impl Descriptor {
             .iter()
             .filter(|a| a.kind == AceKind::Allow && !a.inherit_only)
             .filter(|a| a.mask & CHANGE_RIGHTS != 0)
-            .find(|a| !is_admin(&a.sid) && a.sid != OWNER_RIGHTS)
+            .find(|a| !trusted(&a.sid) && a.sid != OWNER_RIGHTS)
             .map(|a| format!("it lets {} change it", name(&a.sid)))
     }
 
@@ -156,9 +164,6 @@ impl Descriptor {
         let Some(dacl) = &self.dacl else {
             return Some("it has no access list, so everyone may read it".into());
         };
-        if !dacl.protected {
-            return Some("it inherits access from its parent folder".into());
-        }
         dacl.aces
             .iter()
             .filter(|a| a.kind == AceKind::Allow && !a.inherit_only && a.mask != 0)
@@ -175,6 +180,8 @@ fn is_admin(sid: &str) -> bool {
 fn name(sid: &str) -> String {
     let known = match sid {
         USERS => "BUILTIN\\Users",
+        SYSTEM => "SYSTEM",
+        ADMINISTRATORS => "BUILTIN\\Administrators",
         "S-1-1-0" => "Everyone",
         "S-1-5-11" => "Authenticated Users",
         "S-1-5-4" => "INTERACTIVE",
@@ -346,6 +353,16 @@ mod tests {
     }
 
     #[test]
+    fn a_trusted_test_account_counts_as_an_administrator_and_no_one_else_does() {
+        let mine = format!("O:{USER}D:(A;OICI;FA;;;SY)(A;OICI;FA;;;{USER})(A;OICI;0x1200a9;;;WD)");
+        let d = parse(&mine);
+        assert!(d.managed_violation().is_some());
+        assert_eq!(d.managed_violation_trusting(Some(USER)), None);
+        let other = "S-1-5-21-1004336348-1177238915-682003330-1002";
+        assert!(d.managed_violation_trusting(Some(other)).is_some());
+    }
+
+    #[test]
     fn a_folder_a_user_made_in_programdata_is_not_managed() {
         // What `C:\ProgramData\ID Desk` looks like when a user created it: owned by them, the
         // inherited Users "create files / folders" entries applying to it.
@@ -420,7 +437,10 @@ mod tests {
         let why = parse(&inherited)
             .private_violation(USER)
             .unwrap_or_default();
-        assert!(why.contains("inherits"), "{why}");
+        assert!(why.contains("SYSTEM (S-1-5-18)"), "{why}");
+        // A file in a private folder inherits the folder's list: still private.
+        let file = format!("O:{USER}D:(A;ID;FA;;;{USER})");
+        assert_eq!(parse(&file).private_violation(USER), None);
     }
 
     #[test]

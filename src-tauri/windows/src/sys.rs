@@ -23,8 +23,12 @@ use windows_sys::Win32::Security::{
 use windows_sys::Win32::Storage::FileSystem::GetDiskFreeSpaceExW;
 use windows_sys::Win32::System::Com::CoTaskMemFree;
 use windows_sys::Win32::System::Console::SetConsoleCtrlHandler;
+use windows_sys::Win32::System::LibraryLoader::{GetModuleHandleW, GetProcAddress};
 use windows_sys::Win32::System::Threading::{GetCurrentProcess, OpenProcessToken};
 use windows_sys::Win32::UI::Shell::{FOLDERID_ProgramData, SHGetKnownFolderPath, KF_FLAG_DEFAULT};
+use windows_sys::Win32::UI::WindowsAndMessaging::{
+    MessageBoxW, MB_ICONERROR, MB_OK, MB_SETFOREGROUND,
+};
 
 /// `s` as a NUL-terminated UTF-16 string; an inner NUL would silently cut it short, so it is an
 /// error.
@@ -288,4 +292,35 @@ pub fn add_console_handler(
         return Err(io::Error::last_os_error());
     }
     Ok(())
+}
+
+/// Whether this process runs under Wine (its ntdll exports `wine_get_version`). Wine 8 accepts
+/// an access list but keeps only what the file's Unix mode can say, so a test that reads a list
+/// back needs to know.
+pub fn under_wine() -> bool {
+    let ntdll = wide(OsStr::new("ntdll.dll")).unwrap_or_default();
+    // SAFETY: a NUL-terminated module name; ntdll is loaded in every process and never unloaded.
+    let module = unsafe { GetModuleHandleW(ntdll.as_ptr()) };
+    if module.is_null() {
+        return false;
+    }
+    // SAFETY: a valid module handle and a NUL-terminated ASCII name.
+    unsafe { GetProcAddress(module, c"wine_get_version".as_ptr().cast()) }.is_some()
+}
+
+/// Shows a modal message box with an OK button and waits for it (no owner window: the desk has
+/// none yet when it needs this).
+pub fn message_box(title: &str, text: &str) {
+    let (Ok(title), Ok(text)) = (wide(OsStr::new(title)), wide(OsStr::new(text))) else {
+        return;
+    };
+    // SAFETY: NUL-terminated strings that live across the call; no owner window.
+    unsafe {
+        MessageBoxW(
+            null_mut(),
+            text.as_ptr(),
+            title.as_ptr(),
+            MB_OK | MB_ICONERROR | MB_SETFOREGROUND,
+        )
+    };
 }

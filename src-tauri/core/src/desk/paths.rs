@@ -1,11 +1,23 @@
 //! Where the desk keeps its files. Profiles and preferences in the OS config dir, the evidence
-//! vault in the OS data dir, logs in the OS local data dir. Never a secret in any of them.
+//! vault and the logs in the OS *local* data dir. Never a secret in any of them.
+//!
+//! | | Linux | Windows |
+//! |---|---|---|
+//! | profiles, preferences | `~/.config/id-desk` | `%APPDATA%\ID Desk` (roams with the user) |
+//! | vault, instance locks | `~/.local/share/id-desk` | `%LOCALAPPDATA%\ID Desk` (this PC only) |
+//! | logs | `~/.local/share/id-desk/logs` | `%LOCALAPPDATA%\ID Desk\logs` |
+//!
+//! The vault is local because its key is (review findings N-7, M-17): the Windows keyring entry
+//! is kept on this machine only, so a vault that roamed to another PC would arrive without the
+//! key that opens it. On Linux and macOS the local and roaming data dirs are the same directory,
+//! and no Windows desk has ever kept a vault in the roaming one, so nothing moves.
 
 use std::path::{Path, PathBuf};
 
 use crate::{Error, Result};
 
-const APP_DIR: &str = "id-desk";
+/// The directory name under each OS directory: Windows users read folder names in Explorer.
+const APP_DIR: &str = if cfg!(windows) { "ID Desk" } else { "id-desk" };
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeskPaths {
@@ -32,17 +44,17 @@ impl DeskPaths {
         format!("{app_id}.d{tag}")
     }
 
-    /// The operating system's conventional directories (XDG on Linux).
+    /// The operating system's conventional directories (XDG on Linux, known folders on
+    /// Windows).
     pub fn from_os() -> Result<Self> {
         let missing = |what: &str| {
             Error::invalid_config(what, "the operating system reports no such directory")
         };
         let config = dirs::config_dir().ok_or_else(|| missing("config_dir"))?;
-        let data = dirs::data_dir().ok_or_else(|| missing("data_dir"))?;
         let local = dirs::data_local_dir().ok_or_else(|| missing("data_local_dir"))?;
         Ok(DeskPaths {
             config_dir: config.join(APP_DIR),
-            data_dir: data.join(APP_DIR),
+            data_dir: local.join(APP_DIR),
             log_dir: local.join(APP_DIR).join("logs"),
             system_dir: crate::policy::system_dir(),
         })
@@ -83,5 +95,23 @@ mod tests {
         // D-Bus: dot-separated elements of [A-Za-z0-9_-], none starting with a digit.
         let last = id.rsplit('.').next().unwrap();
         assert!(last.starts_with('d') && last.len() == 9, "{id}");
+    }
+
+    #[test]
+    fn the_vault_is_in_the_local_data_dir_and_the_profiles_in_the_config_dir() {
+        let p = DeskPaths::from_os().unwrap();
+        let local = dirs::data_local_dir().unwrap();
+        assert!(p.data_dir.starts_with(&local), "{}", p.data_dir.display());
+        assert!(
+            p.log_dir.starts_with(&p.data_dir),
+            "{}",
+            p.log_dir.display()
+        );
+        assert!(p.config_dir.starts_with(dirs::config_dir().unwrap()));
+        if cfg!(windows) {
+            // %LOCALAPPDATA%\ID Desk, %APPDATA%\ID Desk: not the roaming profile for the vault.
+            assert!(p.data_dir.ends_with("ID Desk"), "{}", p.data_dir.display());
+            assert!(!p.data_dir.starts_with(dirs::data_dir().unwrap()));
+        }
     }
 }

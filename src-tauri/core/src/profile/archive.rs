@@ -252,6 +252,13 @@ mod tests {
         }
     }
 
+    /// An absolute path on the platform the test runs on (a drive letter on Windows).
+    const ABSOLUTE_CA: &str = if cfg!(windows) {
+        r"C:\ProgramData\ID Desk\archive-ca.pem"
+    } else {
+        "/etc/id-desk/archive-ca.pem"
+    };
+
     #[test]
     fn the_ca_file_must_be_absolute() {
         let r = ArchiveSettings::validate(&ArchiveConfig {
@@ -261,13 +268,13 @@ mod tests {
         assert_eq!(field_of(r), "archive.ca_file");
         let s = ArchiveSettings::validate(&ArchiveConfig {
             url: "postgresql://desk@archive.bank.example/evidence".into(),
-            ca_file: Some("/etc/id-desk/archive-ca.pem".into()),
+            ca_file: Some(ABSOLUTE_CA.into()),
         })
         .unwrap();
         assert_eq!(
             s.tls(),
             &ArchiveTls::Required {
-                ca_file: Some("/etc/id-desk/archive-ca.pem".into())
+                ca_file: Some(ABSOLUTE_CA.into())
             }
         );
         assert_eq!(ArchiveSettings::validate(&s.to_config()).unwrap(), s);

@@ -35,14 +35,6 @@ pub struct ProfileStore {
 }
 
 impl ProfileStore {
-    /// The store in the OS config dir (`~/.config/id-desk` on Linux).
-    pub fn open_default() -> Result<ProfileStore> {
-        let base = dirs::config_dir().ok_or_else(|| {
-            Error::Io("this system has no configuration directory for ID Desk".to_string())
-        })?;
-        Ok(ProfileStore::at(base.join("id-desk")))
-    }
-
     /// A store rooted at `root` (tests, `--data-dir`). Nothing is created until the first save.
     pub fn at(root: impl Into<PathBuf>) -> ProfileStore {
         ProfileStore {
@@ -57,14 +49,32 @@ impl ProfileStore {
         self
     }
 
-    /// The managed file for `name`, when IT ships one.
+    /// `{system dir}/profiles` when the desk reads managed profiles and it is IT's alone (it
+    /// and the system directory above it; see [`crate::managed_trust`]). A directory someone
+    /// else could have written is an error, never a silent "no managed profiles".
+    fn managed_dir(&self) -> Result<Option<&Path>> {
+        let Some(dir) = self.managed.as_deref() else {
+            return Ok(None);
+        };
+        if let Some(system_dir) = dir.parent() {
+            crate::managed_trust::check(system_dir)?;
+        }
+        crate::managed_trust::check(dir)?;
+        Ok(Some(dir))
+    }
+
+    /// The managed file for `name`, when IT ships one (checked like its directory).
     fn managed_file(&self, name: &str) -> Result<Option<PathBuf>> {
         validate::name(name)?;
-        Ok(self
-            .managed
-            .as_ref()
-            .map(|dir| dir.join(format!("{name}.toml")))
-            .filter(|p| p.is_file()))
+        let Some(dir) = self.managed_dir()? else {
+            return Ok(None);
+        };
+        let file = dir.join(format!("{name}.toml"));
+        if !file.is_file() {
+            return Ok(None);
+        }
+        crate::managed_trust::check(&file)?;
+        Ok(Some(file))
     }
 
     /// Whether `name` is a stored profile, and whose.
@@ -108,7 +118,7 @@ impl ProfileStore {
     /// `*.toml` are ignored; broken ones are listed (loading them reports the problem).
     pub fn list(&self) -> Result<Vec<String>> {
         let mut names = names_in(&self.profiles_dir())?;
-        if let Some(dir) = &self.managed {
+        if let Some(dir) = self.managed_dir()? {
             names.extend(names_in(dir)?);
         }
         names.sort();
@@ -118,7 +128,7 @@ impl ProfileStore {
 
     /// The user's files that a managed profile of the same name hides (they are never loaded).
     pub fn shadowed(&self) -> Result<Vec<String>> {
-        let Some(dir) = &self.managed else {
+        let Some(dir) = self.managed_dir()? else {
             return Ok(Vec::new());
         };
         let managed = names_in(dir)?;

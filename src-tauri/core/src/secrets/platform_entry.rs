@@ -108,3 +108,51 @@ mod windows_local {
         }
     }
 }
+
+/// Issue 23, item 7, on Windows or under Wine (whose Credential Manager keeps each credential's
+/// persistence; `make test-windows`): a secret stored now is local to this machine, never
+/// roaming; one an earlier version stored roaming (keyring 3's enterprise persistence) is read
+/// unchanged and rewritten local; passwords keep keyring 3's UTF-16 encoding; missing and
+/// deleted entries are `NoEntry`.
+#[cfg(all(test, windows))]
+#[allow(clippy::unwrap_used)]
+mod windows_tests {
+    use keyring_core::api::CredentialStoreApi;
+
+    const SERVICE: &str = "id-desk-test";
+
+    fn persistence(account: &str) -> String {
+        let store = windows_native_keyring_store::Store::new().unwrap();
+        let entry = store.build(SERVICE, account, None).unwrap();
+        entry.get_attributes().unwrap()["persistence"].clone()
+    }
+
+    #[test]
+    fn secrets_stay_on_this_pc_and_roaming_ones_are_brought_home() {
+        let tag = std::process::id();
+        let new = format!("check-{tag}:rest-client-secret");
+        let e = super::entry(SERVICE, &new).unwrap();
+        e.set_password("s3cret-æøå").unwrap();
+        assert_eq!(e.get_password().unwrap(), "s3cret-æøå");
+        assert_eq!(persistence(&new), "Local", "stored now: this PC only");
+
+        let old_account = format!("check-{tag}:old-secret");
+        let old = keyring::Entry::new(SERVICE, &old_account).unwrap();
+        old.set_password("older-ø").unwrap();
+        assert_eq!(persistence(&old_account), "Enterprise", "keyring 3 roams");
+        let now = super::entry(SERVICE, &old_account).unwrap();
+        assert_eq!(now.get_password().unwrap(), "older-ø");
+        assert_eq!(
+            persistence(&old_account),
+            "Local",
+            "rewritten at first read"
+        );
+        assert_eq!(old.get_password().unwrap(), "older-ø", "same target name");
+
+        let none = super::entry(SERVICE, &format!("check-{tag}:none")).unwrap();
+        assert!(matches!(none.get_password(), Err(keyring::Error::NoEntry)));
+        e.delete_credential().unwrap();
+        assert!(matches!(e.get_password(), Err(keyring::Error::NoEntry)));
+        now.delete_credential().unwrap();
+    }
+}

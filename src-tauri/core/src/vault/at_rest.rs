@@ -313,7 +313,11 @@ pub(crate) fn migrate_database(dir: &Path, db: &Path, key: &VaultKey) -> Result<
     let mut shm = db.as_os_str().to_owned();
     shm.push("-shm");
     let _ = fs::remove_file(std::path::PathBuf::from(shm));
-    File::open(&tmp)
+    // Opened for writing: Windows flushes a file (FlushFileBuffers) only through a handle that
+    // may write it, and refuses a read-only one with "Access denied".
+    fs::OpenOptions::new()
+        .write(true)
+        .open(&tmp)
         .and_then(|f| f.sync_all())
         .map_err(|e| err("sync", &e))?;
     fs::rename(&tmp, db).map_err(|e| err("rename", &e))?;

@@ -149,11 +149,6 @@ fn event_type(ev: &FlowEvent) -> &'static str {
 }
 
 impl Vault {
-    /// The default place: `<OS data dir>/id-desk`. The caller decides whether to use it.
-    pub fn default_dir() -> Option<PathBuf> {
-        dirs::data_dir().map(|d| d.join("id-desk"))
-    }
-
     /// Opens (creating if needed) the vault in `dir`, migrates the schema and marks rows left
     /// `running` by dead processes as `interrupted` (see [`Vault::interrupted_on_open`]).
     pub fn open(dir: &Path) -> Result<Vault> {

@@ -61,7 +61,11 @@ pub fn available_space(dir: &Path) -> Option<u64> {
         let s = rustix::fs::statvfs(dir).ok()?;
         Some(s.f_bavail.saturating_mul(s.f_frsize))
     }
-    #[cfg(not(unix))]
+    #[cfg(windows)]
+    {
+        id_desk_windows::available_space(dir).ok()
+    }
+    #[cfg(not(any(unix, windows)))]
     {
         let _ = dir;
         None

@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 /// The desk and the person at it, as the OS knows them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Workstation {
-    /// The OS login (`USER`/`LOGNAME`, `USERNAME` on Windows; the numeric uid as a last resort).
+    /// The OS account: the passwd entry of this process's uid (NSS, so LDAP and AD users too), the
+    /// Windows account name on Windows; the environment and then the uid only when the OS
+    /// answers nothing.
     pub os_user: Option<String>,
     /// This PC's host name.
     pub host: Option<String>,
@@ -41,15 +43,23 @@ fn label(raw: &str) -> Option<String> {
     (!clean.is_empty()).then_some(clean)
 }
 
+/// From the OS, not the environment first: `USER` is unset under systemd services and `sudo -i`
+/// and anybody may set it, and the row names who did what (review, issue 33 item 10).
 fn os_user() -> Option<String> {
-    let names: &[&str] = if cfg!(windows) {
-        &["USERNAME"]
-    } else {
-        &["USER", "LOGNAME"]
-    };
-    names
-        .iter()
-        .find_map(|n| std::env::var(n).ok().as_deref().and_then(label))
+    whoami::username()
+        .ok()
+        .as_deref()
+        .and_then(label)
+        .or_else(|| {
+            let names: &[&str] = if cfg!(windows) {
+                &["USERNAME"]
+            } else {
+                &["USER", "LOGNAME"]
+            };
+            names
+                .iter()
+                .find_map(|n| std::env::var(n).ok().as_deref().and_then(label))
+        })
         .or_else(uid)
 }
 
@@ -63,17 +73,8 @@ fn uid() -> Option<String> {
     None
 }
 
-#[cfg(unix)]
 fn host_name() -> Option<String> {
-    label(&rustix::system::uname().nodename().to_string_lossy())
-}
-
-#[cfg(not(unix))]
-fn host_name() -> Option<String> {
-    std::env::var("COMPUTERNAME")
-        .ok()
-        .as_deref()
-        .and_then(label)
+    whoami::hostname().ok().as_deref().and_then(label)
 }
 
 #[cfg(test)]
@@ -95,5 +96,16 @@ mod tests {
         assert!(ws.host.is_some_and(|h| !h.is_empty()));
         assert_eq!(ws.app_version, env!("CARGO_PKG_VERSION"));
         assert_eq!(ws.branch, None);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_user_is_the_passwd_entry_not_the_environment() {
+        // The test process's own uid has a passwd entry on every machine the suite runs on
+        // (root in CI containers, the developer's account elsewhere).
+        let ws = Workstation::current();
+        let user = ws.os_user.unwrap_or_default();
+        assert!(!user.starts_with("uid "), "{user}");
+        assert_eq!(Some(user), whoami::username().ok());
     }
 }
