@@ -169,7 +169,7 @@ NSIS_SCRIPT     := src-tauri/packaging/windows/installer.nsi
 WIN_CORE_TESTS  := --lib --test vault --test secrets --test policy --test desk --test logging \
   --test flows_rest --test flows_sign --test flows_phone --test flows_redirect \
   --test flows_connections --test fault_matrix --test rest_faults --test oidc_flows \
-  --test oidc_failures --test ciba_training --test validators
+  --test oidc_failures --test ciba_training --test validators --test windows_network
 # The CLI's black-box tests run against the Windows CLI: a Safe Conversation, a Swedish Phone
 # signing with its evidence exported, history, bad input, Ctrl+C; every file under a folder
 # named like a user, `Åsa Öberg` (TMPDIR).

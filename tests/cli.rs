@@ -868,6 +868,13 @@ fn no_file_under_the_data_dir_holds_a_secret_or_a_full_identity_number() {
     assert!(names.iter().any(|n| n.contains("/logs/")), "{names:?}");
     assert!(files.contains(&sdo), "{names:?}");
     for file in &files {
+        // Issue 33, item 10: the log files and the instance locks too, not only the vault.
+        #[cfg(unix)]
+        if !file.ends_with("profile.toml") {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(file).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{} is {mode:o}", file.display());
+        }
         let bytes = std::fs::read(file).unwrap();
         for (name, value) in &secrets {
             assert!(

@@ -88,6 +88,7 @@ pub fn setup<R: Runtime>(builder: Builder<R>) -> Builder<R> {
 
 pub fn run() {
     startup::process_started();
+    id_desk_core::owner_only_by_default();
     if let Err(e) = try_run() {
         eprintln!("ID Desk could not start: {e}");
         std::process::exit(1);

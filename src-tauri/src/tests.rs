@@ -94,7 +94,7 @@ fn every_command_that_opens_a_window_is_async() {
     let source = include_str!("commands.rs");
     let mut opening = Vec::new();
     for item in source.split("#[tauri::command]").skip(1) {
-        let body = item.split("\n}\n").next().unwrap_or_default();
+        let body = item.trim_start().split("\n}\n").next().unwrap_or_default();
         let signature = body.lines().next().unwrap_or_default().trim();
         let opens = body.contains("display::open(") || body.contains("redirect::open");
         if opens {

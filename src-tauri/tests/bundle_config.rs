@@ -137,3 +137,47 @@ fn the_deb_and_the_rpm_carry_the_policy_example_and_open_links() {
         );
     }
 }
+
+/// The desk's Windows manifest keeps what Tauri's own has (Common Controls 6) and declares long
+/// paths (issue 30); build.rs embeds it.
+#[test]
+fn the_windows_manifest_keeps_common_controls_and_declares_long_paths() {
+    let manifest = include_str!("../windows-app-manifest.xml");
+    assert!(manifest.contains(r#"name="Microsoft.Windows.Common-Controls""#));
+    assert!(manifest.contains(r#"version="6.0.0.0""#));
+    assert!(manifest.contains("<ws2:longPathAware>true</ws2:longPathAware>"));
+    let build = include_str!("../build.rs");
+    assert!(build.contains(r#"include_str!("windows-app-manifest.xml")"#));
+}
+
+/// The installer script ships what the desk needs on Windows and keeps the user's data.
+#[test]
+fn the_windows_installer_ships_the_desk_the_cli_and_the_loader_and_keeps_data() {
+    let nsi = include_str!("../packaging/windows/installer.nsi");
+    for file in [
+        "id-desk.exe",
+        "id-desk-cli.exe",
+        "WEBVIEW2_LOADER",
+        "policy.toml.example",
+    ] {
+        assert!(nsi.contains(file), "{file}");
+    }
+    assert!(
+        nsi.contains("RequestExecutionLevel user"),
+        "staff have no admin rights"
+    );
+    assert!(nsi.contains(r#"shell\open\command" "" "$\"$INSTDIR\id-desk.exe$\" $\"%1$\"""#));
+    let uninstall = nsi
+        .split(r#"Section "Uninstall""#)
+        .nth(1)
+        .unwrap_or_default();
+    assert!(
+        !uninstall.contains("$LOCALAPPDATA\\ID Desk"),
+        "the vault stays"
+    );
+    assert!(!uninstall.contains("$APPDATA"), "the profiles stay");
+    assert!(
+        !uninstall.contains("RMDir /r"),
+        "nothing is removed wholesale"
+    );
+}

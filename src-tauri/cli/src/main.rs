@@ -22,6 +22,7 @@ use args::{Cli, Command};
 use output::exit;
 
 fn main() -> ExitCode {
+    id_desk_core::owner_only_by_default();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {

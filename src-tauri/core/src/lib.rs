@@ -15,6 +15,7 @@ pub mod net;
 pub mod oidc;
 pub mod policy;
 mod private_fs;
+pub use private_fs::owner_only_by_default;
 pub mod profile;
 pub mod rest;
 pub mod runner;

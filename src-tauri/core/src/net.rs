@@ -26,8 +26,10 @@ pub fn client_builder() -> reqwest::ClientBuilder {
             // and Test connection says why (see `describe_proxy`).
             None => builder.proxy(unusable_proxy()),
         },
-        // Windows and macOS: the system's proxy setting (reqwest's `system-proxy`).
-        None if cfg!(any(windows, target_os = "macos")) => builder,
+        // Windows and macOS: the system's proxy setting, for HTTPS and never for loopback.
+        #[cfg(any(windows, target_os = "macos"))]
+        None => builder.proxy(system_proxy()),
+        #[cfg(not(any(windows, target_os = "macos")))]
         // Elsewhere nothing else is a proxy setting: in particular an `HTTP_PROXY` alone must not
         // carry the Training simulator's plain-HTTP loopback traffic away.
         None => builder.no_proxy(),
@@ -93,6 +95,34 @@ impl EnvProxy {
             }
             Err(_) => "(a proxy address that cannot be read)".to_string(),
         }
+    }
+}
+
+/// The system's proxy setting (Internet Options on Windows, System Settings on macOS), read as
+/// reqwest reads it (hyper-util's matcher, with the setting's own exceptions), applied to HTTPS
+/// only and never to this PC. reqwest's automatic system proxy would also take the Training
+/// simulator's plain-HTTP loopback requests to the bank's proxy (found under Wine:
+/// `core/tests/windows_network.rs`).
+#[cfg(any(windows, target_os = "macos"))]
+fn system_proxy() -> reqwest::Proxy {
+    let matcher = hyper_util::client::proxy::matcher::Matcher::from_system();
+    reqwest::Proxy::custom(move |url| {
+        if url.scheme() != "https" || is_loopback(url) {
+            return None;
+        }
+        let uri: http::Uri = url.as_str().parse().ok()?;
+        matcher.intercept(&uri).map(|i| i.uri().to_string())
+    })
+}
+
+/// `localhost` or a loopback address: the Training simulator, never proxied.
+#[cfg(any(windows, target_os = "macos", test))]
+fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
     }
 }
 
@@ -193,6 +223,18 @@ fn certificate_problem(e: &reqwest::Error) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn loopback_is_this_pc_by_name_or_address_and_nothing_else() {
+        let is = |u: &str| is_loopback(&url::Url::parse(u).unwrap());
+        assert!(is("http://127.0.0.1:8080/x"));
+        assert!(is("http://127.3.4.5/"));
+        assert!(is("http://[::1]:9/"));
+        assert!(is("http://LOCALHOST:1/"));
+        assert!(!is("https://api.signicat.com/"));
+        assert!(!is("https://localhost.signicat.com/"));
+        assert!(!is("http://10.0.0.1/"));
+    }
 
     fn env(vars: &[(&str, &str)]) -> Option<EnvProxy> {
         let vars: Vec<(String, String)> = vars

@@ -9,6 +9,15 @@ use std::path::Path;
 
 use crate::{Error, Result};
 
+/// From now on every file and directory this process creates is its owner's alone (umask 077):
+/// also those the desk does not create itself, the daily log files (tracing-appender), SQLite's
+/// `-wal`/`-shm` and the instance locks (issue 33, item 10). Called first thing by the desk and
+/// the CLI. On Windows the access lists of [`private_dir`] do this.
+pub fn owner_only_by_default() {
+    #[cfg(unix)]
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
+}
+
 /// Creates `dir` (and missing parents) and makes it owner-only, also when it already existed.
 pub fn private_dir(dir: &Path) -> Result<()> {
     let mut b = fs::DirBuilder::new();
