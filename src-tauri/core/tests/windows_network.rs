@@ -7,8 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -20,16 +19,21 @@ fn reg(args: &[&str]) {
     assert!(status.success(), "reg {args:?}: {status}");
 }
 
+/// One value of Internet Options' settings, as the Control Panel writes it.
+fn set_setting(name: &str, kind: &str, data: &str) {
+    reg(&["add", SETTINGS, "/v", name, "/t", kind, "/d", data, "/f"]);
+}
+
+type Seen = Arc<Mutex<Vec<String>>>;
+
 /// Accepts connections, records the first line of each request, answers 200 and closes.
-async fn recorder() -> (u16, Arc<AtomicUsize>, Arc<std::sync::Mutex<Vec<String>>>) {
+async fn recorder() -> (u16, Seen) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
-    let count = Arc::new(AtomicUsize::new(0));
-    let lines = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let (c, l) = (count.clone(), lines.clone());
+    let lines: Seen = Arc::default();
+    let l = lines.clone();
     tokio::spawn(async move {
         while let Ok((mut s, _)) = listener.accept().await {
-            c.fetch_add(1, Ordering::SeqCst);
             let mut buf = vec![0u8; 4096];
             let n = s.read(&mut buf).await.unwrap_or(0);
             let text = String::from_utf8_lossy(&buf[..n]).to_string();
@@ -41,7 +45,7 @@ async fn recorder() -> (u16, Arc<AtomicUsize>, Arc<std::sync::Mutex<Vec<String>>
                 .await;
         }
     });
-    (port, count, lines)
+    (port, lines)
 }
 
 #[tokio::test]
@@ -50,30 +54,10 @@ async fn the_system_proxy_carries_https_and_never_the_loopback_simulator() {
         std::env::var_os("HTTPS_PROXY").is_none() && std::env::var_os("https_proxy").is_none(),
         "the environment must not name a proxy for this test"
     );
-    let (proxy_port, proxied, proxy_lines) = recorder().await;
-    let (sim_port, direct, _) = recorder().await;
-    reg(&[
-        "add",
-        SETTINGS,
-        "/v",
-        "ProxyEnable",
-        "/t",
-        "REG_DWORD",
-        "/d",
-        "1",
-        "/f",
-    ]);
-    reg(&[
-        "add",
-        SETTINGS,
-        "/v",
-        "ProxyServer",
-        "/t",
-        "REG_SZ",
-        "/d",
-        &format!("127.0.0.1:{proxy_port}"),
-        "/f",
-    ]);
+    let (proxy_port, proxied) = recorder().await;
+    let (sim_port, direct) = recorder().await;
+    set_setting("ProxyEnable", "REG_DWORD", "1");
+    set_setting("ProxyServer", "REG_SZ", &format!("127.0.0.1:{proxy_port}"));
 
     let client = id_desk_core::net::client_builder().build().unwrap();
     // HTTPS to Signicat goes to the proxy as a CONNECT (the proxy here answers 200 and closes,
@@ -88,23 +72,13 @@ async fn the_system_proxy_carries_https_and_never_the_loopback_simulator() {
         .send()
         .await
         .unwrap();
-    reg(&[
-        "add",
-        SETTINGS,
-        "/v",
-        "ProxyEnable",
-        "/t",
-        "REG_DWORD",
-        "/d",
-        "0",
-        "/f",
-    ]);
+    set_setting("ProxyEnable", "REG_DWORD", "0");
     reg(&["delete", SETTINGS, "/v", "ProxyServer", "/f"]);
 
     assert_eq!(answer.status(), 200);
-    assert_eq!(direct.load(Ordering::SeqCst), 1, "loopback went direct");
-    let lines = proxy_lines.lock().unwrap().clone();
-    assert_eq!(proxied.load(Ordering::SeqCst), 1, "{lines:?}");
+    assert_eq!(direct.lock().unwrap().len(), 1, "loopback went direct");
+    let lines = proxied.lock().unwrap().clone();
+    assert_eq!(lines.len(), 1, "{lines:?}");
     assert!(
         lines[0].starts_with("CONNECT api.signicat.invalid:443"),
         "{lines:?}"

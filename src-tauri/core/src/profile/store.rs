@@ -56,10 +56,10 @@ impl ProfileStore {
         let Some(dir) = self.managed.as_deref() else {
             return Ok(None);
         };
-        if let Some(system_dir) = dir.parent() {
-            crate::managed_trust::check(system_dir)?;
+        match dir.parent() {
+            Some(system_dir) => crate::managed_trust::check_in(system_dir, dir)?,
+            None => crate::managed_trust::check(dir)?,
         }
-        crate::managed_trust::check(dir)?;
         Ok(Some(dir))
     }
 
