@@ -21,7 +21,7 @@ CLI := $(CARGO_TARGET_DIR)/debug/id-desk-cli
 # gnome-keyring: the real OS keyring backends, isolated from the user's own.
 WITH_KEYRING := tests/harness/with-keyring
 
-.PHONY: help run test deps deps-test build lint unit e2e bench icons screenshots clean-artifacts
+.PHONY: help run test deps deps-test build lint supply-chain advisories unit e2e bench icons screenshots clean-artifacts
 
 help:
 	@echo "make run    build and open ID Desk (Training mode when no Signicat profile is configured)"
@@ -52,7 +52,7 @@ A11Y := tests/a11y
 
 deps-test: deps $(CIBA_PEER)/node_modules/.package-lock.json $(A11Y)/node_modules/.package-lock.json
 	@$(call apt_install,$(TEST_PKGS))
-	@command -v tauri-driver >/dev/null || cargo install tauri-driver --locked --root $(TOOLS_DIR) --quiet
+	@command -v tauri-driver >/dev/null || cargo install tauri-driver --version $(TAURI_DRIVER_VERSION) --locked --root $(TOOLS_DIR) --quiet
 
 $(CIBA_PEER)/node_modules/.package-lock.json: $(CIBA_PEER)/package-lock.json
 	@command -v node >/dev/null && command -v npm >/dev/null || { $(call apt_install,nodejs npm); }
@@ -74,7 +74,23 @@ run: build
 	  $(WITH_KEYRING) xvfb-run -a -s "-screen 0 1280x800x24" $(APP); \
 	else $(APP); fi
 
-lint: deps
+# Tools installed from crates.io, pinned (review M-16): a new release changes nothing here until
+# someone moves the pin.
+TAURI_DRIVER_VERSION := 2.1.0
+TAURI_CLI_VERSION    := 2.12.4
+CARGO_DENY_VERSION   := 0.20.2
+
+# Licences, bans and sources of every crate in Cargo.lock (.cargo/deny.toml), offline. The advisory
+# database lives on GitHub, which CI cannot reach: `make advisories` where it can.
+supply-chain: deps
+	@cargo-deny --version 2>/dev/null | grep -qx 'cargo-deny $(CARGO_DENY_VERSION)' \
+	  || cargo install cargo-deny --version $(CARGO_DENY_VERSION) --locked --root $(TOOLS_DIR) --quiet
+	cargo deny --locked --offline check --config .cargo/deny.toml licenses bans sources
+
+advisories: supply-chain
+	cargo deny --locked check --config .cargo/deny.toml advisories
+
+lint: deps supply-chain
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	# The desk without Training (for banks that want no simulator on their PCs) must build too.
@@ -103,14 +119,15 @@ BUNDLES ?= deb,rpm
 # TRAINING=no builds the desk without Training mode (no simulator compiled in): a desk without a
 # usable profile then shows why it cannot open. The default keeps Training for practice.
 TRAINING ?= yes
-TAURI_RUNNER_ARGS := $(if $(filter no,$(TRAINING)),-- --no-default-features,)
+# After `--`: cargo's own arguments. Release builds use exactly Cargo.lock (review M-16).
+TAURI_RUNNER_ARGS := -- --locked $(if $(filter no,$(TRAINING)),--no-default-features,)
 BUNDLE_DIR := $(CARGO_TARGET_DIR)/release/bundle
 .PHONY: package package-test package-deps
 package-deps: deps
-	@command -v cargo-tauri >/dev/null || cargo install tauri-cli --version "^2" --locked --root $(TOOLS_DIR) --quiet
+	@command -v cargo-tauri >/dev/null || cargo install tauri-cli --version $(TAURI_CLI_VERSION) --locked --root $(TOOLS_DIR) --quiet
 
 package: package-deps
-	cargo build --release -p id-desk-cli
+	cargo build --locked --release -p id-desk-cli
 	rm -rf $(BUNDLE_DIR)/deb $(BUNDLE_DIR)/rpm $(BUNDLE_DIR)/appimage
 	cd src-tauri && cargo tauri build --ci --bundles $(BUNDLES) \
 	  --config '{"bundle":{"linux":{"deb":{"files":{"/usr/bin/id-desk-cli":"$(CARGO_TARGET_DIR)/release/id-desk-cli"}},"rpm":{"files":{"/usr/bin/id-desk-cli":"$(CARGO_TARGET_DIR)/release/id-desk-cli"}}}}}' \
@@ -135,7 +152,7 @@ BENCH_DIR  := $(CARGO_TARGET_DIR)/bench
 BENCH_VENV := $(BENCH_DIR)/venv
 .PHONY: bench-deps
 bench: deps-test bench-deps
-	cargo build --release -p id-desk -p id-desk-cli -p id-desk-bench-hello -p id-desk-bench
+	cargo build --locked --release -p id-desk -p id-desk-cli -p id-desk-bench-hello -p id-desk-bench
 	BENCH_OUT=$(BENCH_DIR) BENCH_PYTHON=$(BENCH_VENV)/bin/python \
 	  BENCH_BASELINE=src-tauri/bench/baseline/safe_conversation.py \
 	  $(if $(BENCH_SECONDS),BENCH_SECONDS=$(BENCH_SECONDS)) \

@@ -4,9 +4,11 @@
 //! ID card scanned into its field as a USB barcode scanner types it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::time::Duration;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
-use id_desk_e2e::Desk;
+use id_desk_e2e::{app_dirs, binary, Desk};
 use serde_json::json;
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -186,13 +188,28 @@ async fn a_screen_pop_link_fills_the_form_and_sends_nothing() {
         .await
         .unwrap();
     let form = desk
-        .js("return [document.querySelector(\"input[name='auth-method']:checked\").value, document.getElementById('auth-nin').value, document.querySelector(\"input[name='call_initiator']\").checked]")
+        .js("return [document.querySelector(\"input[name='auth-method']:checked\").value, document.getElementById('auth-nin').value, document.querySelector(\"input[name='call_initiator']\").checked, document.querySelector('#identify-form .claim')?.dataset.claim ?? null]")
         .await
         .unwrap();
+    // The link's "inbound" is shown as the phone system's claim; the attestation stays unticked
+    // for the agent to confirm (review N-5).
     assert_eq!(
         form,
-        json!(["nbid_safe_conversation", NO_INTERACTIVE, true])
+        json!(["nbid_safe_conversation", NO_INTERACTIVE, false, "inbound"])
     );
+    // Send without confirming: refused on the field, nothing sent.
+    desk.click("#identify-form button[type='submit']")
+        .await
+        .unwrap();
+    let refused = desk
+        .wait_text(
+            "#identify-form [data-error-for='call_initiator']",
+            WAIT,
+            |t| !t.is_empty(),
+        )
+        .await
+        .unwrap();
+    assert!(refused.contains("call_initiator"), "{refused}");
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert_eq!(flow_count(&desk).await, 0, "a link never sends");
     assert_eq!(
@@ -239,6 +256,112 @@ async fn a_screen_pop_link_fills_the_form_and_sends_nothing() {
     desk.close().await;
 }
 
+/// The pid of a process running `exe` with `XDG_DATA_HOME=data` in its environment.
+fn desk_process(exe: &Path, data: &Path) -> Option<u32> {
+    let want_env = format!("XDG_DATA_HOME={}", data.display());
+    std::fs::read_dir("/proc")
+        .ok()?
+        .flatten()
+        .find_map(|entry| {
+            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let dir = entry.path();
+            if std::fs::read_link(dir.join("exe")).ok()? != exe {
+                return None;
+            }
+            let env = std::fs::read(dir.join("environ")).ok()?;
+            env.split(|b| *b == 0)
+                .any(|v| v == want_env.as_bytes())
+                .then_some(pid)
+        })
+}
+
+/// Stops the desk a test started outside WebDriver, whatever the test's outcome.
+struct Stop(u32);
+
+impl Drop for Stop {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").arg(self.0.to_string()).status();
+    }
+}
+
+#[test]
+#[ignore = "needs the built app and a display: run `make e2e`"]
+fn a_desk_started_by_a_link_keeps_no_number_in_its_command_line() {
+    let exe: PathBuf = binary("IDDESK_APP", "id-desk").canonicalize().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let link = format!("id-desk://identify?method=nbid&nin={NO_INTERACTIVE}&call=inbound");
+    let mut first = Command::new(&exe)
+        .arg(&link)
+        .envs(app_dirs(home.path()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let first_pid = first.id();
+    let limit = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = first.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < limit,
+            "the desk started by the link never handed over"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status}");
+
+    // The desk that stays was started by the first without the link (review N-4).
+    let data = home.path().join("data");
+    let desk = loop {
+        if let Some(pid) = desk_process(&exe, &data) {
+            break pid;
+        }
+        assert!(
+            Instant::now() < limit,
+            "no desk kept running after the hand-over"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let _stop = Stop(desk);
+    assert_ne!(desk, first_pid);
+    let cmdline = std::fs::read(format!("/proc/{desk}/cmdline")).unwrap();
+    assert!(
+        !String::from_utf8_lossy(&cmdline).contains("id-desk:"),
+        "{}",
+        String::from_utf8_lossy(&cmdline)
+    );
+    // It has the link all the same: its log says it received one.
+    let logs = data.join("id-desk").join("logs");
+    loop {
+        let text: String = std::fs::read_dir(&logs)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+            .collect();
+        if text.contains("screen-pop link received") {
+            assert!(!text.contains(NO_INTERACTIVE), "the number reached the log");
+            break;
+        }
+        assert!(
+            Instant::now() < limit,
+            "the desk never received the link:\n{text}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // No process on this machine carries the number in its command line.
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        if let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) {
+            assert!(
+                !String::from_utf8_lossy(&cmdline).contains(NO_INTERACTIVE),
+                "process {:?} has the number in its command line",
+                entry.file_name()
+            );
+        }
+    }
+}
+
 #[tokio::test]
 #[ignore = "needs the built app, tauri-driver and a display: run `make e2e`"]
 async fn an_id_card_scanned_into_the_field_is_verified_at_the_counter() {
@@ -257,7 +380,7 @@ async fn an_id_card_scanned_into_the_field_is_verified_at_the_counter() {
         .unwrap();
     let card = wait_card(&desk, "succeeded").await;
     assert!(card.contains("Anna Andersson"), "{card}");
-    assert!(card.contains("198304*****"), "{card}");
+    assert!(card.contains("1983*******"), "{card}");
     assert!(!card.contains("198304062717"), "{card}");
     // The field is empty and focused for the next customer: a code is used once.
     assert_eq!(

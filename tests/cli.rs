@@ -688,7 +688,7 @@ fn history_lists_flows_and_export_copies_the_signed_evidence() {
     // Newest first.
     assert_eq!(history.lines[0]["id"], sign_id);
     assert_eq!(history.lines[0]["status"], "signed");
-    assert_eq!(history.lines[0]["identity_masked"], "198304*****");
+    assert_eq!(history.lines[0]["identity_masked"], "1983*******");
     assert_eq!(history.lines[1]["id"], auth.last()["flow_id"]);
     assert_eq!(history.lines[1]["status"], "succeeded");
     assert!(!history.stdout.contains(SE_APPROVES) && !history.stdout.contains(NO_APPROVES));
@@ -1675,7 +1675,7 @@ fn the_it_departments_policy_and_managed_profiles_rule_the_cli() {
         .iter()
         .find(|e| e["fields"]["message"] == "flow started")
         .unwrap_or_else(|| panic!("{logs}"));
-    assert_eq!(started["fields"]["customer"], "291248*****", "{started}");
+    assert_eq!(started["fields"]["customer"], "2912*******", "{started}");
     assert!(!logs.contains(NO_APPROVES));
 
     // IT's profile is listed as managed, beside Training.

@@ -10,6 +10,8 @@ import { FIELDS, fieldLabelKey, identifyGroups, methodLabel, methodSpec, methods
 export function mountForm({ kind, form, methodsBox, fieldsBox, errorBox, getText, onStarted, app }) {
   let method = null;
   const values = {};
+  // The last screen-pop's claim about who called (`inbound`/`outbound`), until the next send.
+  let claim = null;
   // Signing by link may carry a PDF staff picked: read here, sent (base64) only on submit, checked
   // for type and size by the engine before anything reaches Signicat.
   let pdf = null;
@@ -68,16 +70,27 @@ export function mountForm({ kind, form, methodsBox, fieldsBox, errorBox, getText
     renderFields();
   }
 
-  /** Fills the form from a screen-pop (never sends); `problems` are marked on their fields. */
-  function fill({ method: m, nin, call_initiator: call, problems }) {
+  /**
+   * Fills the form from a screen-pop (never sends); `problems` are marked on their fields. The
+   * phone system's claim about who called is shown beside the control, which stays unticked:
+   * a link anyone can open is no attestation (review N-5).
+   */
+  function fill({ method: m, nin, call_claim: c, problems }) {
     method = m;
     for (const key of Object.keys(values)) delete values[key];
     if (nin) values.nin = nin;
-    if (call) values.call_initiator = call;
+    claim = c === 'inbound' || c === 'outbound' ? c : null;
     renderMethods();
     for (const p of problems ?? []) showFieldError(p.field, p.message);
-    form.querySelector('[name="nin"]')?.focus();
+    // Keystrokes meant for another field of the desk are not moved into this one.
+    const active = document.activeElement;
+    if (!active || active === document.body) form.querySelector('[name="nin"]')?.focus();
   }
+
+  // What the phone system said about the call, under the control staff set themselves.
+  const claimNote = () => (claim
+    ? el('small', { class: 'hint claim', 'data-claim': claim, text: t(`screen_pop.claim.${claim}`) })
+    : '');
 
   const dirty = () => Object.values(values).some((v) => v !== undefined && v !== '');
 
@@ -123,7 +136,7 @@ export function mountForm({ kind, form, methodsBox, fieldsBox, errorBox, getText
     });
     return el('div', { class: 'field check' },
       el('label', { class: 'choice' }, box, el('span', { text: t(`field.${f}`) })),
-      el('small', { class: 'hint', text: t(`field.${f}.hint`) }),
+      el('small', { class: 'hint', text: t(`field.${f}.hint`) }), claimNote(),
       el('small', { class: 'field-error', 'data-error-for': spec.key, hidden: true }));
   }
 
@@ -154,7 +167,7 @@ export function mountForm({ kind, form, methodsBox, fieldsBox, errorBox, getText
       }),
       el('span', { text: t(`field.${f}.${c}`) })));
     return el('fieldset', { class: 'field choices' },
-      el('legend', { text: t(`field.${f}`) }), ...options,
+      el('legend', { text: t(`field.${f}`) }), ...options, claimNote(),
       el('small', { class: 'field-error', 'data-error-for': spec.key, hidden: true }));
   }
 
@@ -243,6 +256,8 @@ export function mountForm({ kind, form, methodsBox, fieldsBox, errorBox, getText
         // Each call is asked anew, and a PDF goes with one signature only.
         delete values.call_initiator;
         form.querySelectorAll('input[name="call_initiator"]').forEach((r) => { r.checked = false; });
+        claim = null;
+        form.querySelectorAll('.claim').forEach((n) => n.remove());
         // A scanned ID card code is used once.
         delete values.qr_data;
         const scanned = form.querySelector('input[name="qr_data"]');

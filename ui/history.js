@@ -6,7 +6,11 @@ import { t } from './i18n.js';
 
 const OUTCOME_CLASS = { succeeded: 'ok', signed: 'ok', failed: 'bad', expired: 'bad', aborted: 'warn', cancelled: '', interrupted: 'warn', evidence_pending: 'warn', running: '' };
 
-export function mountHistory() {
+// The active profile's name (rows owed to another profile's archive are marked as such).
+let activeProfile = () => undefined;
+
+export function mountHistory(opts = {}) {
+  if (opts.activeProfile) activeProfile = opts.activeProfile;
   $('#history-refresh').addEventListener('click', refresh);
   $('#history-kind').addEventListener('change', refresh);
   $('#history-status').addEventListener('change', refresh);
@@ -53,7 +57,7 @@ function row(r) {
       el('div', { text: r.staff_user ?? '' }),
       el('div', { class: 'hint', text: [r.desk_host, r.branch].filter(Boolean).join(' · ') })),
     el('td', {}, evidence),
-    el('td', { class: 'archive-col' }, archiveMark(r.archive)));
+    el('td', { class: 'archive-col' }, archiveMark(r.archive, activeProfile())));
 }
 
 // A vault row this desk cannot read (written by a newer version, or damaged): shown, never hidden,
@@ -67,15 +71,18 @@ function unreadableRow(r) {
     el('td', {}), el('td', {}), el('td', { class: 'archive-col' }));
 }
 
-// `{state: 'archived', at}` or `{state: 'waiting', attempts, last_error?}` from the vault's outbox.
-function archiveMark(mark) {
+// `{state: 'archived', at}` or `{state: 'waiting', attempts, last_error?, owed_to?}` from the
+// vault's outbox. A row owed to another profile's archive goes nowhere else: say which.
+function archiveMark(mark, activeProfile) {
   if (!mark) return '';
   if (mark.state === 'archived') {
     return el('span', { class: 'badge ok archive', title: formatTime(mark.at), text: t('history.archived') });
   }
+  const elsewhere = mark.owed_to && mark.owed_to !== activeProfile;
   return el('span', {
-    class: `badge ${mark.last_error ? 'warn' : ''} archive`, title: mark.last_error ?? '',
-    text: `${t('history.waiting')} (${mark.attempts})`,
+    class: `badge ${mark.last_error || elsewhere ? 'warn' : ''} archive`,
+    title: elsewhere ? t('history.owed_to').replaceAll('{p}', mark.owed_to) : (mark.last_error ?? ''),
+    text: elsewhere ? `${t('history.waiting')}: ${mark.owed_to}` : `${t('history.waiting')} (${mark.attempts})`,
   });
 }
 

@@ -64,7 +64,8 @@ async function takeScreenPop() {
   showScreen('identify');
   identifyForm.fill(pop);
   const note = $('#identify-note');
-  note.textContent = t('screen_pop.filled'); note.hidden = false;
+  note.textContent = pop.replaced > 0 ? `${t('screen_pop.filled')} ${t('screen_pop.replaced')}` : t('screen_pop.filled');
+  note.hidden = false;
 }
 
 function mountTabs() {
@@ -92,7 +93,7 @@ function showProfile() {
 
 mountTabs();
 mountFlows();
-history = mountHistory();
+history = mountHistory({ activeProfile: () => app.profile?.name });
 let signForm;
 
 const identifyForm = mountForm({

@@ -51,6 +51,10 @@ pub async fn app_info<R: Runtime>(
 /// The first problem with the input, naming its field; `[]` when the flow may start.
 #[tauri::command]
 pub async fn validate_input(state: State<'_, AppState>, input: RawFlowInput) -> Result<Vec<Error>> {
+    let input = match input.sent_by_window() {
+        Ok(input) => input,
+        Err(e) => return Ok(vec![e]),
+    };
     // The first validation builds the engine, which reads the profile's secrets.
     off_main(&state, move |desk| Ok(desk.validate(&input))).await
 }
@@ -61,6 +65,7 @@ pub async fn start_flow<R: Runtime>(
     state: State<'_, AppState>,
     input: RawFlowInput,
 ) -> Result<FlowId> {
+    let input = input.sent_by_window()?;
     state
         .desk
         .start(&input, events::sink(app, state.desk.lang()))
@@ -210,10 +215,7 @@ pub async fn set_preferences<R: Runtime>(
 /// there is none. Nothing is sent.
 #[tauri::command]
 pub fn take_screen_pop(state: State<'_, AppState>) -> Result<Option<ScreenPop>> {
-    state
-        .take_screen_pop()
-        .map(|link| state.desk.screen_pop(&link))
-        .transpose()
+    state.desk.take_screen_pop(&state.screen_pop).transpose()
 }
 
 /// The page has booted (see `AppState::window_ready`).

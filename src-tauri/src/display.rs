@@ -85,7 +85,10 @@ pub fn close<R: Runtime>(app: &AppHandle<R>) -> DisplayStatus {
 
 /// Points the display at the flow the agent picked in the running-flows list.
 pub fn show<R: Runtime>(app: &AppHandle<R>, flow_id: &FlowId) -> Result<DisplayStatus> {
-    let state = app.state::<AppState>();
+    // Absent when the desk failed to open (review N-21): an error, never a panic.
+    let state = app
+        .try_state::<AppState>()
+        .ok_or_else(|| Error::invalid_input("flow_id", "the desk did not open, so no flow runs"))?;
     let frame = state.display.show(flow_id, state.desk.lang())?;
     push(app, &frame);
     announce(app);
@@ -185,7 +188,7 @@ fn area(m: &Monitor) -> MonitorArea {
 /// The saved place in logical units for the window builder, when its monitor is still there.
 /// Monitors are listed through the staff window (the display does not exist yet).
 fn restored_place<R: Runtime>(app: &AppHandle<R>) -> Option<(f64, f64, f64, f64)> {
-    let saved = app.state::<AppState>().display.placement()?;
+    let saved = app.try_state::<AppState>()?.display.placement()?;
     let main = app.get_webview_window("main")?;
     let list = main.available_monitors().unwrap_or_default();
     let areas = list.iter().map(area).collect::<Vec<_>>();

@@ -24,6 +24,7 @@ mod webview;
 #[cfg(windows)]
 mod webview2;
 
+use id_desk_core::desk::screen_pop::find_link;
 use id_desk_core::desk::DeskPaths;
 use tauri::webview::PageLoadEvent;
 use tauri::{Builder, Manager, RunEvent, Runtime, WindowEvent};
@@ -104,6 +105,9 @@ fn try_run() -> Result<(), Box<dyn std::error::Error>> {
     )?;
     #[cfg(windows)]
     webview2::require()?;
+    // A desk started to take over a screen-pop link gets it on stdin, before it looks for another
+    // instance (see `screen_pop::hand_over`).
+    let handed_over = screen_pop::handed_over();
     // Single instance first (the plugin's rule): a second start (the phone system opening a
     // screen-pop link) hands its arguments to this desk and exits. Not in `setup`, which the
     // headless tests share: there a second test app would end the test process.
@@ -117,6 +121,24 @@ fn try_run() -> Result<(), Box<dyn std::error::Error>> {
         .plugin(tauri_plugin_deep_link::init());
     let app = setup(builder)
         .setup(move |app| {
+            let args: Vec<String> = std::env::args().collect();
+            if handed_over.is_none() {
+                if let Some(link) = find_link(&args) {
+                    match screen_pop::hand_over(app.handle(), link) {
+                        Ok(()) => {
+                            tracing::info!(
+                                "screen-pop link handed over to a desk started without it"
+                            );
+                            app.handle().cleanup_before_exit();
+                            std::process::exit(0);
+                        }
+                        Err(e) => tracing::warn!(
+                            error = %e,
+                            "the screen-pop link could not be handed over; this desk keeps it"
+                        ),
+                    }
+                }
+            }
             if let Some(window) = app.get_webview_window("main") {
                 webview::tune(&window);
                 // Whatever a provider's page left when the desk last stopped (a crash before its
@@ -142,9 +164,12 @@ fn try_run() -> Result<(), Box<dyn std::error::Error>> {
                 "ID Desk ready"
             );
             app.manage(state);
-            // Started by a screen-pop link: the window takes it once its page listens.
-            let args: Vec<String> = std::env::args().collect();
-            screen_pop::deliver_from_args(app.handle(), &args);
+            // Started by a screen-pop link (handed over, or kept when that failed): the window
+            // takes it once its page listens.
+            match &handed_over {
+                Some(link) => screen_pop::deliver(app.handle(), link),
+                None => screen_pop::deliver_from_args(app.handle(), &args),
+            }
             // macOS hands links to a running app as events, not arguments.
             let handle = app.handle().clone();
             app.deep_link().on_open_url(move |event| {

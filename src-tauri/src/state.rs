@@ -22,7 +22,7 @@ pub struct AppState {
     /// Sign API v2 signing pages of running flows, for `open_signing_window`.
     signing_links: Mutex<HashMap<FlowId, String>>,
     /// The last screen-pop link, until the window takes it.
-    screen_pop: Mutex<Option<String>>,
+    pub screen_pop: id_desk_core::desk::screen_pop::Pending,
 }
 
 impl AppState {
@@ -50,19 +50,8 @@ impl AppState {
             simulator,
             display,
             signing_links: Mutex::default(),
-            screen_pop: Mutex::default(),
+            screen_pop: Default::default(),
         })
-    }
-
-    /// A newer link replaces one the window has not taken yet (the phone system popped again).
-    pub fn set_screen_pop(&self, link: &str) {
-        if let Ok(mut pending) = self.screen_pop.lock() {
-            *pending = Some(link.to_string());
-        }
-    }
-
-    pub fn take_screen_pop(&self) -> Option<String> {
-        self.screen_pop.lock().ok()?.take()
     }
 
     pub fn remember_signing_link(&self, flow_id: &FlowId, url: &str) {

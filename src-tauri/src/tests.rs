@@ -158,6 +158,14 @@ fn training_desk_reports_itself_and_validates_before_any_request() {
         json!({"input": {"method": "nbid_safe_conversation", "nin": "17029012345"}}),
     );
     assert_eq!(started.unwrap_err()["field"], "nin");
+    // Review N-14: the window never names a file for the desk to read.
+    let link = json!({"input": {"method": "sign_link", "provider": "nbid-pki", "text": "I agree", "pdf": "/etc/passwd"}});
+    let errors = invoke(&window, "validate_input", link.clone()).unwrap();
+    assert_eq!(errors[0]["field"], "pdf", "{errors}");
+    assert_eq!(
+        invoke(&window, "start_flow", link).unwrap_err()["field"],
+        "pdf"
+    );
     let sim = app.state::<AppState>();
     let stats = sim.simulator.as_ref().unwrap().control().stats();
     assert_eq!(

@@ -397,7 +397,7 @@ async fn xdotool(args: &[&str], within: Duration) -> Result<String, BoxError> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-fn app_dirs(home: &Path) -> [(&'static str, PathBuf); 4] {
+pub fn app_dirs(home: &Path) -> [(&'static str, PathBuf); 4] {
     [
         ("XDG_CONFIG_HOME", home.join("config")),
         ("XDG_DATA_HOME", home.join("data")),

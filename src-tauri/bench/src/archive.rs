@@ -30,7 +30,7 @@ fn fill(vault: &Vault, rows: u64) -> Result<u64, String> {
     .into_bytes();
     let subject = Subject {
         name: "Kari Nordmann".into(),
-        nin_masked: Some("291248*****".into()),
+        nin_masked: Some("2912*******".into()),
         ..Default::default()
     };
     let mut signatures = 0;
@@ -46,9 +46,10 @@ fn fill(vault: &Vault, rows: u64) -> Result<u64, String> {
             .begin(&NewTransaction {
                 id: id.clone(),
                 method,
-                identity_masked: Some("291248*****".into()),
+                identity_masked: Some("2912*******".into()),
                 profile: Some("bench".into()),
                 sign_text: sign.then(|| "I confirm my purchase of Medium500.".to_string()),
+                archive_target: None,
             })
             .map_err(|e| e.to_string())?;
         let ev = if sign {

@@ -5,6 +5,17 @@
 /// What every JSON answer may weigh: Signicat's largest (a session with its subject) is a few KiB.
 pub const MAX_JSON_BYTES: usize = 1024 * 1024;
 
+/// What signed evidence may weigh (an LTV-SDO with its CRLs and OCSP answers, a PAdES with its
+/// validation data): far more than JSON, and the token to fetch it again is short-lived, so a cap
+/// too tight loses a signature (review N-16). Still a ceiling: 16 MiB.
+pub const MAX_EVIDENCE_BYTES: usize = 16 * 1024 * 1024;
+
+/// The cap for a signed result over documents of at most `max_document_bytes`: the evidence cap,
+/// or four times the document when that is more (a PAdES carries the PDF and its validation data).
+pub fn evidence_cap(max_document_bytes: usize) -> usize {
+    MAX_EVIDENCE_BYTES.max(max_document_bytes.saturating_mul(4))
+}
+
 /// Why a body could not be read.
 #[derive(Debug)]
 pub enum BodyError {
@@ -41,4 +52,16 @@ pub async fn read_capped(mut resp: reqwest::Response, limit: usize) -> Result<Ve
         body.extend_from_slice(&chunk);
     }
     Ok(body)
+}
+
+#[cfg(test)]
+mod cap_tests {
+    const _: () = assert!(super::MAX_EVIDENCE_BYTES > super::MAX_JSON_BYTES);
+
+    #[test]
+    fn evidence_may_outweigh_json_and_the_document_it_signs() {
+        assert_eq!(super::evidence_cap(1024), super::MAX_EVIDENCE_BYTES);
+        assert_eq!(super::evidence_cap(10 << 20), 40 << 20);
+        assert_eq!(super::evidence_cap(usize::MAX), usize::MAX);
+    }
 }

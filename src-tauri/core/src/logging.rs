@@ -5,12 +5,15 @@
 //!
 //! Nothing secret reaches a log by construction: secrets are `SecretString`s, whose `Debug` and
 //! `Display` print `<redacted>`, and national identity numbers are logged only through
-//! `mask_nin` / `masked()` (the identity types' `Debug` is masked too).
+//! `mask_nin` / `masked()` (the identity types' `Debug` is masked too). What other crates print at
+//! debug and trace is not ours to construct, so [`CAPPED_TARGETS`] stay at info whatever
+//! `IDDESK_LOG` asks for (review N-10).
 
 use std::path::{Path, PathBuf};
 
 use tracing_appender::non_blocking::WorkerGuard;
 use tracing_appender::rolling::{RollingFileAppender, Rotation};
+use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::EnvFilter;
@@ -49,6 +52,40 @@ impl LogFormat {
             _ => None,
         }
     }
+}
+
+/// Crates whose debug and trace events carry what a log must never hold, capped at info even under
+/// `IDDESK_LOG=trace`: tokio-postgres prints every archive parameter (names, sign texts, whole
+/// SDOs, which contain full identity numbers); h2, hyper and reqwest print headers and bodies
+/// (bearer tokens, identity results); zbus prints the screen-pop link a second instance forwards;
+/// tauri, wry and tao print IPC payloads; keyring and the Secret Service client print entry
+/// traffic. `log` records (tokio-postgres, keyring) arrive through `tracing-log` under the same
+/// target names.
+pub const CAPPED_TARGETS: &[&str] = &[
+    "tokio_postgres",
+    "postgres_protocol",
+    "h2",
+    "hyper",
+    "hyper_util",
+    "reqwest",
+    "zbus",
+    "tauri",
+    "wry",
+    "tao",
+    "keyring",
+    "secret_service",
+    "dbus_secret_service",
+];
+
+/// The cap as a global filter: an event passes only if both it and the user's filter allow it,
+/// so the user can still lower these crates (say to `warn`) but never raise them above info.
+/// (Appending directives to the user's `EnvFilter` would not do: a more specific directive of
+/// theirs, `tokio_postgres::query=trace`, would still win.)
+pub fn privacy_cap() -> Targets {
+    CAPPED_TARGETS.iter().fold(
+        Targets::new().with_default(LevelFilter::TRACE),
+        |t, name| t.with_target(*name, LevelFilter::INFO),
+    )
 }
 
 /// Keeps the file writer alive: dropping it flushes what is buffered. Hold it until exit.
@@ -104,6 +141,7 @@ pub fn init(log_dir: &Path, verbose: bool, format: LogFormat) -> Result<LogGuard
 
     tracing_subscriber::registry()
         .with(filter)
+        .with(privacy_cap())
         .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
         .with(file_layer(format, file_writer))
         .try_init()
@@ -184,10 +222,10 @@ mod tests {
             tracing::info!(pnr = %mask_nin("198304062717"), "swedish");
         });
         let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
-        assert!(text.contains("flow{nin=291248*****}"), "{text}");
-        assert!(text.contains("session created nin=291248*****"), "{text}");
-        assert!(text.contains("NorwegianNin(291248*****)"), "{text}");
-        assert!(text.contains("pnr=198304*****"), "{text}");
+        assert!(text.contains("flow{nin=2912*******}"), "{text}");
+        assert!(text.contains("session created nin=2912*******"), "{text}");
+        assert!(text.contains("NorwegianNin(2912*******)"), "{text}");
+        assert!(text.contains("pnr=1983*******"), "{text}");
         assert!(text.contains("secret=<redacted>"), "{text}");
         assert!(text.contains("SecretString(<redacted>)"), "{text}");
         assert!(!text.contains("29124815345"), "{text}");
@@ -216,12 +254,38 @@ mod tests {
         assert_eq!(lines.len(), 2, "{text}");
         assert_eq!(lines[0]["level"], "INFO");
         assert_eq!(lines[0]["fields"]["message"], "session created");
-        assert_eq!(lines[0]["fields"]["nin"], "NorwegianNin(291248*****)");
+        assert_eq!(lines[0]["fields"]["nin"], "NorwegianNin(2912*******)");
         assert_eq!(lines[0]["fields"]["secret"], "<redacted>");
         assert_eq!(lines[0]["span"]["flow_id"], "f-1");
         assert_eq!(lines[1]["fields"]["code"], "network");
         assert!(lines[0]["timestamp"].is_string());
         assert!(!text.contains("29124815345") && !text.contains("client-secret-value-42"));
+    }
+
+    #[test]
+    fn other_crates_never_log_above_info_whatever_the_filter_says() {
+        let out = Captured::default();
+        let subscriber = tracing_subscriber::registry()
+            .with(EnvFilter::new(
+                "trace,tokio_postgres::query=trace,hyper=trace",
+            ))
+            .with(privacy_cap())
+            .with(file_layer(LogFormat::Text, out.clone()));
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::debug!(target: "tokio_postgres::query", "executing statement s0 with parameters: [\"Kari Nordmann\"]");
+            tracing::trace!(target: "hyper_util::client", "authorization: Bearer abc.def");
+            tracing::trace!(target: "h2::codec", "frame");
+            tracing::info!(target: "tokio_postgres::connection", "NOTICE: relation exists");
+            tracing::trace!(target: "id_desk_core::archive", "our own trace line");
+            tracing::trace!(target: "some_dependency", "other crates are not capped");
+        });
+        let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+        assert!(!text.contains("Kari Nordmann"), "{text}");
+        assert!(!text.contains("Bearer"), "{text}");
+        assert!(!text.contains("frame"), "{text}");
+        assert!(text.contains("NOTICE: relation exists"), "{text}");
+        assert!(text.contains("our own trace line"), "{text}");
+        assert!(text.contains("other crates are not capped"), "{text}");
     }
 
     #[test]

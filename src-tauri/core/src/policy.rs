@@ -44,6 +44,12 @@ pub struct PolicyConfig {
     pub retention: Option<RetentionConfig>,
     /// The log file's format: `text` (default) or `json` (JSON lines for a log collector).
     pub log_format: Option<crate::logging::LogFormat>,
+    /// Whether staff may use profiles of their own (their config directory, `--profile-file`).
+    /// Default: allowed. `false` leaves the managed profiles (and Training, if allowed).
+    pub user_profiles: Option<bool>,
+    /// Hosts a profile may send the bank's access token to besides the token host's own
+    /// registrable domain (`rest.base_url`, `sign.base_url`; review N-2).
+    pub allowed_hosts: Option<Vec<String>>,
 }
 
 /// The checked policy. `Policy::default()` is "no policy": everything the profile offers.
@@ -63,6 +69,22 @@ pub struct Policy {
     pub retention: Option<RetentionSettings>,
     /// `None`: as `IDDESK_LOG_FORMAT` says, else text.
     pub log_format: Option<crate::logging::LogFormat>,
+    pub user_profiles: bool,
+    /// Lower-case host names (see [`PolicyConfig::allowed_hosts`]).
+    pub allowed_hosts: Vec<String>,
+}
+
+/// Where a profile came from, for the rules that depend on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Provenance {
+    /// Built in, played by the simulator on loopback.
+    Training,
+    /// IT's, in the system directory.
+    Managed,
+    /// The user's own, in their config directory.
+    User,
+    /// A file named on the command line (`--profile-file`).
+    File,
 }
 
 impl Default for Policy {
@@ -78,6 +100,8 @@ impl Default for Policy {
             sign_setups: None,
             retention: None,
             log_format: None,
+            user_profiles: true,
+            allowed_hosts: Vec::new(),
         }
     }
 }
@@ -132,6 +156,30 @@ fn names<T>(
                 .collect()
         })
         .transpose()
+}
+
+/// Whether `a` and `b` are one site: the same host, or the same registrable domain by the public
+/// suffix list (`api.signicat.com` and `id.signicat.com`; never `bank-a.co.uk` and
+/// `bank-b.co.uk`). An IP address or a name without a registrable domain (`localhost`) is its
+/// own site only.
+pub fn same_site(a: &str, b: &str) -> bool {
+    let (a, b) = (a.to_ascii_lowercase(), b.to_ascii_lowercase());
+    let (a, b) = (a.trim_end_matches('.'), b.trim_end_matches('.'));
+    if a == b {
+        return true;
+    }
+    let is_ip = |h: &str| {
+        h.trim_matches(['[', ']'])
+            .parse::<std::net::IpAddr>()
+            .is_ok()
+    };
+    if is_ip(a) || is_ip(b) {
+        return false;
+    }
+    match (psl::domain_str(a), psl::domain_str(b)) {
+        (Some(x), Some(y)) => x == y,
+        _ => false,
+    }
 }
 
 /// What the window and the CLI say about a refusal, so staff know it is not a fault.
@@ -206,6 +254,28 @@ impl Policy {
             .as_ref()
             .map(|r| crate::profile::validate_retention(Some(r)))
             .transpose()?;
+        let allowed_hosts = c
+            .allowed_hosts
+            .iter()
+            .flatten()
+            .enumerate()
+            .map(|(i, h)| {
+                let host = h.trim().to_ascii_lowercase();
+                let plain = !host.is_empty()
+                    && host.len() <= 253
+                    && host
+                        .chars()
+                        .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '.');
+                if plain {
+                    Ok(host)
+                } else {
+                    Err(Error::invalid_config(
+                        format!("allowed_hosts[{i}]"),
+                        format!("{h:?} is not a host name (no scheme, port or path)"),
+                    ))
+                }
+            })
+            .collect::<Result<Vec<_>>>()?;
         Ok(Policy {
             file: Some(file.to_path_buf()),
             branch,
@@ -217,7 +287,59 @@ impl Policy {
             sign_setups,
             retention,
             log_format: c.log_format,
+            user_profiles: c.user_profiles.unwrap_or(true),
+            allowed_hosts,
         })
+    }
+
+    /// `profile`, loaded from `provenance`, if this policy lets staff use it at all, then as it
+    /// lets them use it ([`Policy::restrict`]). Refused, naming the setting: a user's profile
+    /// under `user_profiles = false`, and a profile that would send the bank's access token
+    /// outside the token host's registrable domain and `allowed_hosts` (review N-2). Every
+    /// profile the desk runs with comes through here.
+    pub fn admit(&self, profile: Profile, provenance: Provenance) -> Result<Profile> {
+        if !self.user_profiles && matches!(provenance, Provenance::User | Provenance::File) {
+            return Err(Error::NotAllowed {
+                field: "profile".into(),
+                reason: format!(
+                    "profile {} is not one your IT department manages, and its policy allows \
+                     only those (user_profiles)",
+                    profile.name()
+                ),
+            });
+        }
+        if provenance != Provenance::Training {
+            self.check_token_destinations(&profile)?;
+        }
+        Ok(self.restrict(profile))
+    }
+
+    /// The REST token is sent to `rest.base_url` and `sign.base_url`: each must be the token
+    /// host's own site or named by IT.
+    fn check_token_destinations(&self, profile: &Profile) -> Result<()> {
+        let Some(anchor) = profile.rest().and_then(|r| r.token_url.host_str()) else {
+            return Ok(());
+        };
+        for (field, url) in profile.bearer_endpoints() {
+            let host = url.host_str().unwrap_or_default();
+            if same_site(host, anchor)
+                || self
+                    .allowed_hosts
+                    .iter()
+                    .any(|h| host.eq_ignore_ascii_case(h))
+            {
+                continue;
+            }
+            return Err(Error::invalid_config(
+                field,
+                format!(
+                    "{host} is not on the token host's site ({anchor}): the bank's access token \
+                     would go to another party. Use a host under the token host's domain, or ask \
+                     IT to list {host} in the policy's allowed_hosts"
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// `profile` as this policy lets staff use it: the policy's retention in place of the
@@ -477,6 +599,48 @@ mod tests {
         let p = Policy::load(dir.path()).unwrap();
         assert!(p.methods.is_some() && p.sign_setups.is_some() && p.retention.is_some());
         assert_eq!(p.log_format, Some(crate::logging::LogFormat::Json));
+    }
+
+    #[test]
+    fn one_site_is_one_registrable_domain() {
+        for (a, b) in [
+            ("api.signicat.com", "api.signicat.com"),
+            ("api.signicat.com", "ID.Signicat.com."),
+            ("bank.sandbox.signicat.com", "api.signicat.com"),
+            ("127.0.0.1", "127.0.0.1"),
+            ("localhost", "localhost"),
+        ] {
+            assert!(same_site(a, b), "{a} {b}");
+        }
+        for (a, b) in [
+            ("api.signicat.com", "api.signicat.example"),
+            ("signicat.com.evil.example", "api.signicat.com"),
+            ("bank-a.co.uk", "bank-b.co.uk"),
+            ("127.0.0.1", "localhost"),
+            ("127.0.0.1", "127.0.0.2"),
+            ("localhost", "evil.localhost"),
+        ] {
+            assert!(!same_site(a, b), "{a} {b}");
+        }
+    }
+
+    #[test]
+    fn allowed_hosts_are_plain_host_names() {
+        let cfg = |hosts: &[&str]| PolicyConfig {
+            allowed_hosts: Some(hosts.iter().map(|h| h.to_string()).collect()),
+            ..PolicyConfig::default()
+        };
+        let p = Policy::validate(&cfg(&["Sign.Bank.example "]), Path::new("p")).unwrap();
+        assert_eq!(p.allowed_hosts, ["sign.bank.example"]);
+        for bad in [
+            "https://sign.bank.example",
+            "sign.bank.example:443",
+            "",
+            "a/b",
+        ] {
+            let e = Policy::validate(&cfg(&["ok.example", bad]), Path::new("p")).unwrap_err();
+            assert_eq!(e.field(), Some("allowed_hosts[1]"), "{bad}");
+        }
     }
 
     #[test]

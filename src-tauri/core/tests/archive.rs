@@ -11,7 +11,7 @@ use id_desk_core::archive::{Archiver, Target, Tuning};
 use id_desk_core::flow::{Evidence, FlowEvent, FlowId, Method, SdoRef, Subject};
 use id_desk_core::profile::{ArchiveConfig, ArchiveSettings};
 use id_desk_core::secrets::{SecretName, SecretSource, SecretString};
-use id_desk_core::vault::{ArchiveMark, NewTransaction, Vault};
+use id_desk_core::vault::{ArchiveMark, NewTransaction, OutboxTarget, OwedElsewhere, Vault};
 use id_desk_core::Error;
 use id_desk_e2e::pg::PgCluster;
 
@@ -97,11 +97,12 @@ fn begin(vault: &Vault, method: Method) -> FlowId {
         .begin(&NewTransaction {
             id: id.clone(),
             method,
-            identity_masked: Some("291248*****".into()),
+            identity_masked: Some("2912*******".into()),
             profile: Some("branch-17".into()),
             sign_text: method
                 .is_signature()
                 .then(|| "Jeg godkjenner lånet.".to_string()),
+            archive_target: None,
         })
         .unwrap();
     id
@@ -111,7 +112,7 @@ fn subject() -> Subject {
     Subject {
         name: "Kari Nordmann".into(),
         nin: Some("29124815345".into()),
-        nin_masked: Some("291248*****".into()),
+        nin_masked: Some("2912*******".into()),
         ..Default::default()
     }
 }
@@ -197,7 +198,7 @@ async fn finished_transactions_reach_the_archive_with_their_evidence() {
     assert_eq!(row.get::<_, String>(1), sdo.sha256);
     assert_eq!(row.get::<_, String>(2), sdo.sha256);
     assert_eq!(row.get::<_, String>(3), "signed");
-    assert_eq!(row.get::<_, String>(4), "291248*****");
+    assert_eq!(row.get::<_, String>(4), "2912*******");
     assert_eq!(row.get::<_, String>(5), "Kari Nordmann");
     assert_eq!(row.get::<_, String>(6), "Jeg godkjenner lånet.");
     assert_eq!(row.get::<_, String>(7), "nbid_sign");
@@ -244,6 +245,94 @@ async fn finished_transactions_reach_the_archive_with_their_evidence() {
     assert_eq!(f.archived_ids().await.len(), 4);
     assert_eq!(f.archiver.flush().await.unwrap().inserted, 0);
     f.archiver.stop();
+}
+
+/// Review N-3: a row goes only to the archive it was recorded for. A staff-made profile with an
+/// archive of its own receives nothing that another profile recorded, and the status says which
+/// profile's archive the rest waits for; the bank's archive then gets exactly what it is owed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn evidence_goes_only_to_the_archive_it_was_recorded_for() {
+    let f = Fixture::new();
+    let bank = target(&f.pg, f.pg.password());
+    f.pg.sql("CREATE DATABASE elsewhere").unwrap();
+    let elsewhere = Target {
+        settings: ArchiveSettings::validate(&ArchiveConfig {
+            url: format!(
+                "postgresql://{}@127.0.0.1:{}/elsewhere",
+                id_desk_e2e::pg::USER,
+                f.pg.port()
+            ),
+            ca_file: None,
+        })
+        .unwrap(),
+        profile: "staff-made".into(),
+        ..target(&f.pg, f.pg.password())
+    };
+    assert_ne!(
+        bank.settings.fingerprint(),
+        elsewhere.settings.fingerprint()
+    );
+    let record = |profile: &str, archive_target: Option<String>| {
+        let id = FlowId::new();
+        f.vault
+            .begin(&NewTransaction {
+                id: id.clone(),
+                method: Method::NbidSafeConversation,
+                identity_masked: Some("2912*******".into()),
+                profile: Some(profile.into()),
+                sign_text: None,
+                archive_target,
+            })
+            .unwrap();
+        f.vault
+            .record(&id, &FlowEvent::Succeeded { subject: subject() })
+            .unwrap();
+        id
+    };
+    let owed = record("branch-17", Some(bank.settings.fingerprint()));
+    let unnamed = record("branch-17", None);
+    let other = record("other-profile", None);
+
+    f.archiver.set_target(Some(elsewhere));
+    let report = f.archiver.flush().await.unwrap();
+    assert_eq!(report.inserted + report.already_archived, 0);
+    assert_eq!(
+        waiting(&f.vault),
+        3,
+        "nothing left for the staff-made archive"
+    );
+    let status = f.archiver.status().unwrap();
+    assert_eq!(
+        status.owed_elsewhere,
+        [
+            OwedElsewhere {
+                profile: Some("branch-17".into()),
+                waiting: 2
+            },
+            OwedElsewhere {
+                profile: Some("other-profile".into()),
+                waiting: 1
+            },
+        ]
+    );
+
+    f.archiver.set_target(Some(bank));
+    let report = f.archiver.flush().await.unwrap();
+    assert_eq!(report.inserted, 2);
+    let want: HashSet<String> = [&owed, &unnamed].iter().map(|i| i.to_string()).collect();
+    assert_eq!(f.archived_ids().await, want);
+    assert!(matches!(
+        f.vault.get(&other).unwrap().archive,
+        Some(ArchiveMark::Waiting { .. })
+    ));
+    let status = f.archiver.status().unwrap();
+    assert_eq!(
+        status.owed_elsewhere,
+        [OwedElsewhere {
+            profile: Some("other-profile".into()),
+            waiting: 1
+        }]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -328,6 +417,7 @@ async fn a_wrong_password_is_a_typed_error_and_the_desk_keeps_working() {
         Some(ArchiveMark::Waiting {
             attempts,
             last_error,
+            ..
         }) => {
             assert!(attempts >= 1);
             assert!(last_error.unwrap().contains("credentials"));
@@ -401,7 +491,8 @@ fn the_outbox_row_commits_with_the_final_status() {
         vault.get(&id).unwrap().archive,
         Some(ArchiveMark::Waiting {
             attempts: 0,
-            last_error: None
+            last_error: None,
+            owed_to: None,
         })
     );
     // A later event changes neither the status nor the queue.
@@ -428,9 +519,10 @@ async fn training_transactions_never_reach_the_archive() {
         .begin(&NewTransaction {
             id: practice.clone(),
             method: Method::NbidSafeConversation,
-            identity_masked: Some("291248*****".into()),
+            identity_masked: Some("2912*******".into()),
             profile: Some("training".into()),
             sign_text: None,
+            archive_target: None,
         })
         .unwrap();
     f.vault
@@ -487,7 +579,13 @@ fn a_vault_from_before_the_archive_queues_its_whole_history() {
     }
     let vault = Vault::open(dir.path()).unwrap();
     let waiting: Vec<String> = vault
-        .outbox_waiting(10)
+        .outbox_waiting(
+            &OutboxTarget {
+                fingerprint: "not-this-one".into(),
+                profile: "branch-17".into(),
+            },
+            10,
+        )
         .unwrap()
         .into_iter()
         .map(|t| t.id.to_string())

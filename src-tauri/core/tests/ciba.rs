@@ -170,7 +170,7 @@ async fn client_secret_basic_succeeds_at_the_default_interval_and_is_recorded() 
     let rows = vault.list(&ListFilter::default(), 10).unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].status, TxStatus::Succeeded);
-    assert_eq!(rows[0].identity_masked.as_deref(), Some("291248*****"));
+    assert_eq!(rows[0].identity_masked.as_deref(), Some("2912*******"));
     assert_eq!(exit_code(&r.terminal), 0);
 }
 

@@ -55,7 +55,7 @@ async fn an_unconfigured_desk_opens_in_training_and_records_the_flow() {
     let id_desk_core::vault::HistoryEntry::Transaction(row) = &rows[0] else {
         panic!("{rows:?}")
     };
-    assert_eq!(row.identity_masked.as_deref(), Some("291248*****"));
+    assert_eq!(row.identity_masked.as_deref(), Some("2912*******"));
     assert_eq!(sim.control().stats().creates(), 1);
 }
 
@@ -173,7 +173,7 @@ fn a_finished_notice_names_the_customer_in_the_staff_language_never_the_number()
     let subject = Subject {
         name: "Kari Nordmann".into(),
         nin: Some("29124815345".into()),
-        nin_masked: Some("291248*****".into()),
+        nin_masked: Some("2912*******".into()),
         ..Subject::default()
     };
     let text = finished_notice(&FlowEvent::Succeeded { subject }, Lang::Nb).unwrap();
@@ -214,16 +214,16 @@ async fn a_secret_goes_only_to_the_host_it_was_stored_for() {
     let cfg = sim.config().clone();
     let name = format!("bank-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
     let port = url::Url::parse(&sim.base_url()).unwrap().port().unwrap();
-    let profile = |token_host: &str| {
+    let profile_at = |base_host: &str, token_host: &str| {
         format!(
-            "name = \"{name}\"\nallow_test_identities = true\n[rest]\nbase_url = \"{}\"\n\
+            "name = \"{name}\"\nallow_test_identities = true\n[rest]\n\
+             base_url = \"http://{base_host}:{port}\"\n\
              token_url = \"http://{token_host}:{port}/auth/open/connect/token\"\n\
              account_id = \"{}\"\nclient_id = \"{}\"\n",
-            sim.base_url(),
-            cfg.account_id,
-            cfg.rest_client.client_id
+            cfg.account_id, cfg.rest_client.client_id
         )
     };
+    let profile = |host: &str| profile_at(host, host);
     std::fs::write(profiles.join(format!("{name}.toml")), profile("127.0.0.1")).unwrap();
     let desk = Desk::open(paths, ProfileChoice::Active, Some(training)).unwrap();
     let secret = || SecretString::new(cfg.rest_client.client_secret.clone());
@@ -248,6 +248,25 @@ async fn a_secret_goes_only_to_the_host_it_was_stored_for() {
     };
     let first = run(raw.clone()).await.unwrap();
     assert!(matches!(first, FlowEvent::Succeeded { .. }), "{first:?}");
+
+    // Review N-2: the token host stays, the API moves to another site. The bank's token would
+    // go there: the profile is refused by the field's name, and nothing is sent.
+    let file = profiles.join(format!("{name}.toml"));
+    std::fs::write(&file, profile_at("localhost", "127.0.0.1")).unwrap();
+    let tokens = sim.control().stats().token_requests();
+    let err = desk.activate(&name).unwrap_err();
+    assert_eq!(
+        (err.code(), err.field()),
+        ("invalid_config", Some("rest.base_url")),
+        "{err}"
+    );
+    assert!(err.to_string().contains("allowed_hosts"), "{err}");
+    assert_eq!(sim.control().stats().token_requests(), tokens);
+    let listed = desk.profiles().unwrap();
+    assert!(
+        listed.broken.iter().any(|b| b.name == name),
+        "listed as unusable, with the reason"
+    );
 
     // Someone points the token endpoint elsewhere (here: another name for this machine).
     std::fs::write(

@@ -115,7 +115,7 @@ async fn a_mitid_persona_succeeds_through_the_providers_page() {
     };
     assert_eq!(subject.name, "Lars Jensen");
     assert_eq!(subject.country.as_deref(), Some("DK"));
-    assert_eq!(subject.nin_masked.as_deref(), Some("010190*****"));
+    assert_eq!(subject.nin_masked.as_deref(), Some("0101*******"));
     let events = rec.events(&id);
     assert_well_formed(&events);
     let tags: Vec<String> = events.iter().map(tag).collect();

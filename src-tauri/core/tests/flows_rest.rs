@@ -106,7 +106,7 @@ async fn run_case(c: Case) {
             if let Some(nin) = &subject.nin {
                 assert_eq!(
                     subject.nin_masked.as_deref(),
-                    Some(format!("{}*****", &nin[..6]).as_str())
+                    Some(format!("{}*******", &nin[..4]).as_str())
                 );
             }
             let country = if method == Method::NbidMobile || method == Method::NbidSafeConversation
@@ -412,7 +412,7 @@ async fn one_flow_per_identity_and_running_list() {
     let running = engine.running();
     assert_eq!(running.len(), 3);
     let listed = running.iter().find(|r| r.flow_id == first).unwrap();
-    assert_eq!(listed.identity_masked.as_deref(), Some("150590*****"));
+    assert_eq!(listed.identity_masked.as_deref(), Some("1505*******"));
     assert_eq!(listed.method, Method::NbidSafeConversation);
     assert!(!serde_json::to_string(&running)
         .unwrap()

@@ -174,7 +174,7 @@ async fn swedish_bankid_phone_signing_shows_the_call_check_and_keeps_every_resul
     assert_eq!(row.status, TxStatus::Signed);
     assert_eq!(row.method, Method::SignSbidPhone);
     assert_eq!(&rig.vault.evidence(&id).unwrap(), evidence);
-    assert_eq!(row.identity_masked.as_deref(), Some("198304*****"));
+    assert_eq!(row.identity_masked.as_deref(), Some("1983*******"));
     // Data minimisation: the documents, the collection and the session are gone at Signicat.
     assert_eq!(rig.sim.control().sign_counts(), (0, 0, 0));
 }
@@ -256,6 +256,7 @@ async fn another_signer_than_the_one_asked_for_is_an_identity_mismatch() {
 /// showed (the simulator's `WrongDocument` fault on the download). The signer is right, but the
 /// flow fails `document_mismatch`: nothing is signed, the evidence and the session are kept for
 /// review. (Without the fault, every signing test here passes D10 on the text's own digest.)
+/// A recovery of that session after a crash refuses it as well (review N-8).
 #[tokio::test]
 async fn a_result_over_another_document_than_the_text_shown_is_a_document_mismatch() {
     use id_desk_simulator::{Endpoint, Fault, FaultKind};
@@ -273,6 +274,27 @@ async fn a_result_over_another_document_than_the_text_shown_is_a_document_mismat
     assert_eq!(row.status, TxStatus::Failed);
     assert_eq!(rig.vault.evidence(&id).unwrap().len(), 2, "kept for review");
     assert_eq!(rig.sim.control().sign_counts().2, 1, "the session stays");
+
+    // Review N-8: settled as after a crash, the same session is checked as the live flow checked
+    // it, against what the row recorded at create (not the server's account): refused too.
+    use id_desk_core::sign::{recover, Recovered, SignClient};
+    let session = row.reference.clone().expect("the session id was recorded");
+    let recorded = rig
+        .vault
+        .sign_expected(&id)
+        .unwrap()
+        .expect("and what was asked");
+    assert!(!recorded.contains("198304062717"), "{recorded}");
+    let client = SignClient::new(sign_config(&rig.sim, Duration::from_secs(60))).unwrap();
+    match recover(&client, &rig.vault, &id, &session).await.unwrap() {
+        Recovered::NotSigned(why) => assert!(why.contains("did not show"), "{why}"),
+        Recovered::Signed { .. } => panic!("a result over another document was taken as signed"),
+    }
+    assert_eq!(
+        rig.vault.evidence(&id).unwrap().len(),
+        2,
+        "the evidence is kept"
+    );
 }
 
 #[tokio::test]

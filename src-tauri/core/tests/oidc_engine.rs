@@ -107,7 +107,7 @@ async fn every_legacy_kind_runs_through_the_engine_and_is_recorded() {
             assert_eq!(row.status, TxStatus::Succeeded);
         }
         assert!(row.subject_name.is_some());
-        // Masked only: "+47 *****766" for a phone, "198304*****" once the subject is known.
+        // Masked only: "+47 *****766" for a phone, "1983*******" once the subject is known.
         let masked = row.identity_masked.unwrap();
         assert!(masked.contains("*****"), "{masked}");
         if matches!(input.method, Method::SbidInapp | Method::SbidSign) {

@@ -189,9 +189,10 @@ async fn a_refused_sdo_download_fails_the_signature_and_stores_nothing() {
         .begin(&NewTransaction {
             id: c.ctx.flow_id.clone(),
             method: Method::NbidSign,
-            identity_masked: Some("071283*****".into()),
+            identity_masked: Some("0712*******".into()),
             profile: None,
             sign_text: Some(SIGN_TEXT.into()),
+            archive_target: None,
         })
         .unwrap();
     let stop = client(&sim)
@@ -294,9 +295,10 @@ async fn a_userinfo_failure_after_signing_keeps_the_signature() {
         .begin(&NewTransaction {
             id: c.ctx.flow_id.clone(),
             method: Method::SbidSign,
-            identity_masked: Some("198304*****".into()),
+            identity_masked: Some("1983*******".into()),
             profile: None,
             sign_text: Some(SIGN_TEXT.into()),
+            archive_target: None,
         })
         .unwrap();
     let (subject, sdo) = client(&sim)

@@ -36,7 +36,7 @@ async fn nbid_inapp_authenticates_with_a_validated_id_token() {
     assert_eq!(subject.last_name.as_deref(), Some("Mobil"));
     assert_eq!(subject.date_of_birth.as_deref(), Some("1983-12-07"));
     assert_eq!(subject.nin.as_deref(), Some("07128300141"));
-    assert_eq!(subject.nin_masked.as_deref(), Some("071283*****"));
+    assert_eq!(subject.nin_masked.as_deref(), Some("0712*******"));
     assert_eq!(subject.country.as_deref(), Some("NO"));
 
     let types = c.event_types();
@@ -71,7 +71,7 @@ async fn sbid_inapp_authenticates_and_offers_the_app_launch_link() {
         .unwrap();
     assert_eq!(subject.name, "Anna Andersson");
     assert_eq!(subject.nin.as_deref(), Some("198304062717"));
-    assert_eq!(subject.nin_masked.as_deref(), Some("198304*****"));
+    assert_eq!(subject.nin_masked.as_deref(), Some("1983*******"));
     assert_eq!(subject.country.as_deref(), Some("SE"));
 
     let events = c.events();
@@ -125,9 +125,10 @@ async fn sign_and_check(signer: LegacyAuthKind) {
         .begin(&NewTransaction {
             id: c.ctx.flow_id.clone(),
             method,
-            identity_masked: Some(format!("{}*****", &nin[..6])),
+            identity_masked: Some(format!("{}*******", &nin[..4])),
             profile: Some("test".into()),
             sign_text: Some(SIGN_TEXT.into()),
+            archive_target: None,
         })
         .unwrap();
     let event = client(&sim).run_sign(&sign(who), &vault, &c.ctx).await;

@@ -211,6 +211,125 @@ async fn without_training_a_desk_opens_its_default_profile_and_never_training() 
     assert!(e.to_string().contains("Training"), "{e}");
 }
 
+/// Review N-2: a `--profile-file` cannot stand in for a managed profile (it would run with that
+/// profile's keyring secrets and none of IT's settings), and `user_profiles = false` leaves only
+/// IT's profiles.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_file_cannot_stand_in_for_a_managed_profile_and_policy_can_forbid_users_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let paths = paths(dir.path(), None);
+    std::fs::write(
+        paths.system_dir.join("profiles/bank.toml"),
+        rest_profile("bank", "it-client"),
+    )
+    .unwrap();
+    let planted = dir.path().join("bank.toml");
+    std::fs::write(&planted, rest_profile("bank", "my-client")).unwrap();
+    let e = Desk::open(paths.clone(), ProfileChoice::File(planted), None)
+        .err()
+        .unwrap();
+    assert_eq!(
+        (e.code(), e.field()),
+        ("not_allowed_by_policy", Some("profile-file"))
+    );
+    assert!(e.to_string().contains("--profile bank"), "{e}");
+    // A file of its own name is the user's to run.
+    let own = dir.path().join("own.toml");
+    std::fs::write(&own, rest_profile("own", "my-client")).unwrap();
+    let desk = Desk::open(paths.clone(), ProfileChoice::File(own.clone()), None).unwrap();
+    assert_eq!(desk.profile().name(), "own");
+    drop(desk);
+
+    // IT allows only its own profiles: the user's file and the user's stored profile are refused,
+    // the managed one opens, and the list says why the user's is unusable.
+    std::fs::write(
+        paths.system_dir.join("policy.toml"),
+        "user_profiles = false
+",
+    )
+    .unwrap();
+    let user_profiles = paths.config_dir.join("profiles");
+    std::fs::create_dir_all(&user_profiles).unwrap();
+    std::fs::write(user_profiles.join("mine.toml"), rest_profile("mine", "m")).unwrap();
+    for choice in [
+        ProfileChoice::File(own),
+        ProfileChoice::Named("mine".into()),
+    ] {
+        let e = Desk::open(paths.clone(), choice, None).err().unwrap();
+        assert_eq!(
+            (e.code(), e.field()),
+            ("not_allowed_by_policy", Some("profile"))
+        );
+        assert!(e.to_string().contains("user_profiles"), "{e}");
+    }
+    let desk = Desk::open(paths.clone(), ProfileChoice::Named("bank".into()), None).unwrap();
+    assert_eq!(desk.profile().rest().unwrap().client_id, "it-client");
+    let list = desk.profiles().unwrap();
+    let mine = list.broken.iter().find(|b| b.name == "mine").unwrap();
+    assert_eq!(mine.error.code(), "not_allowed_by_policy");
+    assert_eq!(
+        desk.activate("mine").unwrap_err().code(),
+        "not_allowed_by_policy"
+    );
+}
+
+/// Review N-2: the REST token goes to `rest.base_url` and `sign.base_url`; a host off the token
+/// host's site is refused by the field's name unless IT lists it in `allowed_hosts`.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_access_token_goes_only_to_the_token_hosts_site_or_hosts_it_allows() {
+    let dir = tempfile::tempdir().unwrap();
+    let paths = paths(dir.path(), None);
+    let user_profiles = paths.config_dir.join("profiles");
+    std::fs::create_dir_all(&user_profiles).unwrap();
+    let with = |name: &str, base: &str, sign: Option<&str>| {
+        let mut text = format!(
+            "name = \"{name}\"\n[rest]\nbase_url = \"{base}\"\n\
+             token_url = \"https://api.signicat.com/auth/open/connect/token\"\n\
+             account_id = \"a\"\nclient_id = \"c\"\n"
+        );
+        if let Some(sign) = sign {
+            text.push_str(&format!(
+                "[sign]\nbase_url = \"{sign}\"\nsetups = [\"sbid-phone\"]\n"
+            ));
+        }
+        std::fs::write(user_profiles.join(format!("{name}.toml")), text).unwrap();
+    };
+    with(
+        "same-site",
+        "https://id.signicat.com",
+        Some("https://api.signicat.com"),
+    );
+    with("rest-off-site", "https://api.signicat.example", None);
+    with(
+        "sign-off-site",
+        "https://api.signicat.com",
+        Some("https://signicat.com.evil.example"),
+    );
+    let open = |name: &str| Desk::open(paths.clone(), ProfileChoice::Named(name.into()), None);
+    assert!(open("same-site").is_ok());
+    for (name, field) in [
+        ("rest-off-site", "rest.base_url"),
+        ("sign-off-site", "sign.base_url"),
+    ] {
+        let e = open(name).err().unwrap();
+        assert_eq!(
+            (e.code(), e.field()),
+            ("invalid_config", Some(field)),
+            "{name}"
+        );
+    }
+    std::fs::write(
+        paths.system_dir.join("policy.toml"),
+        "allowed_hosts = [\"API.signicat.example\"]\n",
+    )
+    .unwrap();
+    assert!(open("rest-off-site").is_ok(), "IT named the host");
+    assert_eq!(
+        open("sign-off-site").err().unwrap().field(),
+        Some("sign.base_url")
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn an_archive_required_by_policy_stops_real_flows_without_one() {
     let dir = tempfile::tempdir().unwrap();

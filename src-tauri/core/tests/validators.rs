@@ -146,7 +146,7 @@ proptest! {
         prop_assert_eq!(parsed.as_str(), n.digits.as_str());
         prop_assert_eq!(parsed.birth_date(), n.birth);
         prop_assert_eq!(parsed.kind(), n.kind);
-        prop_assert_eq!(parsed.masked(), format!("{}*****", &n.digits[..6]));
+        prop_assert_eq!(parsed.masked(), format!("{}*******", &n.digits[..4]));
         // Synthetic numbers are refused exactly when the profile refuses test identities.
         prop_assert_eq!(
             NorwegianNin::parse(&n.digits, false).is_ok(),

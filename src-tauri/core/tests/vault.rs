@@ -2,7 +2,7 @@
 //! The evidence vault against a real SQLite file and real SDO files in a temp dir.
 
 use id_desk_core::flow::{Evidence, FlowEvent, FlowId, Method, Subject};
-use id_desk_core::vault::{ListFilter, NewTransaction, TxKind, TxStatus, Vault};
+use id_desk_core::vault::{ListFilter, NewTransaction, OutboxTarget, TxKind, TxStatus, Vault};
 use id_desk_core::Error;
 use std::path::Path;
 
@@ -10,11 +10,12 @@ fn new_tx(method: Method) -> NewTransaction {
     NewTransaction {
         id: FlowId::new(),
         method,
-        identity_masked: Some("198304*****".into()),
+        identity_masked: Some("1983*******".into()),
         profile: Some("test".into()),
         sign_text: method
             .is_signature()
             .then(|| "Jeg godkjenner lånet på 10 000 kr. Blåbær æøå.".to_string()),
+        archive_target: None,
     }
 }
 
@@ -22,7 +23,7 @@ fn subject() -> Subject {
     Subject {
         name: "Ola Nordmann".into(),
         nin: Some("29124815345".into()),
-        nin_masked: Some("291248*****".into()),
+        nin_masked: Some("2912*******".into()),
         country: Some("NO".into()),
         ..Default::default()
     }
@@ -39,7 +40,7 @@ fn auth_row_follows_every_transition() {
     let row = vault.get(&tx.id).unwrap();
     assert_eq!(row.status, TxStatus::Running);
     assert_eq!(row.kind, TxKind::Auth);
-    assert_eq!(row.identity_masked.as_deref(), Some("198304*****"));
+    assert_eq!(row.identity_masked.as_deref(), Some("1983*******"));
 
     vault.set_reference(&tx.id, "order-123").unwrap();
     vault
@@ -76,7 +77,7 @@ fn auth_row_follows_every_transition() {
         "a finished row shows its outcome, not the last progress text"
     );
     assert_eq!(row.subject_name.as_deref(), Some("Ola Nordmann"));
-    assert_eq!(row.identity_masked.as_deref(), Some("291248*****"));
+    assert_eq!(row.identity_masked.as_deref(), Some("2912*******"));
 
     // A final status stands: a late event does not change it.
     vault.record(&tx.id, &FlowEvent::Cancelled).unwrap();
@@ -350,7 +351,7 @@ fn schema_version_is_recorded_and_reopen_keeps_rows() {
     let v: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(v, 6);
+    assert_eq!(v, 7);
     let mode: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
@@ -360,7 +361,7 @@ fn schema_version_is_recorded_and_reopen_keeps_rows() {
     drop(conn);
     assert_eq!(Vault::open(dir.path()).unwrap_err().code(), "vault");
     let conn = open_with_key(dir.path());
-    conn.pragma_update(None, "user_version", 6).unwrap();
+    conn.pragma_update(None, "user_version", 7).unwrap();
     drop(conn);
     let vault = Vault::open(dir.path()).unwrap();
     assert_eq!(vault.get(&id).unwrap().status, TxStatus::Succeeded);
@@ -396,7 +397,7 @@ fn database_files_never_hold_a_full_identity_number() {
                 "{name} is plain SQLite"
             );
             let text = String::from_utf8_lossy(&bytes);
-            for clear in ["29124815345", "291248*****", "Ola Nordmann"] {
+            for clear in ["29124815345", "2912*******", "Ola Nordmann"] {
                 assert!(!text.contains(clear), "{name} holds {clear}");
             }
         }
@@ -404,7 +405,7 @@ fn database_files_never_hold_a_full_identity_number() {
     assert!(files >= 1);
     let vault = Vault::open(dir.path()).unwrap();
     let rows = vault.list(&ListFilter::default(), 10).unwrap();
-    assert_eq!(rows[0].identity_masked.as_deref(), Some("291248*****"));
+    assert_eq!(rows[0].identity_masked.as_deref(), Some("2912*******"));
 }
 
 #[test]
@@ -414,10 +415,16 @@ fn an_sdo_renamed_into_place_just_before_a_crash_is_attached_on_open() {
         let vault = Vault::open(dir.path()).unwrap();
         let tx = new_tx(Method::SbidSign);
         vault.begin(&tx).unwrap();
-        // The process died after the rename, before the row named the file.
-        std::fs::write(dir.path().join("sdo").join(format!("{}.xml", tx.id)), SDO).unwrap();
+        vault.store_sdo(&tx.id, SDO).unwrap();
         tx.id
     };
+    // The process died after the (sealed) file was renamed into place, before the row named it.
+    open_with_key(dir.path())
+        .execute(
+            "UPDATE transactions SET sdo_path = NULL, sdo_sha256 = NULL, sdo_bytes = NULL",
+            [],
+        )
+        .unwrap();
     let vault = Vault::open(dir.path()).unwrap();
     assert_eq!(vault.interrupted_on_open(), 1);
     let row = vault.get(&id).unwrap();
@@ -552,8 +559,10 @@ fn a_plain_vault_from_before_encryption_is_encrypted_in_place() {
         .unwrap();
         conn.query_row("SELECT sqlcipher_export('plain')", [], |_| Ok(()))
             .unwrap();
+        // As an older desk left it: its files were never sealed.
         conn.execute_batch(&format!(
-            "PRAGMA plain.user_version = {version}; DETACH plain"
+            "PRAGMA plain.user_version = {version}; UPDATE plain.desk SET files_sealed = 0;
+             DETACH plain"
         ))
         .unwrap();
     }
@@ -581,6 +590,38 @@ fn a_plain_vault_from_before_encryption_is_encrypted_in_place() {
     // A crash of an earlier attempt left its half-written copy behind.
     std::fs::write(dir.path().join(".vault-encrypting.sqlite3"), b"partial").unwrap();
 
+    // Review N-6: the older desk is still running after the upgrade (its instance lock held, the
+    // plain database open in WAL mode). Nothing is encrypted or deleted under it: refused, named.
+    {
+        let older_lock =
+            rusqlite::Connection::open(dir.path().join("instances/olderdesk1.lock")).unwrap();
+        older_lock
+            .execute_batch("PRAGMA journal_mode = OFF; BEGIN EXCLUSIVE")
+            .unwrap();
+        let older = rusqlite::Connection::open(&db).unwrap();
+        older
+            .query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))
+            .unwrap();
+        older
+            .execute_batch("CREATE TABLE IF NOT EXISTS older_was_here (x)")
+            .unwrap();
+        let Err(e) = Vault::open(dir.path()) else {
+            panic!("opened while the older desk runs");
+        };
+        assert!(
+            e.to_string().contains("still open in another ID Desk"),
+            "{e}"
+        );
+        assert!(std::fs::read(&db)
+            .unwrap()
+            .starts_with(b"SQLite format 3\0"));
+        assert!(
+            dir.path().join("vault.sqlite3-wal").exists(),
+            "its WAL is left alone"
+        );
+        // The older desk has stopped: its connection closes, SQLite removes its side files.
+    }
+
     let vault = Vault::open(dir.path()).unwrap();
     assert!(!std::fs::read(&db).unwrap().starts_with(b"SQLite format 3"));
     assert!(!dir.path().join(".vault-encrypting.sqlite3").exists());
@@ -606,6 +647,20 @@ fn a_plain_vault_from_before_encryption_is_encrypted_in_place() {
     drop(vault);
     // Reopening finds nothing left to do and everything still readable.
     let vault = Vault::open(dir.path()).unwrap();
+    assert!(vault.verify(&signed[1]).unwrap());
+    drop(vault);
+
+    // Review N-15: once every file is sealed, a file put back in clear (its old bytes, a planted
+    // copy) is not evidence, whatever its hash, and is not sealed by the next open either.
+    let path = dir.path().join("sdo").join(format!("{}.xml", signed[0]));
+    std::fs::write(&path, SDO).unwrap();
+    let vault = Vault::open(dir.path()).unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), SDO, "left as it was found");
+    assert!(!vault.verify(&signed[0]).unwrap());
+    let refused = vault
+        .export(&signed[0], &dir.path().join("planted-export.xml"))
+        .unwrap_err();
+    assert_eq!(refused.code(), "evidence_mismatch", "{refused}");
     assert!(vault.verify(&signed[1]).unwrap());
 }
 
@@ -811,6 +866,54 @@ fn with_an_archive_nothing_is_purged_before_the_archive_has_it() {
     assert!(vault.get(&ids[1]).is_ok());
 }
 
+/// Review N-20: a row recorded for an archive is kept until that archive has it, whatever the
+/// active profile says: switching to a profile without an archive (or to Training) does not
+/// purge what an outage left waiting. A row recorded without an archive follows the policy.
+#[test]
+fn a_row_owed_to_an_archive_is_never_purged_unsent_whatever_profile_is_active() {
+    use id_desk_core::vault::PurgePolicy;
+    use time::{Duration, OffsetDateTime};
+    let dir = tempfile::tempdir().unwrap();
+    let vault = Vault::open(dir.path()).unwrap();
+    let record = |archive_target: Option<&str>| {
+        let tx = NewTransaction {
+            archive_target: archive_target.map(str::to_string),
+            ..new_tx(Method::NbidInapp)
+        };
+        vault.begin(&tx).unwrap();
+        vault
+            .record(
+                &tx.id,
+                &FlowEvent::Failed {
+                    code: "network".into(),
+                    message: "down".into(),
+                },
+            )
+            .unwrap();
+        tx.id
+    };
+    let owed = record(Some("bank-archive-fingerprint"));
+    let unowed = record(None);
+    // The active profile has no archive: its policy alone would purge both after a day.
+    let policy = PurgePolicy {
+        after_archive_days: 30,
+        without_archive_days: 1,
+        unsuccessful_days: 1,
+        archive_configured: false,
+    };
+    let later = OffsetDateTime::now_utc() + Duration::days(3650);
+    let report = vault.purge(&policy, later, false).unwrap();
+    let purged: Vec<_> = report.purged.iter().map(|p| p.id.clone()).collect();
+    assert_eq!(purged, [unowed]);
+    assert_eq!(report.waiting_for_archive, 1);
+    assert!(vault.get(&owed).is_ok());
+    // Once the archive has it, the archive's retention applies.
+    vault.outbox_mark_sent(std::slice::from_ref(&owed)).unwrap();
+    let report = vault.purge(&policy, later, false).unwrap();
+    assert_eq!(report.purged.len(), 1);
+    assert_eq!(report.purged[0].id, owed);
+}
+
 /// Issue 23, item 11: a row this build cannot read (here a status from a newer desk) shows in
 /// History as unreadable, with the reason, between the others; delivery skips it, counts the
 /// attempt so it sinks, and goes on with the rest.
@@ -855,7 +958,13 @@ fn one_unreadable_row_neither_hides_history_nor_stops_delivery() {
     assert_eq!(vault.list(&ListFilter::default(), 10).unwrap().len(), 2);
 
     let waiting: Vec<FlowId> = vault
-        .outbox_waiting(10)
+        .outbox_waiting(
+            &OutboxTarget {
+                fingerprint: "not-this-one".into(),
+                profile: "test".into(),
+            },
+            10,
+        )
         .unwrap()
         .into_iter()
         .map(|t| t.id)

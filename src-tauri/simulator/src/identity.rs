@@ -123,10 +123,10 @@ pub fn synthesize_norwegian_nin(dob: Date) -> Option<String> {
         .find(|candidate| norwegian_birth_date(candidate) == Some(dob))
 }
 
-/// First 6 digits and `*****`, as the project masks identity numbers everywhere.
+/// First 4 characters and `*******`, as the desk masks identity numbers everywhere.
 pub fn mask(id: &str) -> String {
-    let head: String = id.chars().take(6).collect();
-    format!("{head}*****")
+    let head: String = id.chars().take(4).collect();
+    format!("{head}*******")
 }
 
 fn digits(s: &str, len: usize) -> Option<Vec<u32>> {
@@ -217,6 +217,6 @@ mod tests {
 
     #[test]
     fn masking() {
-        assert_eq!(mask("29124815345"), "291248*****");
+        assert_eq!(mask("29124815345"), "2912*******");
     }
 }

@@ -748,7 +748,7 @@ async fn interactive_customers_follow_the_control_api() {
     let a = rest.create(&safe_conversation("07128300060")).await;
     let a_id = a["id"].as_str().unwrap();
     let view = control.session(a_id).unwrap();
-    assert_eq!(view.identity, "071283*****");
+    assert_eq!(view.identity, "0712*******");
     assert_eq!(view.persona, None);
     let right = a["idpData"]["bindingMessage"].as_str().unwrap();
     assert_eq!(view.binding_message.as_deref(), Some(right));

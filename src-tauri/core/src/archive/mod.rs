@@ -23,7 +23,7 @@ use tokio_postgres::Client;
 use crate::flow::FlowId;
 use crate::profile::ArchiveSettings;
 use crate::secrets::{SecretName, SecretSource, SecretString};
-use crate::vault::{OutboxSummary, Vault};
+use crate::vault::{OutboxSummary, OutboxTarget, OwedElsewhere, Vault};
 use crate::{Error, Result};
 
 pub use connect::CONNECT_TIMEOUT;
@@ -36,6 +36,16 @@ pub struct Target {
     /// The profile whose `archive-password` is used.
     pub profile: String,
     pub source: SecretSource,
+}
+
+impl Target {
+    /// What outbox rows must name to be delivered here.
+    pub fn outbox_target(&self) -> OutboxTarget {
+        OutboxTarget {
+            fingerprint: self.settings.fingerprint(),
+            profile: self.profile.clone(),
+        }
+    }
 }
 
 /// How the delivery task paces itself. The defaults suit a branch PC; tests shorten them.
@@ -97,6 +107,10 @@ pub struct ArchiveStatus {
     pub url: Option<String>,
     #[serde(flatten)]
     pub outbox: OutboxSummary,
+    /// Waiting rows this archive may not receive (recorded for another profile's archive), by
+    /// profile: they go when that profile is active again (review N-3).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub owed_elsewhere: Vec<OwedElsewhere>,
 }
 
 /// The desk's archive delivery: one per desk, shared by the background task and `flush`.
@@ -224,6 +238,7 @@ impl Archiver {
             let t = &self.inner.tuning;
             let (rows, bad) = self
                 .next_batch(
+                    target.outbox_target(),
                     t.batch_rows,
                     t.batch_bytes,
                     skipped.union(&conflicted).cloned().collect(),
@@ -284,6 +299,7 @@ impl Archiver {
     /// queue. They are counted, not sent.
     async fn next_batch(
         &self,
+        for_target: OutboxTarget,
         max_rows: usize,
         max_bytes: usize,
         skip: HashSet<FlowId>,
@@ -293,7 +309,7 @@ impl Archiver {
             let mut rows = Vec::new();
             let mut bad: Vec<(FlowId, Error)> = Vec::new();
             let mut bytes = 0usize;
-            for tx in vault.outbox_waiting(max_rows)? {
+            for tx in vault.outbox_waiting(&for_target, max_rows)? {
                 let id = tx.id.clone();
                 if skip.contains(&id) {
                     continue;
@@ -356,9 +372,15 @@ impl Archiver {
     }
 
     pub fn status(&self) -> Result<ArchiveStatus> {
+        let target = self.target();
+        let owed_elsewhere = self
+            .inner
+            .vault
+            .outbox_owed_elsewhere(target.as_ref().map(Target::outbox_target).as_ref())?;
         Ok(ArchiveStatus {
-            url: self.target().map(|t| t.settings.url()),
+            url: target.map(|t| t.settings.url()),
             outbox: self.inner.vault.outbox_summary()?,
+            owed_elsewhere,
         })
     }
 

@@ -195,7 +195,7 @@ mod tests {
 
         let h = LoginHint::parse(" 29124815345 ", HintKind::NinNo, "nin:", true).unwrap();
         assert_eq!(h.param(), ("login_hint", "nin:29124815345"));
-        assert_eq!(h.masked(), "nin:29*****");
+        assert_eq!(h.masked(), "nin:*******");
         assert!(!format!("{h:?}").contains("29124815345"));
         let h = LoginHint::parse("830406-2717", HintKind::PnrSe, "", false).unwrap();
         assert_eq!(h.param(), ("login_hint", "198304062717"));

@@ -93,9 +93,11 @@ async fn get_json(client: &reqwest::Client, url: &str) -> Result<serde_json::Val
             message: format!("{url} answered {status}"),
         });
     }
-    resp.json()
+    // Discovery and JWKS are JSON like every other answer: capped alike (review M-7).
+    let body = crate::http_body::read_capped(resp, crate::http_body::MAX_JSON_BYTES)
         .await
-        .map_err(|e| crate::Error::Protocol(e.without_url().to_string()))
+        .map_err(|e| e.into_error("test connection"))?;
+    serde_json::from_slice(&body).map_err(|e| crate::Error::Protocol(e.to_string()))
 }
 
 pub(super) async fn run(profile: &Profile, source: &SecretSource) -> Vec<CheckStep> {

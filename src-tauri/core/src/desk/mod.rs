@@ -27,7 +27,7 @@ use crate::archive::{ArchiveStatus, Archiver, FlushReport, Target, Tuning};
 use crate::ciba::{CibaConfig, ClientAuth, ClientAuthMethod, HintKind};
 use crate::flow::{EventSink, FlowEvent, FlowId, Method};
 use crate::messages::Lang;
-use crate::policy::Policy;
+use crate::policy::{Policy, Provenance};
 use crate::profile::{CibaSettings, Profile, ProfileOrigin, ProfileStore, TrainingIds, TRAINING};
 use crate::rest::RedirectProvider;
 use crate::runner::{Engine, FlowRequest, FlowSettings, RawFlowInput, RunningFlow};
@@ -330,7 +330,36 @@ impl Desk {
         training: Option<&Training>,
         policy: &Policy,
     ) -> Result<Profile> {
-        Self::resolve_unrestricted(store, choice, training, policy).map(|p| policy.restrict(p))
+        let profile = Self::resolve_unrestricted(store, choice, training, policy)?;
+        let provenance = match choice {
+            _ if profile.is_training() => Provenance::Training,
+            ProfileChoice::File(path) => {
+                // A file standing in for a managed profile would run with that profile's keyring
+                // secrets and none of IT's settings (review N-2).
+                if store.origin(profile.name())? == Some(ProfileOrigin::Managed) {
+                    return Err(Error::NotAllowed {
+                        field: "profile-file".into(),
+                        reason: format!(
+                            "{} names profile {}, which your IT department manages; a file \
+                             cannot stand in for it. Use --profile {} or give the file another name",
+                            path.display(),
+                            profile.name(),
+                            profile.name()
+                        ),
+                    });
+                }
+                Provenance::File
+            }
+            _ => provenance_in(store, profile.name())?,
+        };
+        policy.admit(profile, provenance)
+    }
+
+    /// `name` from the store, as policy admits it.
+    fn load_admitted(&self, name: &str) -> Result<Profile> {
+        let profile = self.store.load(name)?;
+        self.policy
+            .admit(profile, provenance_in(&self.store, name)?)
     }
 
     fn resolve_unrestricted(
@@ -450,6 +479,12 @@ impl Desk {
             sign_max_document_bytes: profile.sign().map(|s| s.max_document_bytes),
             legacy_methods: profile.legacy_methods(),
             sbid_phone: profile.sbid_phone().options.clone(),
+            sbid_phone_intentions: profile
+                .sbid_phone()
+                .intentions
+                .iter()
+                .map(|t| t.text.clone())
+                .collect(),
             ciba_phone_auth: profile.ciba().is_some_and(|c| c.phone_auth),
             ..FlowSettings::default()
         }
@@ -549,11 +584,18 @@ impl Desk {
         self.policy.require_customer_display_allowed()
     }
 
-    /// Reads a screen-pop link for the Identify form, checked against the active profile's rules.
-    /// Nothing is sent.
-    pub fn screen_pop(&self, link: &str) -> Result<screen_pop::ScreenPop> {
+    /// Reads the screen-pop link waiting in `pending` for the Identify form, checked against the
+    /// active profile's rules; `None` when there is none. Nothing is sent.
+    pub fn take_screen_pop(
+        &self,
+        pending: &screen_pop::Pending,
+    ) -> Option<Result<screen_pop::ScreenPop>> {
+        let (link, replaced) = pending.take()?;
         let settings = self.settings_for(&self.profile());
-        screen_pop::parse(link, &settings)
+        Some(
+            screen_pop::parse(&link, &settings)
+                .map(|pop| screen_pop::ScreenPop { replaced, ..pop }),
+        )
     }
 
     /// A profile section or secret the method needs is reported by name before anything is sent.
@@ -739,12 +781,8 @@ impl Desk {
             }
         }
         for name in self.store.list()? {
-            match self.store.load(&name) {
-                Ok(p) => profiles.push(ProfileSummary::of(
-                    &policy.restrict(p),
-                    policy,
-                    self.store.origin(&name)?,
-                )),
+            match self.load_admitted(&name) {
+                Ok(p) => profiles.push(ProfileSummary::of(&p, policy, self.store.origin(&name)?)),
                 Err(error) => broken.push(BrokenProfile { name, error }),
             }
         }
@@ -779,7 +817,7 @@ impl Desk {
             })?;
             Profile::training(&t.base_url, &t.issuer, &t.ids)?
         } else {
-            self.policy.restrict(self.store.load(name)?)
+            self.load_admitted(name)?
         };
         self.store.set_active(name)?;
         let source = Self::source_for(&profile, self.training.as_ref());
@@ -875,7 +913,7 @@ impl Desk {
                 self.read_current(|c| (c.profile.clone(), c.source.clone()))
             }
             Some(n) => {
-                let p = self.policy.restrict(self.store.load(n)?);
+                let p = self.load_admitted(n)?;
                 let s = Self::source_for(&p, self.training.as_ref());
                 (p, s)
             }
@@ -1086,6 +1124,14 @@ pub(crate) fn bound_secret(
     )
 }
 
+/// Whose the stored profile `name` is.
+fn provenance_in(store: &ProfileStore, name: &str) -> Result<Provenance> {
+    Ok(match store.origin(name)? {
+        Some(ProfileOrigin::Managed) => Provenance::Managed,
+        _ => Provenance::User,
+    })
+}
+
 /// The profile setting that decides where `name` goes.
 fn secret_field(name: SecretName) -> &'static str {
     match name {
@@ -1131,8 +1177,9 @@ fn build_engine(
         }),
         _ => None,
     };
-    let mut engine =
-        Engine::new(rest, settings)?.with_vault(vault.clone(), Some(profile.name().to_string()));
+    let mut engine = Engine::new(rest, settings)?
+        .with_vault(vault.clone(), Some(profile.name().to_string()))
+        .with_archive_target(profile.archive().map(|a| a.fingerprint()));
     if let Some(o) = profile.oidc() {
         let issuer = url::Url::parse(&o.issuer)
             .map_err(|e| Error::invalid_config("oidc.issuer", e.to_string()))?;

@@ -74,7 +74,7 @@ mod tests {
         Subject {
             name: "Kari Nordmann".into(),
             nin: Some("29124815345".into()),
-            nin_masked: Some("291248*****".into()),
+            nin_masked: Some("2912*******".into()),
             date_of_birth: Some("1948-12-29".into()),
             ..Subject::default()
         }

@@ -93,7 +93,7 @@ impl NorwegianNin {
         &self.digits
     }
 
-    /// `291248*****`: the only form that may be logged.
+    /// `2912*******`: the only form that may be logged.
     pub fn masked(&self) -> String {
         mask_nin(&self.digits)
     }
@@ -157,7 +157,7 @@ mod tests {
     fn accepts_signicat_test_users() {
         let n = NorwegianNin::parse("29124815345", false).unwrap();
         assert_eq!(n.as_str(), "29124815345");
-        assert_eq!(n.masked(), "291248*****");
+        assert_eq!(n.masked(), "2912*******");
         assert_eq!(n.birth_date(), date!(1948 - 12 - 29));
         assert_eq!(n.kind(), NinKind::Ordinary);
         let n = NorwegianNin::parse(" 011008 44350 ", false).unwrap();
@@ -300,6 +300,6 @@ mod tests {
     #[test]
     fn debug_is_masked() {
         let n = NorwegianNin::parse("29124815345", false).unwrap();
-        assert_eq!(format!("{n:?}"), "NorwegianNin(291248*****)");
+        assert_eq!(format!("{n:?}"), "NorwegianNin(2912*******)");
     }
 }

@@ -71,7 +71,7 @@ impl SwedishPersonnummer {
         &self.digits
     }
 
-    /// `198304*****`: the only form that may be logged.
+    /// `1983*******`: the only form that may be logged.
     pub fn masked(&self) -> String {
         mask_nin(&self.digits)
     }
@@ -186,7 +186,7 @@ mod tests {
         }
         assert_eq!(ok("199010270537").as_str(), "199010270537");
         assert_eq!(ok("901027-5312").as_str(), "199010275312");
-        assert_eq!(ok("199010270537").masked(), "199010*****");
+        assert_eq!(ok("199010270537").masked(), "1990*******");
     }
 
     #[test]

@@ -96,8 +96,17 @@ pub(crate) async fn send(req: reqwest::RequestBuilder) -> Result<reqwest::Respon
 /// The body of a successful answer; an error answer becomes the OAuth error it carries (or its
 /// status). `what` names the step in messages ("token", "userinfo", ...).
 pub(crate) async fn success_body(resp: reqwest::Response, what: &str) -> Result<Vec<u8>> {
+    success_body_capped(resp, what, crate::http_body::MAX_JSON_BYTES).await
+}
+
+/// As [`success_body`], at most `limit` bytes (the SDO: [`crate::http_body::MAX_EVIDENCE_BYTES`]).
+pub(crate) async fn success_body_capped(
+    resp: reqwest::Response,
+    what: &str,
+    limit: usize,
+) -> Result<Vec<u8>> {
     let status = resp.status();
-    let body = crate::http_body::read_capped(resp, crate::http_body::MAX_JSON_BYTES)
+    let body = crate::http_body::read_capped(resp, limit)
         .await
         .map_err(|e| e.into_error(what))?;
     if !status.is_success() {

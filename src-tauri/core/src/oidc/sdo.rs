@@ -1,7 +1,7 @@
 //! Step 5 of a Consent Signature: the signed data object (SDO), downloaded at once after the token
 //! exchange (the access token is short-lived and the SDO cannot be fetched later).
 
-use super::http::{success_body, FlowHttp};
+use super::http::{success_body_capped, FlowHttp};
 use crate::secrets::SecretString;
 use crate::{Error, Result};
 
@@ -25,7 +25,12 @@ pub(crate) async fn download(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_ascii_lowercase();
-    let body = success_body(resp, "signature download").await?;
+    let body = success_body_capped(
+        resp,
+        "signature download",
+        crate::http_body::MAX_EVIDENCE_BYTES,
+    )
+    .await?;
     if !content_type.contains("xml") && !content_type.contains("ltv-sdo") {
         return Err(Error::Protocol(format!(
             "the signature came as {content_type:?}, not XML"

@@ -152,6 +152,13 @@ impl ArchiveSettings {
         )
     }
 
+    /// Who the archive is, as outbox rows name the archive they are owed to (review N-3): the
+    /// SHA-256 of the URL (user, host, port, database), hex. Not secret; stable across CA files.
+    pub fn fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        hex::encode(Sha256::digest(self.url().to_ascii_lowercase().as_bytes()))
+    }
+
     /// Back to the file form.
     pub fn to_config(&self) -> ArchiveConfig {
         ArchiveConfig {

@@ -348,11 +348,24 @@ impl Profile {
     pub fn ciba(&self) -> Option<&CibaSettings> {
         self.ciba.as_ref()
     }
-    /// `None` when the profile has no `[archive]` section (transactions stay in the local vault).
-    /// The host a secret is sent to, which its keyring entry is bound to (review finding M-15):
-    /// the REST client secret to the token endpoint, the OIDC and sign secrets to the issuer, the
-    /// CIBA secret or key to its issuer, the archive password to the archive. `None` when the
-    /// profile has no such section.
+    /// Where the bearer token the REST client secret buys is sent, with the setting naming each:
+    /// the REST API and, when the profile signs with Sign API v2, that API (review N-2).
+    pub fn bearer_endpoints(&self) -> Vec<(&'static str, &Url)> {
+        let Some(rest) = self.rest() else {
+            return Vec::new();
+        };
+        let mut out = vec![("rest.base_url", &rest.base_url)];
+        if let Some(sign) = self.sign() {
+            out.push(("sign.base_url", &sign.base_url));
+        }
+        out
+    }
+
+    /// Where a secret, or what it buys, is sent: the hosts its keyring entry is bound to (review
+    /// findings M-15 and N-2), sorted and space-separated. The REST client secret goes to the
+    /// token endpoint and its tokens to the REST and Sign APIs, so it is bound to all three; the
+    /// OIDC and sign secrets to the issuer, the CIBA secret or key to its issuer, the archive
+    /// password to the archive. `None` when the profile has no such section.
     pub fn secret_host(&self, name: crate::secrets::SecretName) -> Option<String> {
         use crate::secrets::SecretName as N;
         let host_of = |u: &str| {
@@ -361,9 +374,18 @@ impl Profile {
                 .and_then(|u| u.host_str().map(str::to_string))
         };
         match name {
-            N::RestClientSecret => self
-                .rest()
-                .and_then(|r| r.token_url.host_str().map(str::to_string)),
+            N::RestClientSecret => {
+                let token = self.rest()?.token_url.host_str()?.to_ascii_lowercase();
+                let mut hosts: Vec<String> = self
+                    .bearer_endpoints()
+                    .into_iter()
+                    .filter_map(|(_, u)| u.host_str().map(str::to_ascii_lowercase))
+                    .chain([token])
+                    .collect();
+                hosts.sort();
+                hosts.dedup();
+                Some(hosts.join(" "))
+            }
             N::OidcClientSecret | N::SignClientSecret => {
                 self.oidc().and_then(|o| host_of(&o.issuer))
             }
@@ -372,6 +394,7 @@ impl Profile {
         }
     }
 
+    /// `None` when the profile has no `[archive]` section (transactions stay in the local vault).
     pub fn archive(&self) -> Option<&ArchiveSettings> {
         self.archive.as_ref()
     }

@@ -372,12 +372,6 @@ fn ticker(period: Duration) -> tokio::time::Interval {
     t
 }
 
-/// The monotonic instant of a wall-clock time (now if it is already past).
-pub(crate) fn instant_of(at: OffsetDateTime) -> Instant {
-    let left = at - OffsetDateTime::now_utc();
-    Instant::now() + left.try_into().unwrap_or(Duration::ZERO)
-}
-
 async fn cancel_session(ctx: &FlowContext, rest: &RestClient, session_id: &str) -> FlowEvent {
     match rest.cancel(session_id).await {
         Ok(s) => tracing::info!(flow_id = %ctx.flow_id, status = %s.status, "session cancelled"),

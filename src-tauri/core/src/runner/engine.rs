@@ -55,6 +55,8 @@ struct Inner {
     vault: Option<Vault>,
     /// The profile name written to the vault rows.
     profile: Option<String>,
+    /// The archive the rows are owed to (`NewTransaction::archive_target`).
+    archive_target: Option<String>,
     settings: Arc<FlowSettings>,
     registry: Registry,
     /// Orders sent to each customer in a phone call (the retry rules).
@@ -94,6 +96,7 @@ impl Engine {
                 sign: None,
                 vault: None,
                 profile: None,
+                archive_target: None,
                 settings: Arc::new(settings),
                 registry: Registry::default(),
                 calls: Arc::default(),
@@ -144,6 +147,12 @@ impl Engine {
         })
     }
 
+    /// Names the archive the rows are owed to: the recording profile's `[archive]`, fingerprinted
+    /// (review N-3). Without it a row goes only to an archive of the profile of its name.
+    pub fn with_archive_target(self, fingerprint: Option<String>) -> Engine {
+        self.reconfigured(|inner| inner.archive_target = fingerprint)
+    }
+
     pub fn vault(&self) -> Option<&Vault> {
         self.inner.vault.as_ref()
     }
@@ -158,6 +167,7 @@ impl Engine {
                 sign: shared.sign.clone(),
                 vault: shared.vault.clone(),
                 profile: shared.profile.clone(),
+                archive_target: shared.archive_target.clone(),
                 settings: shared.settings.clone(),
                 registry: Registry::default(),
                 calls: shared.calls.clone(),
@@ -256,6 +266,7 @@ impl Engine {
                     identity_masked: req.masked_identity(),
                     profile: self.inner.profile.clone(),
                     sign_text: req.sign_text().map(|t| t.as_str().to_string()),
+                    archive_target: self.inner.archive_target.clone(),
                 };
                 if let Err(e) = vault.begin(&row) {
                     self.inner.registry.finish(&flow_id, FlowEvent::failed(&e));

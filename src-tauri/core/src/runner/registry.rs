@@ -17,7 +17,7 @@ pub struct RunningFlow {
     pub method: Method,
     /// RFC 3339.
     pub started_at: String,
-    /// e.g. `291248*****` or `+47 *****766`; `None` for an open QR.
+    /// e.g. `2912*******` or `+47 *****766`; `None` for an open QR.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub identity_masked: Option<String>,
 }

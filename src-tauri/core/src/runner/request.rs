@@ -118,6 +118,19 @@ pub struct RawFlowInput {
 }
 
 impl RawFlowInput {
+    /// The input as the desk's window may send it: a PDF travels as bytes (`pdf_base64`, from the
+    /// OS file picker), never as a path (review N-14: a page naming paths for the desk to read
+    /// would learn which files exist and could upload any PDF on disk). Refused by field.
+    pub fn sent_by_window(self) -> Result<RawFlowInput> {
+        if self.pdf.is_some() {
+            return Err(Error::invalid_input(
+                "pdf",
+                "the window sends the PDF staff picked, never a file path",
+            ));
+        }
+        Ok(self)
+    }
+
     pub fn new(method: Method) -> Self {
         RawFlowInput {
             method,
@@ -142,6 +155,23 @@ impl RawFlowInput {
 /// The value of an optional field, `None` when absent or blank.
 fn present(v: &Option<String>) -> Option<&str> {
     v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// Review N-19: a profile that lists its intention texts shows customers only those, whatever
+/// the CLI or a page sends.
+fn approved_intention(intention: Option<&IntentionText>, settings: &FlowSettings) -> Result<()> {
+    let approved = &settings.sbid_phone_intentions;
+    match intention {
+        Some(i)
+            if !approved.is_empty() && !approved.iter().any(|t| t.trim() == i.as_str().trim()) =>
+        {
+            Err(Error::invalid_input(
+                "intention",
+                "is not one of the profile's approved intention texts ([[sbid_phone.intentions]])",
+            ))
+        }
+        _ => Ok(()),
+    }
 }
 
 fn required<'a>(v: &'a Option<String>, field: &str) -> Result<&'a str> {
@@ -177,6 +207,7 @@ impl FlowRequest {
                 let intention = present(&raw.intention)
                     .map(IntentionText::parse)
                     .transpose()?;
+                approved_intention(intention.as_ref(), settings)?;
                 Ok(FlowRequest::SbidPhone {
                     nin,
                     call,
@@ -667,7 +698,7 @@ mod tests {
         r.call_initiator = Some("user".into());
         let req = FlowRequest::parse(&r, &settings()).unwrap();
         assert_eq!(req.identity_key().as_deref(), Some("NO:29124815345"));
-        assert_eq!(req.masked_identity().as_deref(), Some("291248*****"));
+        assert_eq!(req.masked_identity().as_deref(), Some("2912*******"));
         let body = req.rest_body(&settings(), "f1").unwrap().unwrap();
         let v = serde_json::to_value(&body).unwrap();
         assert_eq!(v["additionalParameters"]["nbid_auth_type"], "PHONE");
@@ -772,6 +803,23 @@ mod tests {
         assert_eq!(
             req.expected_identity(&with_risk).nin.as_deref(),
             Some("198304062717")
+        );
+
+        // A profile that lists its texts accepts those only (review N-19).
+        let listed = FlowSettings {
+            sbid_phone_intentions: vec!["Du identifierar dig för *kundtjänst*".into()],
+            ..settings()
+        };
+        assert!(FlowRequest::parse(&r, &listed).is_ok());
+        let mut other = r.clone();
+        other.intention = Some("Ring oss på 0701234567".into());
+        assert_eq!(
+            FlowRequest::parse(&other, &listed).unwrap_err().field(),
+            Some("intention")
+        );
+        assert!(
+            FlowRequest::parse(&other, &settings()).is_ok(),
+            "no list: any valid text"
         );
 
         let mut r = raw(Method::SbidIdCard);

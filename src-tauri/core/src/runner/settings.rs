@@ -33,6 +33,10 @@ pub struct FlowSettings {
     /// What every Swedish BankID Phone order asks for besides the identification (profile
     /// `[sbid_phone]`).
     pub sbid_phone: SbidPhoneOptions,
+    /// The profile's approved Swedish BankID Phone intention texts (`[[sbid_phone.intentions]]`):
+    /// when there are any, only these may be shown to a customer (review N-19). Empty: any text
+    /// that is a valid intention.
+    pub sbid_phone_intentions: Vec<String>,
     /// The CIBA provider runs CIBA as a phone authentication (profile `[ciba] phone_auth`):
     /// staff say who called whom and it goes out as `authorization_details`.
     pub ciba_phone_auth: bool,

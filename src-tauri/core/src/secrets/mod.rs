@@ -287,6 +287,19 @@ fn map_error(e: keyring::Error, name: &str) -> Error {
     }
 }
 
+/// Whether two bindings (space-separated host sets, see `Profile::secret_host`) name the same
+/// hosts. A binding from before the host sets is one host, and still matches a profile whose
+/// endpoints all are that host.
+fn same_hosts(a: &str, b: &str) -> bool {
+    let set = |s: &str| {
+        let mut v: Vec<String> = s.split_whitespace().map(str::to_ascii_lowercase).collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    set(a) == set(b)
+}
+
 /// Where the engine takes secrets from: the OS keyring, or (Training mode) the simulator's
 /// generated secrets held in memory for this run only.
 #[derive(Clone, Debug)]
@@ -315,12 +328,12 @@ impl SecretSource {
             return Ok(secret);
         };
         match keyring.bound_host(profile, name)? {
-            Some(bound) if bound.eq_ignore_ascii_case(host) => Ok(secret),
+            Some(bound) if same_hosts(&bound, host) => Ok(secret),
             Some(bound) => Err(Error::invalid_config(
                 field,
                 format!(
-                    "{name} was stored for {bound}; this profile would send it to {host}. If the \
-                     change is intended, store the secret again"
+                    "{name} was stored for {bound}; this profile would send it, or what it buys, \
+                     to {host}. If the change is intended, store the secret again"
                 ),
             )),
             None => {

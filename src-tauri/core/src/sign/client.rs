@@ -72,6 +72,10 @@ struct Inner {
     api: Url,
     tokens: TokenCache,
     cfg: SignConfig,
+    /// The server's `Date` on its latest answer and when (our monotonic clock) it came: the due
+    /// date a session is created with is counted on the server's clock, not the desk's (review
+    /// N-11: a desk clock behind by more than the lifetime would send a due date already past).
+    server_clock: std::sync::Mutex<Option<(time::OffsetDateTime, Instant)>>,
 }
 
 impl fmt::Debug for SignClient {
@@ -87,6 +91,8 @@ struct Reply {
     body: Vec<u8>,
     content_type: Option<String>,
     retry_after: Option<Duration>,
+    /// The answer's `Date`.
+    date: Option<time::OffsetDateTime>,
 }
 
 enum SendError {
@@ -162,6 +168,7 @@ impl SignClient {
                 api,
                 tokens,
                 cfg,
+                server_clock: std::sync::Mutex::new(None),
             }),
         })
     }
@@ -262,10 +269,11 @@ impl SignClient {
         json_of("get", &reply)
     }
 
-    /// `GET /sign/documents/{id}`: a result document, at most the profile's document limit.
+    /// `GET /sign/documents/{id}`: a result document, at most the evidence cap for the profile's
+    /// document limit (a signed result outweighs the document it signs; review N-16).
     pub async fn download(&self, id: &str, until: Instant) -> Result<Downloaded> {
         let url = self.url(&["documents", id]);
-        let limit = self.inner.cfg.max_document_bytes;
+        let limit = crate::http_body::evidence_cap(self.inner.cfg.max_document_bytes);
         let reply = self
             .read(limit, until, |t| {
                 self.inner
@@ -369,6 +377,20 @@ impl SignClient {
         }
     }
 
+    fn saw_server_clock(&self, date: Option<time::OffsetDateTime>) {
+        if let (Some(date), Ok(mut clock)) = (date, self.inner.server_clock.lock()) {
+            *clock = Some((date, Instant::now()));
+        }
+    }
+
+    /// The server's clock now, as its latest `Date` and our monotonic clock since tell it (to
+    /// the second); `None` before any answer carried a `Date`.
+    pub fn server_now(&self) -> Option<time::OffsetDateTime> {
+        let (date, at) = (*self.inner.server_clock.lock().ok()?)?;
+        let since = time::Duration::try_from(at.elapsed()).unwrap_or(time::Duration::ZERO);
+        Some(date + since)
+    }
+
     /// Send with the cached token; on a 401, refresh once and send once more.
     async fn send<F>(&self, limit: usize, build: F) -> std::result::Result<Reply, SendError>
     where
@@ -376,6 +398,7 @@ impl SignClient {
     {
         let token = self.inner.tokens.get().await.map_err(SendError::Token)?;
         let reply = send_once(build(&token), limit).await?;
+        self.saw_server_clock(reply.date);
         if reply.status != StatusCode::UNAUTHORIZED {
             return Ok(reply);
         }
@@ -408,6 +431,7 @@ async fn send_once(
     };
     let content_type = header(reqwest::header::CONTENT_TYPE);
     let retry_after = header(reqwest::header::RETRY_AFTER).and_then(|v| parse_retry_after(&v));
+    let date = header(reqwest::header::DATE).and_then(|v| crate::flow::clock::parse_http_date(&v));
     let body = read_capped(resp, limit).await.map_err(|e| match e {
         BodyError::TooLarge(n) => SendError::TooLarge(n),
         BodyError::Transport(e) => SendError::Transport(e),
@@ -417,6 +441,7 @@ async fn send_once(
         body,
         content_type,
         retry_after,
+        date,
     })
 }
 

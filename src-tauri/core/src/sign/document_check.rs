@@ -32,12 +32,22 @@ pub enum DocumentCheck {
     NotStated,
 }
 
-/// Checks every XAdES piece against the documents uploaded (`uploaded`: their bytes).
-pub fn check_documents(uploaded: &[&[u8]], pieces: &[PendingPiece]) -> Result<DocumentCheck> {
-    let ours: Vec<String> = uploaded
+/// The base64 SHA-256 of each uploaded document, as XAdES states digests (and as a row keeps
+/// them for a recovery after a crash, review N-8).
+pub fn document_digests(uploaded: &[&[u8]]) -> Vec<String> {
+    uploaded
         .iter()
         .map(|d| base64::engine::general_purpose::STANDARD.encode(Sha256::digest(d)))
-        .collect();
+        .collect()
+}
+
+/// Checks every XAdES piece against the documents uploaded (`uploaded`: their bytes).
+pub fn check_documents(uploaded: &[&[u8]], pieces: &[PendingPiece]) -> Result<DocumentCheck> {
+    check_document_digests(&document_digests(uploaded), pieces)
+}
+
+/// As [`check_documents`], with the uploads' digests ([`document_digests`]).
+pub fn check_document_digests(ours: &[String], pieces: &[PendingPiece]) -> Result<DocumentCheck> {
     let mut compared = false;
     for piece in pieces.iter().filter(|p| p.kind == EvidenceKind::Xades) {
         let digests = detached_sha256_digests(&piece.bytes).map_err(|why| {

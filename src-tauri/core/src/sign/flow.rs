@@ -12,6 +12,7 @@ use super::model::{
     SessionState, Signer, SigningSetup, Ui,
 };
 use super::order::{LinkProvider, SignHow, SignOrder, SignerNin};
+use crate::flow::clock::{notable_skew, server_lifetime};
 use crate::flow::{
     Evidence, EvidenceKind, FlowContext, FlowEvent, FlowId, FlowJob, JobFuture, Subject,
     CUSTOMER_ABORTED, USER_DECLINED_CALL,
@@ -19,10 +20,10 @@ use crate::flow::{
 use crate::identity::mask_nin;
 use crate::messages::{BankIdCode, BankIdState, Lang};
 use crate::rest::client::is_loopback;
-use crate::rest::flow::instant_of;
 use crate::vault::{pending_error, PendingPiece, PendingWrite, Vault};
 
-use super::document_check::{check_documents, DocumentCheck};
+use super::document_check::{check_document_digests, check_documents, DocumentCheck};
+use super::expectation::{ExpectedSigner, SignExpectation};
 use crate::{Error, Result};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -84,16 +85,25 @@ async fn run(
     };
     // Without the session id on disk a crash after signing could not be recovered: a vault that
     // cannot take it now would not take the evidence later either, so stop before anyone signs.
-    if let Err(e) = vault.set_reference(&ctx.flow_id, &session.id) {
+    let expected = SignExpectation::of(order).to_json();
+    if let Err(e) = vault.set_sign_reference(&ctx.flow_id, &session.id, &expected) {
         tracing::error!(flow_id = %ctx.flow_id, code = e.code(), error = %e, "could not record the signing session id");
         cleanup(client, &created, ctx).await;
         return FlowEvent::failed(&e);
     }
+    let lifetime = client.config().lifetime;
     let due = session
         .due_date
         .as_deref()
-        .and_then(|d| OffsetDateTime::parse(d, &Rfc3339).ok())
-        .unwrap_or_else(|| OffsetDateTime::now_utc() + client.config().lifetime);
+        .and_then(|d| OffsetDateTime::parse(d, &Rfc3339).ok());
+    // Counted on our monotonic clock from the server's own account of how long is left (review
+    // N-11), never more than we asked for; the card shows the time on the desk's clock.
+    let server_now = client.server_now();
+    let left = due.map_or(lifetime, |due| server_lifetime(due, server_now, lifetime));
+    if let Some(skew) = notable_skew(server_now) {
+        tracing::warn!(flow_id = %ctx.flow_id, skew_s = skew, "the desk's clock differs from Signicat's; times are counted on Signicat's");
+    }
+    let due = OffsetDateTime::now_utc() + left;
     ctx.emit(FlowEvent::Started {
         flow_id: ctx.flow_id.clone(),
         method: ctx.method,
@@ -112,7 +122,7 @@ async fn run(
             }
         }
     }
-    let deadline = instant_of(due);
+    let deadline = Instant::now() + left;
     let signed = match watch(ctx, client, &session, deadline).await {
         Watched::Signed(s) => s,
         Watched::Ended(terminal) => {
@@ -168,6 +178,7 @@ fn session_body(
     documents: &[String],
 ) -> NewSession {
     let cfg = client.config();
+    let client_now = client.server_now();
     let (setup, signer) = match &order.how {
         SignHow::SbidPhone { nin, call } => (
             SigningSetup {
@@ -201,7 +212,9 @@ fn session_body(
             nin.as_ref().map(|n| n.as_str().to_string()),
         ),
     };
-    let due = OffsetDateTime::now_utc() + cfg.lifetime;
+    // The server's clock (seen on the uploads just before) when known: a desk clock far behind
+    // must not send a due date that is already past for Signicat (review N-11).
+    let due = client_now.unwrap_or_else(OffsetDateTime::now_utc) + cfg.lifetime;
     NewSession {
         title: title(ctx.lang),
         documents: documents
@@ -412,7 +425,8 @@ async fn finish(
     };
     let stored = store_with_retries(&ctx.flow_id, vault, &pieces).await;
     // Who signed (D5) and what (D10): either wrong, and nothing counts as signed.
-    let subject = check_signer(order.signer().as_ref(), session).and_then(|subject| {
+    let asked = order.signer();
+    let subject = check_signer(asked.as_ref().map(Asked::Number), session).and_then(|subject| {
         if check_documents(&order.documents(), &pieces)? == DocumentCheck::NotStated {
             tracing::warn!(flow_id = %ctx.flow_id, "no result names the signed document by a digest this desk can compare (D10); the signer was checked");
         }
@@ -478,17 +492,6 @@ async fn finish(
 /// hands the bytes to the vault's background retry (a database busy for a moment, a file system
 /// freeing space).
 const STORE_RETRY_DELAYS: [Duration; 2] = [Duration::from_millis(500), Duration::from_secs(2)];
-
-/// Downloads every result document and package and stores each durably.
-async fn store_evidence(
-    flow_id: &FlowId,
-    client: &SignClient,
-    vault: &Vault,
-    session: &Session,
-) -> Result<Vec<Evidence>> {
-    let pieces = download_evidence(client, session).await?;
-    store_pieces(flow_id, vault, &pieces).await
-}
 
 /// Every result document and package of a signed session, in memory (each capped by the
 /// profile's `max_document_bytes`).
@@ -595,9 +598,45 @@ fn extension(kind: EvidenceKind, content_type: Option<&str>) -> &'static str {
     }
 }
 
+/// Who staff asked to sign: the number itself (the live flow), or as the row recorded it at
+/// create (a recovery after a crash: a digest, never the server's echo; review N-8).
+#[derive(Clone, Copy)]
+enum Asked<'a> {
+    Number(&'a SignerNin),
+    Recorded(&'a ExpectedSigner),
+}
+
+impl Asked<'_> {
+    fn matches(&self, digits: &str) -> bool {
+        match self {
+            Asked::Number(n) => digits == n.as_str(),
+            Asked::Recorded(r) => r.matches(digits),
+        }
+    }
+    fn masked(&self) -> String {
+        match self {
+            Asked::Number(n) => n.masked(),
+            Asked::Recorded(r) => r.masked.clone(),
+        }
+    }
+    fn country(&self) -> String {
+        match self {
+            Asked::Number(n) => n.country().to_string(),
+            Asked::Recorded(r) => r.country.clone(),
+        }
+    }
+    /// The number, when known in full.
+    fn number(&self) -> Option<String> {
+        match self {
+            Asked::Number(n) => Some(n.as_str().to_string()),
+            Asked::Recorded(_) => None,
+        }
+    }
+}
+
 /// The signer Signicat names must be the person staff asked for (decision D5): every signature
 /// that names a number must name theirs. Returns who signed.
-fn check_signer(asked: Option<&SignerNin>, session: &Session) -> Result<Subject> {
+fn check_signer(asked: Option<Asked<'_>>, session: &Session) -> Result<Subject> {
     let named: Vec<_> = session
         .output
         .signatures
@@ -609,7 +648,7 @@ fn check_signer(asked: Option<&SignerNin>, session: &Session) -> Result<Subject>
         .filter_map(|s| s.national_identification_number.as_deref())
         .collect();
     if let Some(asked) = asked {
-        if numbers.iter().any(|n| normalise(n) != asked.as_str()) {
+        if numbers.iter().any(|n| !asked.matches(&normalise(n))) {
             return Err(Error::IdentityMismatch(format!(
                 "the document was signed by {}, not by {}",
                 numbers
@@ -624,7 +663,7 @@ fn check_signer(asked: Option<&SignerNin>, session: &Session) -> Result<Subject>
     let nin = numbers
         .first()
         .map(|n| normalise(n))
-        .or_else(|| asked.map(|a| a.as_str().to_string()));
+        .or_else(|| asked.and_then(|a| a.number()));
     let name = by
         .and_then(|b| b.name.clone())
         .filter(|n| !n.is_empty())
@@ -642,8 +681,11 @@ fn check_signer(asked: Option<&SignerNin>, session: &Session) -> Result<Subject>
         first_name: by.and_then(|b| b.first_name.clone()),
         last_name: by.and_then(|b| b.last_name.clone()),
         date_of_birth: by.and_then(|b| b.date_of_birth.clone()),
-        nin_masked: nin.as_deref().map(mask_nin),
-        country: asked.map(|a| a.country().to_string()),
+        nin_masked: nin
+            .as_deref()
+            .map(mask_nin)
+            .or_else(|| asked.map(|a| a.masked())),
+        country: asked.map(|a| a.country()),
         nin,
         loa: None,
         risk: None,
@@ -727,14 +769,26 @@ pub async fn recover(
             ));
         }
     }
-    let evidence = store_evidence(flow_id, client, vault, &session).await?;
-    // Who staff asked for, as the session (created by us) names them.
-    let asked = session
-        .signer
-        .as_ref()
-        .and_then(|s| s.national_identification_number.as_deref())
-        .and_then(|n| SignerNin::parse(n, true).ok());
-    let subject = match check_signer(asked.as_ref(), &session) {
+    let pieces = download_evidence(client, &session).await?;
+    let evidence = store_pieces(flow_id, vault, &pieces).await?;
+    // Checked as the live flow checks (D5, D10), against what the row recorded at create; the
+    // server's own account of what it was asked is not evidence (review N-8). The evidence is
+    // kept either way.
+    let Some(expected) = vault.sign_expected(flow_id)? else {
+        return Ok(Recovered::NotSigned(
+            "signed at Signicat, but this signature was started by an earlier version that did \
+             not record what it asked for, so it cannot be checked; the evidence is kept"
+                .into(),
+        ));
+    };
+    let expected = match SignExpectation::from_json(&expected) {
+        Ok(e) => e,
+        Err(e) => return Ok(Recovered::NotSigned(e.to_string())),
+    };
+    if let Err(e) = check_document_digests(&expected.documents, &pieces) {
+        return Ok(Recovered::NotSigned(e.to_string()));
+    }
+    let subject = match check_signer(expected.signer.as_ref().map(Asked::Recorded), &session) {
         Ok(s) => s,
         Err(e) => return Ok(Recovered::NotSigned(e.to_string())),
     };

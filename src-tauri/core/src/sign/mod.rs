@@ -6,11 +6,13 @@
 
 mod client;
 mod document_check;
+mod expectation;
 mod flow;
 pub mod model;
 mod order;
 
 pub use client::{SignClient, SignConfig, MAX_JSON_BYTES};
+pub use expectation::{ExpectedSigner, SignExpectation};
 pub use flow::{recover, Recovered, SignJob};
 pub use order::{
     CallInitiator, LinkProvider, PdfDocument, SignHow, SignOrder, SignSetups, SignerNin,

@@ -83,6 +83,7 @@ impl VaultKey {
         Ok(Sealer {
             key: LessSafeKey::new(key),
             rng: SystemRandom::new(),
+            strict: std::sync::atomic::AtomicBool::new(false),
         })
     }
 }
@@ -91,6 +92,9 @@ impl VaultKey {
 pub(crate) struct Sealer {
     key: LessSafeKey,
     rng: SystemRandom,
+    /// Set once the vault recorded that every file was sealed (review N-15): from then on a file
+    /// in clear was not written by ID Desk, and is not evidence.
+    strict: std::sync::atomic::AtomicBool,
 }
 
 impl Sealer {
@@ -115,11 +119,22 @@ impl Sealer {
         Ok(out)
     }
 
-    /// The plain bytes of a stored file. A file written before encryption at rest (not yet
-    /// sealed: the next open seals it) is returned as it is; its recorded hash still decides
-    /// whether it counts.
+    /// From now on only sealed files are read (see `strict`).
+    pub(crate) fn refuse_unsealed(&self) {
+        self.strict
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The plain bytes of a stored file. Until the vault has recorded that all its files are
+    /// sealed, a file written before encryption at rest is returned as it is (its recorded hash
+    /// still decides whether it counts); after that, a file in clear is refused.
     pub(crate) fn open(&self, name: &str, stored: Vec<u8>) -> Result<Vec<u8>> {
         if !is_sealed(&stored) {
+            if self.strict.load(std::sync::atomic::Ordering::Relaxed) {
+                return Err(Error::EvidenceMismatch(format!(
+                    "{name} is not sealed: ID Desk did not write it, so it is not evidence"
+                )));
+            }
             return Ok(stored);
         }
         let (nonce, body) = stored[MAGIC.len()..].split_at(NONCE_LEN);
@@ -244,6 +259,15 @@ pub(crate) fn open_database(db: &Path, key: &VaultKey) -> Result<Connection> {
     Ok(conn)
 }
 
+/// Why a plain vault is not encrypted now.
+pub(crate) fn still_open_elsewhere() -> Error {
+    Error::Vault(
+        "the vault is still open in another ID Desk (an older version, after an upgrade): close \
+         every ID Desk window and command, then start again"
+            .into(),
+    )
+}
+
 /// The SQLite side files get the database file's owner-only mode.
 pub(crate) fn restrict_side_files(db: &Path) -> Result<()> {
     for suffix in ["-wal", "-shm"] {
@@ -255,6 +279,11 @@ pub(crate) fn restrict_side_files(db: &Path) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Whether `db` is a plain (not yet encrypted) vault that [`migrate_database`] would encrypt.
+pub(crate) fn needs_migration(db: &Path) -> Result<bool> {
+    is_plain_sqlite(db)
 }
 
 /// Encrypts a plain database in place. Returns whether it did.
@@ -298,21 +327,18 @@ pub(crate) fn migrate_database(dir: &Path, db: &Path, key: &VaultKey) -> Result<
             .map_err(|e| err("detach", &e))?;
         plain.close().map_err(|(_, e)| err("close", &e))?;
     }
-    // The plain WAL must be gone (closed by its last user) before the encrypted file takes the
-    // name, or SQLite would try to apply it to the new file.
-    let mut wal = db.as_os_str().to_owned();
-    wal.push("-wal");
-    let wal = std::path::PathBuf::from(wal);
-    if wal.exists() && fs::metadata(&wal).map(|m| m.len() > 0).unwrap_or(true) {
-        let _ = fs::remove_file(&tmp);
-        return Err(Error::Vault(
-            "the vault is still open in an older ID Desk; close it and start again".into(),
-        ));
+    // The plain WAL must be gone before the encrypted file takes the name, or SQLite would try to
+    // apply it to the new file. SQLite deletes its own `-wal` and `-shm` when the last connection
+    // closes, so one still there belongs to a process that has the vault open: never deleted under
+    // it (review N-6: an older desk would go on writing signatures into an unlinked file).
+    for suffix in ["-wal", "-shm"] {
+        let mut side = db.as_os_str().to_owned();
+        side.push(suffix);
+        if std::path::PathBuf::from(side).exists() {
+            let _ = fs::remove_file(&tmp);
+            return Err(still_open_elsewhere());
+        }
     }
-    let _ = fs::remove_file(&wal);
-    let mut shm = db.as_os_str().to_owned();
-    shm.push("-shm");
-    let _ = fs::remove_file(std::path::PathBuf::from(shm));
     // Opened for writing: Windows flushes a file (FlushFileBuffers) only through a handle that
     // may write it, and refuses a read-only one with "Access denied".
     fs::OpenOptions::new()
@@ -393,11 +419,14 @@ mod tests {
     }
 
     #[test]
-    fn a_plain_legacy_file_reads_as_it_is() {
-        assert_eq!(
-            sealer().open("a.xml", b"<sdo/>".to_vec()).unwrap(),
-            b"<sdo/>"
-        );
+    fn a_plain_legacy_file_reads_as_it_is_until_all_are_sealed() {
+        let s = sealer();
+        assert_eq!(s.open("a.xml", b"<sdo/>".to_vec()).unwrap(), b"<sdo/>");
+        let sealed = s.seal("a.xml", b"<sdo/>").unwrap();
+        s.refuse_unsealed();
+        let e = s.open("a.xml", b"<sdo/>".to_vec()).unwrap_err();
+        assert_eq!(e.code(), "evidence_mismatch");
+        assert_eq!(s.open("a.xml", sealed).unwrap(), b"<sdo/>");
     }
 
     #[test]

@@ -62,6 +62,25 @@ pub fn is_alive(instances_dir: &Path, id: &str) -> Result<bool> {
     }
 }
 
+/// How many other instances hold their lock now (any version: every version since the instance
+/// locks writes one here).
+pub fn alive_count(instances_dir: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(instances_dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .filter_map(|e| {
+            e.path()
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.strip_suffix(".lock"))
+                .map(str::to_string)
+        })
+        .filter(|id| matches!(is_alive(instances_dir, id), Ok(true)))
+        .count()
+}
+
 /// Removes the lock files of dead instances (best effort; a leftover file is harmless).
 pub fn remove_dead(instances_dir: &Path, own_id: &str) {
     let Ok(entries) = std::fs::read_dir(instances_dir) else {

@@ -22,7 +22,7 @@ mod workstation;
 pub use model::{
     HistoryEntry, ListFilter, NewTransaction, Transaction, TxEvent, TxKind, TxStatus, UnreadableRow,
 };
-pub use outbox::{ArchiveMark, OutboxSummary};
+pub use outbox::{ArchiveMark, OutboxSummary, OutboxTarget, OwedElsewhere};
 pub use pending::{available_space, pending_error, PendingPiece, PendingWrite};
 pub use retention::{PurgeLogLine, PurgePolicy, PurgeReport, Purged};
 pub use workstation::Workstation;
@@ -161,15 +161,33 @@ impl Vault {
         let db = dir.join(DB_FILE);
         // Key creation and the one-time encryption of a plain vault run one process at a time.
         let open_lock = at_rest::OpenLock::acquire(dir)?;
+        // The one-time encryption replaces the database file: never while another desk, which
+        // may be an older version that knows nothing of `.open.lock`, has it open (review N-6).
+        if at_rest::needs_migration(&db)? && instance_lock::alive_count(&instances_dir) > 0 {
+            return Err(at_rest::still_open_elsewhere());
+        }
         let key = at_rest::obtain_key(dir, &db)?;
         at_rest::migrate_database(dir, &db, &key)?;
         let sealer = at_rest::sealer_for(&key)?;
-        at_rest::migrate_files(&sdo_dir, &sealer)?;
-        at_rest::migrate_files(&evidence_dir, &sealer)?;
         let mut conn = at_rest::open_database(&db, &key)?;
         drop(key);
         schema::configure(&conn)?;
         schema::migrate(&mut conn)?;
+        // Files from before encryption at rest are sealed once; recorded, so that afterwards a
+        // file in clear is refused instead of sealed and trusted (review N-15). A run cut short
+        // is finished at the next open.
+        let sealed: bool = conn
+            .query_row("SELECT files_sealed FROM desk WHERE one = 1", [], |r| {
+                r.get(0)
+            })
+            .map_err(db_err)?;
+        if !sealed {
+            at_rest::migrate_files(&sdo_dir, &sealer)?;
+            at_rest::migrate_files(&evidence_dir, &sealer)?;
+            conn.execute("UPDATE desk SET files_sealed = 1 WHERE one = 1", [])
+                .map_err(db_err)?;
+        }
+        sealer.refuse_unsealed();
         at_rest::restrict_side_files(&db)?;
         drop(open_lock);
         let lock = InstanceLock::acquire(&instances_dir)?;
@@ -308,7 +326,15 @@ impl Vault {
         if known.is_some() || !path.is_file() {
             return Ok(());
         }
-        let (sha, bytes) = self.hash_stored(&path)?;
+        // A file the desk did not seal is not its evidence (review N-15): left unattached, and
+        // the vault still opens.
+        let (sha, bytes) = match self.hash_stored(&path) {
+            Ok(found) => found,
+            Err(e) => {
+                tracing::warn!(flow_id = id, code = e.code(), error = %e, "a file in the vault is not attached");
+                return Ok(());
+            }
+        };
         tracing::warn!(
             flow_id = id,
             "attaching an SDO stored just before ID Desk stopped"
@@ -358,8 +384,8 @@ impl Vault {
         conn.execute(
             "INSERT INTO transactions (id, kind, method, identity_masked, status, created_at,
                 updated_at, profile, sign_text, instance, staff_user, desk_host, branch,
-                app_version)
-             VALUES (?1, ?2, ?3, ?4, 'running', ?5, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                app_version, archive_target)
+             VALUES (?1, ?2, ?3, ?4, 'running', ?5, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             params![
                 tx.id.as_str(),
                 TxKind::of(tx.method).as_str(),
@@ -373,6 +399,7 @@ impl Vault {
                 who.host,
                 who.branch,
                 who.app_version,
+                tx.archive_target,
             ],
         )
         .map_err(|e| match e {
@@ -388,6 +415,36 @@ impl Vault {
     }
 
     /// Records Signicat's reference for the flow (REST session id, sbid orderRef, ...).
+    /// As [`Vault::set_reference`] for a signing session, with what the flow asked for (who, and
+    /// the documents' digests: `sign::SignExpectation` as JSON), in one write.
+    pub fn set_sign_reference(&self, id: &FlowId, reference: &str, expected: &str) -> Result<()> {
+        let conn = self.conn()?;
+        let n = conn
+            .execute(
+                "UPDATE transactions SET reference = ?2, sign_expected = ?3, updated_at = ?4
+                 WHERE id = ?1",
+                params![id.as_str(), reference, expected, now()],
+            )
+            .map_err(db_err)?;
+        if n == 0 {
+            return Err(Error::NotFound(format!("transaction {id}")));
+        }
+        Ok(())
+    }
+
+    /// What [`Vault::set_sign_reference`] kept for `id`; `None` for rows from before it did.
+    pub fn sign_expected(&self, id: &FlowId) -> Result<Option<String>> {
+        let conn = self.conn()?;
+        conn.query_row(
+            "SELECT sign_expected FROM transactions WHERE id = ?1",
+            [id.as_str()],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(db_err)
+        .map(Option::flatten)
+    }
+
     pub fn set_reference(&self, id: &FlowId, reference: &str) -> Result<()> {
         let conn = self.conn()?;
         let n = conn
@@ -1045,6 +1102,16 @@ impl Vault {
         Ok((durable_file::sha256_hex(&bytes), bytes.len() as u64))
     }
 
+    /// [`Vault::hash_stored`] for a comparison: a file that is not this vault's (altered, not
+    /// sealed) is `None`, a mismatch like any other.
+    fn hash_to_compare(&self, path: &Path) -> Result<Option<(String, u64)>> {
+        match self.hash_stored(path) {
+            Ok(h) => Ok(Some(h)),
+            Err(Error::EvidenceMismatch(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     fn stored_sdo(&self, id: &FlowId) -> Result<SdoRef> {
         self.get(id)?
             .sdo
@@ -1057,16 +1124,16 @@ impl Vault {
         if tx.sdo.is_none() && !tx.evidence.is_empty() {
             // Sign API v2: every piece must still match.
             for e in &tx.evidence {
-                let (sha, bytes) = self.hash_stored(Path::new(&e.path))?;
-                if sha != e.sha256 || bytes != e.bytes {
+                let stored = self.hash_to_compare(Path::new(&e.path))?;
+                if stored != Some((e.sha256.clone(), e.bytes)) {
                     return Ok(false);
                 }
             }
             return Ok(true);
         }
         let sdo = self.stored_sdo(id)?;
-        let (sha, bytes) = self.hash_stored(Path::new(&sdo.path))?;
-        Ok(sha == sdo.sha256 && bytes == sdo.bytes)
+        let stored = self.hash_to_compare(Path::new(&sdo.path))?;
+        Ok(stored == Some((sdo.sha256, sdo.bytes)))
     }
 
     /// Copies every Sign API v2 piece of evidence into the directory `dest` (created if needed),

@@ -94,6 +94,9 @@ pub struct NewTransaction {
     pub profile: Option<String>,
     /// The text the customer is asked to sign (signatures only).
     pub sign_text: Option<String>,
+    /// The archive the row is owed to ([`crate::profile::ArchiveSettings::fingerprint`] of the
+    /// recording profile's `[archive]`); `None` when that profile has none.
+    pub archive_target: Option<String>,
 }
 
 /// One row of the vault as staff see it.

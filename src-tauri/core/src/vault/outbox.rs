@@ -26,6 +26,10 @@ pub enum ArchiveMark {
         attempts: u32,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         last_error: Option<String>,
+        /// The profile whose archive the row is owed to, when it names one (review N-3): it goes
+        /// nowhere else, so History says which profile must be active for it to leave.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        owed_to: Option<String>,
     },
     /// The archive server committed it at `at` (RFC 3339, as this desk's clock saw the commit).
     Archived { at: String },
@@ -45,6 +49,30 @@ pub struct OutboxSummary {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
 }
+
+/// The archive a delivery goes to, as the outbox matches rows against it (review N-3): a row is
+/// delivered only to the archive it was recorded for, and a row recorded without an archive (or
+/// before rows named theirs) only to an archive of the profile that recorded it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxTarget {
+    /// [`crate::profile::ArchiveSettings::fingerprint`].
+    pub fingerprint: String,
+    /// The profile whose archive it is.
+    pub profile: String,
+}
+
+/// Waiting rows owed to an archive other than the one delivering now, by the profile that
+/// recorded them: the window says who they wait for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OwedElsewhere {
+    pub profile: Option<String>,
+    pub waiting: u64,
+}
+
+/// The SQL condition "row `t` may go to target (?1 fingerprint, ?2 profile)". Rows from before
+/// the vault recorded profiles name neither, and go to whichever archive comes first, as before.
+const FOR_TARGET: &str = "(t.archive_target = ?1
+    OR (t.archive_target IS NULL AND (t.profile IS NULL OR t.profile = ?2)))";
 
 /// Called inside the SQLite transaction that gives `id` its final status. A Training row (the
 /// built-in simulator's made-up customers) is never queued: practice must not reach a bank's
@@ -71,6 +99,10 @@ pub(super) fn mark_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<Option<ArchiveM
         None => ArchiveMark::Waiting {
             attempts: u32::try_from(r.get::<_, i64>("outbox_attempts")?).unwrap_or(u32::MAX),
             last_error: r.get("outbox_error")?,
+            owed_to: match r.get::<_, Option<String>>("archive_target")? {
+                Some(_) => r.get("profile")?,
+                None => None,
+            },
         },
     }))
 }
@@ -88,18 +120,18 @@ impl Vault {
         self.inner.outbox_signal.clone()
     }
 
-    /// Up to `limit` waiting transactions: the fewest failed attempts first, then the oldest (a
-    /// row that keeps failing sinks behind the others instead of holding them up).
-    pub fn outbox_waiting(&self, limit: usize) -> Result<Vec<Transaction>> {
+    /// Up to `limit` transactions waiting for `target`: the fewest failed attempts first, then
+    /// the oldest (a row that keeps failing sinks behind the others instead of holding them up).
+    pub fn outbox_waiting(&self, target: &OutboxTarget, limit: usize) -> Result<Vec<Transaction>> {
         let conn = self.conn()?;
         let sql = format!(
-            "{SELECT_TX} WHERE o.tx_id IS NOT NULL AND o.sent_at IS NULL
+            "{SELECT_TX} WHERE o.tx_id IS NOT NULL AND o.sent_at IS NULL AND {FOR_TARGET}
              ORDER BY o.attempts, o.queued_at, o.rowid LIMIT {}",
             limit.min(i64::MAX as usize)
         );
         let mut st = conn.prepare(&sql).map_err(db_err)?;
         let rows = st
-            .query_map([], |r| {
+            .query_map(params![target.fingerprint, target.profile], |r| {
                 Ok(self.row_to_tx(r).map_err(|e| Self::unreadable(r, &e)))
             })
             .map_err(db_err)?;
@@ -166,6 +198,40 @@ impl Vault {
         }
         tx.commit().map_err(db_err)?;
         Ok(())
+    }
+
+    /// Waiting rows that `target` (the active profile's archive; `None` when it has none) may
+    /// not receive, by recording profile.
+    pub fn outbox_owed_elsewhere(
+        &self,
+        target: Option<&OutboxTarget>,
+    ) -> Result<Vec<OwedElsewhere>> {
+        let conn = self.conn()?;
+        // Without an archive every waiting row is owed elsewhere.
+        let (fingerprint, profile, elsewhere) = match target {
+            Some(t) => (
+                Some(t.fingerprint.as_str()),
+                Some(t.profile.as_str()),
+                format!("NOT COALESCE({FOR_TARGET}, 0)"),
+            ),
+            None => (None, None, "(?1 IS NULL AND ?2 IS NULL)".to_string()),
+        };
+        let mut st = conn
+            .prepare(&format!(
+                "SELECT t.profile, COUNT(*) FROM archive_outbox o JOIN transactions t ON t.id = o.tx_id
+                 WHERE o.sent_at IS NULL AND {elsewhere}
+                 GROUP BY t.profile ORDER BY t.profile"
+            ))
+            .map_err(db_err)?;
+        let rows = st
+            .query_map(params![fingerprint, profile], |r| {
+                Ok(OwedElsewhere {
+                    profile: r.get(0)?,
+                    waiting: u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
+                })
+            })
+            .map_err(db_err)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_err)
     }
 
     pub fn outbox_summary(&self) -> Result<OutboxSummary> {

@@ -85,8 +85,16 @@ struct Candidate {
     updated_at: String,
     /// In the archive outbox (Training rows never are).
     queued: bool,
+    /// Recorded by a profile with an `[archive]`: owed to it until sent.
+    owed: bool,
     sent_at: Option<String>,
     sdo_path: Option<String>,
+}
+
+impl Candidate {
+    fn waiting_for_archive(&self, archive_configured: bool) -> bool {
+        self.queued && self.sent_at.is_none() && (self.owed || archive_configured)
+    }
 }
 
 impl PurgePolicy {
@@ -100,7 +108,10 @@ impl PurgePolicy {
                 )
             });
         }
-        if self.archive_configured && c.queued {
+        // Owed to the archive it was recorded for: kept until delivered, whatever the active
+        // profile says (review N-20: switching to a profile without an archive, or to Training,
+        // must not purge what an outage left waiting).
+        if c.waiting_for_archive(self.archive_configured) {
             return None;
         }
         let (days, what) = match c.status {
@@ -137,7 +148,7 @@ impl Vault {
         let mut waiting_for_archive = 0;
         for c in candidates {
             let Some(reason) = policy.reason(&c, now_at) else {
-                if c.queued && c.sent_at.is_none() && policy.archive_configured {
+                if c.waiting_for_archive(policy.archive_configured) {
                     waiting_for_archive += 1;
                 }
                 continue;
@@ -336,7 +347,7 @@ fn candidates(conn: &Connection) -> Result<Vec<Candidate>> {
     let mut st = conn
         .prepare(
             "SELECT t.id, t.kind, t.method, t.status, t.created_at, t.updated_at, o.sent_at,
-                    t.sdo_path, o.tx_id IS NOT NULL
+                    t.sdo_path, o.tx_id IS NOT NULL, t.archive_target IS NOT NULL
              FROM transactions t LEFT JOIN archive_outbox o ON o.tx_id = t.id
              WHERE t.status <> 'running'",
         )
@@ -353,12 +364,14 @@ fn candidates(conn: &Connection) -> Result<Vec<Candidate>> {
                 r.get::<_, Option<String>>(6)?,
                 r.get::<_, Option<String>>(7)?,
                 r.get::<_, bool>(8)?,
+                r.get::<_, bool>(9)?,
             ))
         })
         .map_err(db_err)?;
     let mut out = Vec::new();
     for row in rows {
-        let Ok((id, kind, method, status, created_at, updated_at, sent_at, sdo_path, queued)) = row
+        let Ok((id, kind, method, status, created_at, updated_at, sent_at, sdo_path, queued, owed)) =
+            row
         else {
             continue;
         };
@@ -373,6 +386,7 @@ fn candidates(conn: &Connection) -> Result<Vec<Candidate>> {
             created_at,
             updated_at,
             queued,
+            owed,
             sent_at,
             sdo_path,
         });

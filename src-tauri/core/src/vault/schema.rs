@@ -92,6 +92,14 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE transactions ADD COLUMN branch TEXT;
     ALTER TABLE transactions ADD COLUMN app_version TEXT;
     CREATE INDEX transactions_staff ON transactions(staff_user);",
+    // 6 → 7: the archive each row is owed to (review N-3): a fingerprint of the archive of the
+    // profile that recorded it. Earlier rows keep it empty and go to an archive of their own
+    // profile's name, as before. And what a Sign API v2 flow asked for (review N-8), JSON: a
+    // recovered signature is checked against it. And whether every evidence file has been sealed
+    // (review N-15): from then on a file in clear is refused.
+    "ALTER TABLE transactions ADD COLUMN archive_target TEXT;
+    ALTER TABLE transactions ADD COLUMN sign_expected TEXT;
+    ALTER TABLE desk ADD COLUMN files_sealed INTEGER NOT NULL DEFAULT 0;",
 ];
 
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
