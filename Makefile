@@ -80,15 +80,15 @@ TAURI_DRIVER_VERSION := 2.1.0
 TAURI_CLI_VERSION    := 2.12.4
 CARGO_DENY_VERSION   := 0.20.2
 
-# Licences, bans and sources of every crate in Cargo.lock (.cargo/deny.toml), offline. The advisory
+# Licences, bans and sources of every crate in Cargo.lock (.cargo/deny.toml, which cargo-deny finds there), offline. The advisory
 # database lives on GitHub, which CI cannot reach: `make advisories` where it can.
 supply-chain: deps
 	@cargo-deny --version 2>/dev/null | grep -qx 'cargo-deny $(CARGO_DENY_VERSION)' \
 	  || cargo install cargo-deny --version $(CARGO_DENY_VERSION) --locked --root $(TOOLS_DIR) --quiet
-	cargo deny --locked --offline check --config .cargo/deny.toml licenses bans sources
+	cargo deny --locked --offline check licenses bans sources
 
 advisories: supply-chain
-	cargo deny --locked check --config .cargo/deny.toml advisories
+	cargo deny --locked check advisories
 
 lint: deps supply-chain
 	cargo fmt --all -- --check
