@@ -48,11 +48,18 @@ fn case(name: &'static str, raw: RawFlowInput, act: Act, expect: Expect) -> Case
 }
 
 /// Runs one case on its own simulator (sessions expire after 3 s; unscanned QR fails after 2 s)
-/// and checks the terminal event, the grammar and what the simulator saw.
+/// and checks the terminal event, the grammar and what the simulator saw. A case that scans gets
+/// 30 s for both: the short limits are for the cases that run into them, and under Wine the test
+/// once reached its scan more than 2 s after the session was made.
 async fn run_case(c: Case) {
+    let (lifetime, scan) = if matches!(c.act, Act::ScanAndApprove) {
+        (30, 30)
+    } else {
+        (3, 2)
+    };
     let sim = simulator(|cfg| {
-        cfg.session_lifetime_override = Some(Duration::from_secs(3));
-        cfg.qr_scan_timeout = Duration::from_secs(2);
+        cfg.session_lifetime_override = Some(Duration::from_secs(lifetime));
+        cfg.qr_scan_timeout = Duration::from_secs(scan);
     })
     .await;
     let control = sim.control();
