@@ -85,6 +85,8 @@ CARGO_DENY_VERSION   := 0.20.2
 supply-chain: deps
 	@cargo-deny --version 2>/dev/null | grep -qx 'cargo-deny $(CARGO_DENY_VERSION)' \
 	  || cargo install cargo-deny --version $(CARGO_DENY_VERSION) --locked --root $(TOOLS_DIR) --quiet
+	@# cargo-deny reads the crates' own manifests offline: fetch them first (a fresh machine has none).
+	cargo fetch --locked --quiet
 	cargo deny --locked --offline check licenses bans sources
 
 advisories: supply-chain
