@@ -202,6 +202,7 @@ function renderResult(node, ev, signedText) {
     ['result.nin', s.nin_masked],
     ['result.loa', s.loa],
     ['result.risk', s.risk],
+    ['result.locked_to', s.locked_to],
   ].filter(([, v]) => v);
   const result = $('.result', node);
   result.replaceChildren(

@@ -252,6 +252,38 @@ async fn another_signer_than_the_one_asked_for_is_an_identity_mismatch() {
     assert_eq!(rig.sim.control().sign_counts().2, 1);
 }
 
+/// Review N-12: Signicat's schema has no signer in `output.signatures[]`, so production's answer
+/// names nobody. The signature counts (the session was locked to the number, which Signicat
+/// enforces) but is never recorded as the asked person's: no number in the result, the lock
+/// shown as a lock, and History says the answer named no signer.
+#[tokio::test]
+async fn a_signature_that_names_nobody_is_recorded_as_locked_not_as_the_asked_persons() {
+    use id_desk_simulator::{Endpoint, Fault, FaultKind};
+    let rig = Rig::new(0.1, Duration::from_secs(60)).await;
+    rig.sim
+        .control()
+        .inject(Fault::new(Endpoint::SignGet, FaultKind::UnnamedSigner).times(100));
+    let (id, terminal) = rig.run(phone("198304062717", Some("rp"))).await;
+    let FlowEvent::Signed { subject, evidence } = &terminal else {
+        panic!("{terminal:?} after {:?}", rig.events())
+    };
+    assert_eq!(exit_code(&terminal), 0);
+    assert_eq!(subject.nin, None, "the asked number is not the signer's");
+    assert_eq!(subject.nin_masked, None);
+    assert_eq!(subject.name, "");
+    assert_eq!(subject.locked_to.as_deref(), Some("1983*******"));
+    assert_evidence_on_disk(&rig.vault, evidence);
+    let row = rig.vault.get(&id).unwrap();
+    assert_eq!(row.status, TxStatus::Signed);
+    assert_eq!(row.subject_name, None);
+    let message = row.message.unwrap_or_default();
+    assert!(
+        message.contains("names no signer") && message.contains("1983*******"),
+        "{message}"
+    );
+    assert!(!message.contains("198304062717"), "{message}");
+}
+
 /// Decision D10: the XAdES result names the digest of another document than the text staff
 /// showed (the simulator's `WrongDocument` fault on the download). The signer is right, but the
 /// flow fails `document_mismatch`: nothing is signed, the evidence and the session are kept for

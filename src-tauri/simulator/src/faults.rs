@@ -111,6 +111,10 @@ pub enum FaultKind {
     /// Sign API v2: a downloaded XAdES result names another document's digest than the one
     /// signed, as a result from another session would.
     WrongDocument,
+    /// Sign API v2: the session's `output.signatures[]` name no signer, as in Signicat's
+    /// published schema (which has no `signer` there): production's answer. Consumed by every
+    /// `get` it matches, so give it enough `times` to reach the signature.
+    UnnamedSigner,
 }
 
 impl FaultKind {
@@ -151,6 +155,7 @@ impl FaultKind {
             FaultKind::Refused => endpoint == E::Signature,
             FaultKind::WrongSubject => endpoint == E::Get,
             FaultKind::WrongDocument => endpoint == E::SignDownload,
+            FaultKind::UnnamedSigner => endpoint == E::SignGet,
         }
     }
 

@@ -152,6 +152,11 @@ pub struct Subject {
     /// Swedish BankID's risk indication (`low`, `moderate`, `high`) when the profile asked for it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk: Option<String>,
+    /// A Sign API v2 signature whose answer names nobody: the masked number the session was
+    /// locked to (`validations`, which Signicat enforces). It says what was asked, not who
+    /// signed, so `nin` stays empty (review N-12; `sign/PROTOCOL.md` D5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locked_to: Option<String>,
 }
 
 /// Who staff asked for, as far as the request says: the verified person must be them (issue 23).

@@ -235,6 +235,7 @@ fn subject_of(info: UserInfo, id_claims: &Map<String, Value>, country: &str) -> 
             .and_then(loa_of)
             .map(str::to_string),
         risk: None,
+        locked_to: None,
     }
 }
 

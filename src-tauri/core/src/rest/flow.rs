@@ -481,6 +481,7 @@ fn subject_of(s: &Session) -> Option<Subject> {
             .get(protocol::SBID_RISK_ATTRIBUTE)
             .and_then(|v| v.as_str())
             .map(str::to_string),
+        locked_to: None,
     })
 }
 

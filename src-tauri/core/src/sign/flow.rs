@@ -625,17 +625,12 @@ impl Asked<'_> {
             Asked::Recorded(r) => r.country.clone(),
         }
     }
-    /// The number, when known in full.
-    fn number(&self) -> Option<String> {
-        match self {
-            Asked::Number(n) => Some(n.as_str().to_string()),
-            Asked::Recorded(_) => None,
-        }
-    }
 }
 
 /// The signer Signicat names must be the person staff asked for (decision D5): every signature
-/// that names a number must name theirs. Returns who signed.
+/// that names a number must name theirs. Returns who signed, as far as the answer says: a
+/// signature that names nobody is never recorded as the asked person's (review N-12), only as
+/// locked to them.
 fn check_signer(asked: Option<Asked<'_>>, session: &Session) -> Result<Subject> {
     let named: Vec<_> = session
         .output
@@ -646,6 +641,7 @@ fn check_signer(asked: Option<Asked<'_>>, session: &Session) -> Result<Subject> 
     let numbers: Vec<&str> = named
         .iter()
         .filter_map(|s| s.national_identification_number.as_deref())
+        .filter(|n| !normalise(n).is_empty())
         .collect();
     if let Some(asked) = asked {
         if numbers.iter().any(|n| !asked.matches(&normalise(n))) {
@@ -659,11 +655,8 @@ fn check_signer(asked: Option<Asked<'_>>, session: &Session) -> Result<Subject> 
             )));
         }
     }
+    let nin = numbers.first().map(|n| normalise(n));
     let by = named.first();
-    let nin = numbers
-        .first()
-        .map(|n| normalise(n))
-        .or_else(|| asked.and_then(|a| a.number()));
     let name = by
         .and_then(|b| b.name.clone())
         .filter(|n| !n.is_empty())
@@ -681,10 +674,11 @@ fn check_signer(asked: Option<Asked<'_>>, session: &Session) -> Result<Subject> 
         first_name: by.and_then(|b| b.first_name.clone()),
         last_name: by.and_then(|b| b.last_name.clone()),
         date_of_birth: by.and_then(|b| b.date_of_birth.clone()),
-        nin_masked: nin
-            .as_deref()
-            .map(mask_nin)
-            .or_else(|| asked.map(|a| a.masked())),
+        nin_masked: nin.as_deref().map(mask_nin),
+        locked_to: match (&nin, asked) {
+            (None, Some(a)) => Some(a.masked()),
+            _ => None,
+        },
         country: asked.map(|a| a.country()),
         nin,
         loa: None,

@@ -95,6 +95,14 @@ fn now() -> String {
 }
 
 /// A run of 7+ digits cannot be a masked number (masks keep at most 6 digits).
+/// History's line for a signature whose answer named no signer.
+fn unnamed_signer(locked_to: &str) -> String {
+    format!(
+        "signed; Signicat's answer names no signer: the session was locked to {locked_to}, \
+         which Signicat enforces"
+    )
+}
+
 fn looks_unmasked(s: &str) -> bool {
     let mut run = 0;
     for c in s.chars() {
@@ -481,6 +489,11 @@ impl Vault {
         if TxStatus::parse(&status).is_none_or(TxStatus::is_final) {
             return Ok(());
         }
+        // A signature whose answer names nobody says so in History (review N-12).
+        let unnamed_note = match ev {
+            FlowEvent::Signed { subject, .. } => subject.locked_to.as_deref().map(unnamed_signer),
+            _ => None,
+        };
         let (new_status, code, message, subject): (
             TxStatus,
             Option<&str>,
@@ -509,7 +522,12 @@ impl Vault {
                         "transaction {id} reports a signature whose evidence is not stored"
                     )));
                 }
-                (TxStatus::Signed, None, None, Some(subject))
+                (
+                    TxStatus::Signed,
+                    None,
+                    unnamed_note.as_deref(),
+                    Some(subject),
+                )
             }
             FlowEvent::Failed { code, message } => {
                 let st = if CUSTOMER_ABORTED_CODES.contains(&code.as_str()) {

@@ -476,14 +476,25 @@ async fn get_session(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    if let Err(r) = begin(&state, &conn, Endpoint::SignGet, &headers, Some(&id)).await {
-        return r;
-    }
+    let fault = match begin(&state, &conn, Endpoint::SignGet, &headers, Some(&id)).await {
+        Ok(fault) => fault,
+        Err(r) => return r,
+    };
     let mut store = state.sign().lock();
     let Some(session) = store.sessions.get(&id).cloned() else {
         return not_found("Signing session", &id);
     };
-    Json(view(&session, state.base_url(), state.config(), &mut store)).into_response()
+    let mut out = view(&session, state.base_url(), state.config(), &mut store);
+    if fault == Some(FaultKind::UnnamedSigner) {
+        if let Some(signatures) = out["output"]["signatures"].as_array_mut() {
+            for s in signatures {
+                if let Some(s) = s.as_object_mut() {
+                    s.remove("signer");
+                }
+            }
+        }
+    }
+    Json(out).into_response()
 }
 
 async fn delete_session(
