@@ -10,17 +10,127 @@
 //!   for loopback (the Training simulator);
 //! - say, when a server's certificate is not trusted, that it is the certificate and which host
 //!   ([`transport_error`]): nothing was sent to it.
+//!
+//! IT's policy can pin both (`[network]`, review N-18): then the user's environment adds no CA and
+//! names no proxy, so a same-user change of `SSL_CERT_FILE` or `HTTPS_PROXY` cannot put an
+//! interceptor between the desk and Signicat ([`apply`]).
 
-use crate::Error;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+
+use rustls_pki_types::{pem::PemObject, CertificateDer};
+use serde::Serialize;
+
+use crate::{Error, Result};
+
+/// What IT's policy pins of the network (`[network]` in `policy.toml`). The default pins
+/// nothing: the OS store, the environment's additions and proxy, as without a policy.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct NetworkRules {
+    /// `Some`: trust the built-in web roots and these CA files (under the system directory)
+    /// only; the OS store, `SSL_CERT_FILE` and `SSL_CERT_DIR` are not read.
+    pub pinned_ca_files: Option<Vec<PathBuf>>,
+    /// `Some`: this proxy rule, whatever the environment says.
+    pub proxy: Option<ProxyRule>,
+}
+
+/// `policy.network.proxy`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProxyRule {
+    /// No proxy at all.
+    Direct,
+    /// The system's proxy setting (Windows, macOS); direct elsewhere.
+    System,
+    /// This proxy for HTTPS (never for this PC).
+    Url(String),
+}
+
+/// The rules in force, with the pinned CA files read.
+#[derive(Debug, Default)]
+struct Applied {
+    roots: Option<Vec<CertificateDer<'static>>>,
+    proxy: Option<ProxyRule>,
+}
+
+static APPLIED: RwLock<Option<Arc<Applied>>> = RwLock::new(None);
+
+/// Puts `rules` in force for every client built from now on (the desk applies its policy when it
+/// opens). A CA file that cannot be read, or holds no certificate, is an error naming it.
+pub fn apply(rules: &NetworkRules) -> Result<()> {
+    let roots = match &rules.pinned_ca_files {
+        None => None,
+        Some(files) => {
+            let mut all = Vec::new();
+            for (i, file) in files.iter().enumerate() {
+                let certs = read_pem_certificates(file).map_err(|reason| {
+                    Error::invalid_config(
+                        format!("policy.network.ca_files[{i}]"),
+                        format!("{}: {reason}", file.display()),
+                    )
+                })?;
+                all.extend(certs);
+            }
+            Some(all)
+        }
+    };
+    let applied = Arc::new(Applied {
+        roots,
+        proxy: rules.proxy.clone(),
+    });
+    match APPLIED.write() {
+        Ok(mut slot) => *slot = Some(applied),
+        Err(poisoned) => *poisoned.into_inner() = Some(applied),
+    }
+    Ok(())
+}
+
+fn applied() -> Arc<Applied> {
+    let slot = match APPLIED.read() {
+        Ok(slot) => slot.clone(),
+        Err(poisoned) => poisoned.into_inner().clone(),
+    };
+    slot.unwrap_or_default()
+}
+
+/// The CA certificates policy pins, when it pins them (the archive's TLS uses them too).
+pub fn pinned_roots() -> Option<Vec<CertificateDer<'static>>> {
+    applied().roots.clone()
+}
+
+/// Every certificate in a PEM file; none at all is an error.
+pub fn read_pem_certificates(
+    path: &std::path::Path,
+) -> std::result::Result<Vec<CertificateDer<'static>>, String> {
+    let certs = CertificateDer::pem_file_iter(path)
+        .map_err(|e| e.to_string())?
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| e.to_string())?;
+    if certs.is_empty() {
+        return Err("holds no PEM certificate".into());
+    }
+    Ok(certs)
+}
 
 /// The hosts that never go through a proxy, whatever `NO_PROXY` says.
 const LOOPBACK: &str = "127.0.0.1,::1,localhost";
 
 /// An HTTP client builder with the desk's network rules (certificate stores, proxy).
 pub fn client_builder() -> reqwest::ClientBuilder {
-    let builder = reqwest::Client::builder();
-    match EnvProxy::read() {
-        Some(p) => match p.to_reqwest() {
+    let rules = applied();
+    let mut builder = reqwest::Client::builder();
+    if let Some(roots) = &rules.roots {
+        // The web roots stay; the OS store and the environment's files are not read.
+        builder = builder.tls_built_in_native_certs(false);
+        for der in roots {
+            if let Ok(cert) = reqwest::Certificate::from_der(der) {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+    }
+    match proxy_source(rules.proxy.as_ref(), EnvProxy::read()) {
+        ProxySource::Direct => builder.no_proxy(),
+        ProxySource::Named(p) => match p.to_reqwest() {
             Some(proxy) => builder.proxy(proxy),
             // A proxy URL that does not parse is not silently bypassed: every request fails,
             // and Test connection says why (see `describe_proxy`).
@@ -28,11 +138,33 @@ pub fn client_builder() -> reqwest::ClientBuilder {
         },
         // Windows and macOS: the system's proxy setting, for HTTPS and never for loopback.
         #[cfg(any(windows, target_os = "macos"))]
-        None => builder.proxy(system_proxy()),
-        #[cfg(not(any(windows, target_os = "macos")))]
+        ProxySource::System => builder.proxy(system_proxy()),
         // Elsewhere nothing else is a proxy setting: in particular an `HTTP_PROXY` alone must not
         // carry the Training simulator's plain-HTTP loopback traffic away.
-        None => builder.no_proxy(),
+        #[cfg(not(any(windows, target_os = "macos")))]
+        ProxySource::System => builder.no_proxy(),
+    }
+}
+
+/// Where the proxy comes from: policy's rule first, then the environment, then the system.
+#[derive(Debug, PartialEq, Eq)]
+enum ProxySource {
+    Direct,
+    Named(EnvProxy),
+    System,
+}
+
+fn proxy_source(rule: Option<&ProxyRule>, env: Option<EnvProxy>) -> ProxySource {
+    match (rule, env) {
+        (Some(ProxyRule::Direct), _) => ProxySource::Direct,
+        (Some(ProxyRule::System), _) => ProxySource::System,
+        (Some(ProxyRule::Url(url)), _) => ProxySource::Named(EnvProxy {
+            var: "policy.network.proxy",
+            url: url.clone(),
+            no_proxy: None,
+        }),
+        (None, Some(env)) => ProxySource::Named(env),
+        (None, None) => ProxySource::System,
     }
 }
 
@@ -136,23 +268,38 @@ fn unusable_proxy() -> reqwest::Proxy {
 /// What Test connection shows: which proxy the desk uses for HTTPS and where that came from.
 /// `ok` is false when the environment names a proxy the desk cannot use.
 pub fn describe_proxy() -> (bool, String) {
-    match EnvProxy::read() {
-        Some(p) if p.to_reqwest().is_some() => {
+    let rules = applied();
+    match proxy_source(rules.proxy.as_ref(), EnvProxy::read()) {
+        ProxySource::Named(p) if p.to_reqwest().is_some() => {
             let except = match &p.no_proxy {
                 Some(list) => format!("; not for {list} or this PC"),
                 None => "; not for this PC".to_string(),
             };
             (true, format!("{} (from {}{except})", p.shown(), p.var))
         }
-        Some(p) => (
+        ProxySource::Named(p) => (
             false,
             format!("{} is set but cannot be used: {}", p.var, p.shown()),
         ),
-        None if cfg!(any(windows, target_os = "macos")) => (
+        ProxySource::Direct => (
+            true,
+            "none: direct connections (your IT department's policy)".to_string(),
+        ),
+        ProxySource::System if rules.proxy.is_some() => (
+            true,
+            if cfg!(any(windows, target_os = "macos")) {
+                "the system's proxy setting (your IT department's policy)".to_string()
+            } else {
+                "none: direct connections (your IT department's policy names the system's \
+                 setting, which this system does not have)"
+                    .to_string()
+            },
+        ),
+        ProxySource::System if cfg!(any(windows, target_os = "macos")) => (
             true,
             "the system's proxy setting (no HTTPS_PROXY in the environment)".to_string(),
         ),
-        None => (
+        ProxySource::System => (
             true,
             "none: direct connections (no HTTPS_PROXY set)".to_string(),
         ),

@@ -50,6 +50,22 @@ pub struct PolicyConfig {
     /// Hosts a profile may send the bank's access token to besides the token host's own
     /// registrable domain (`rest.base_url`, `sign.base_url`; review N-2).
     pub allowed_hosts: Option<Vec<String>>,
+    /// `[network]`: the certificates and the proxy, pinned against the user's environment.
+    pub network: Option<NetworkConfig>,
+}
+
+/// `[network]` (review N-18).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkConfig {
+    /// `os` (default): the OS store and what `SSL_CERT_FILE`/`SSL_CERT_DIR` add. `pinned`: the
+    /// built-in web roots and `ca_files` only.
+    pub trust: Option<String>,
+    /// With `pinned`: PEM files of the bank's CAs (a TLS-inspecting proxy's too), relative to
+    /// the system directory, where only IT can write.
+    pub ca_files: Option<Vec<String>>,
+    /// `direct`, `system`, or `http://proxy.example:8080`: in place of `HTTPS_PROXY`.
+    pub proxy: Option<String>,
 }
 
 /// The checked policy. `Policy::default()` is "no policy": everything the profile offers.
@@ -72,6 +88,7 @@ pub struct Policy {
     pub user_profiles: bool,
     /// Lower-case host names (see [`PolicyConfig::allowed_hosts`]).
     pub allowed_hosts: Vec<String>,
+    pub network: crate::net::NetworkRules,
 }
 
 /// Where a profile came from, for the rules that depend on it.
@@ -102,6 +119,7 @@ impl Default for Policy {
             log_format: None,
             user_profiles: true,
             allowed_hosts: Vec::new(),
+            network: crate::net::NetworkRules::default(),
         }
     }
 }
@@ -182,6 +200,84 @@ pub fn same_site(a: &str, b: &str) -> bool {
     }
 }
 
+/// `[network]`, checked: CA files are plain relative paths inside the system directory, and a
+/// proxy carries no password (policy files are no place for secrets).
+fn network(c: Option<&NetworkConfig>, file: &Path) -> Result<crate::net::NetworkRules> {
+    use crate::net::{NetworkRules, ProxyRule};
+    let Some(c) = c else {
+        return Ok(NetworkRules::default());
+    };
+    let dir = file.parent().unwrap_or(Path::new("."));
+    let pinned = match c.trust.as_deref().map(str::trim) {
+        None | Some("os") => false,
+        Some("pinned") => true,
+        Some(other) => {
+            return Err(Error::invalid_config(
+                "network.trust",
+                format!("{other:?} is not os or pinned"),
+            ))
+        }
+    };
+    let files = c.ca_files.as_deref().unwrap_or_default();
+    if !pinned && !files.is_empty() {
+        return Err(Error::invalid_config(
+            "network.ca_files",
+            "is only read with trust = \"pinned\" (the OS store takes the bank's CA otherwise)",
+        ));
+    }
+    let mut ca_files = Vec::new();
+    for (i, f) in files.iter().enumerate() {
+        let rel = Path::new(f.trim());
+        let plain = !f.trim().is_empty()
+            && rel
+                .components()
+                .all(|c| matches!(c, std::path::Component::Normal(_)));
+        if !plain {
+            return Err(Error::invalid_config(
+                format!("network.ca_files[{i}]"),
+                format!(
+                    "{f:?} must be a path inside the system directory ({})",
+                    dir.display()
+                ),
+            ));
+        }
+        ca_files.push(dir.join(rel));
+    }
+    let proxy = match c.proxy.as_deref().map(str::trim) {
+        None => None,
+        Some("direct") => Some(ProxyRule::Direct),
+        Some("system") => Some(ProxyRule::System),
+        Some(raw) => {
+            let u = url::Url::parse(raw)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some());
+            match u {
+                Some(u) if u.username().is_empty() && u.password().is_none() => {
+                    Some(ProxyRule::Url(raw.to_string()))
+                }
+                Some(_) => {
+                    return Err(Error::invalid_config(
+                        "network.proxy",
+                        "must not carry a user name or password (a policy file is readable by \
+                         every user; the proxy should authenticate the PC or its user by other \
+                         means)",
+                    ))
+                }
+                None => {
+                    return Err(Error::invalid_config(
+                        "network.proxy",
+                        format!("{raw:?} is not direct, system, or an http(s) proxy URL"),
+                    ))
+                }
+            }
+        }
+    };
+    Ok(NetworkRules {
+        pinned_ca_files: pinned.then_some(ca_files),
+        proxy,
+    })
+}
+
 /// What the window and the CLI say about a refusal, so staff know it is not a fault.
 const BY_POLICY: &str = "is turned off by your IT department's policy";
 
@@ -201,13 +297,18 @@ impl Policy {
                 format!("is not a valid policy file: {}", e.message()),
             )
         })?;
-        Policy::validate(&config, &path).map_err(|e| match e {
+        let policy = Policy::validate(&config, &path).map_err(|e| match e {
             Error::InvalidConfig { field, reason } => Error::invalid_config(
                 format!("policy.{field}"),
                 format!("{reason} (in {})", path.display()),
             ),
             other => other,
-        })
+        })?;
+        // A CA file is trusted as the policy is: only if only IT can change it.
+        for file in policy.network.pinned_ca_files.iter().flatten() {
+            crate::managed_trust::check_in(system_dir, file)?;
+        }
+        Ok(policy)
     }
 
     /// Checks every value; errors name the key (`methods[2]`).
@@ -289,6 +390,7 @@ impl Policy {
             log_format: c.log_format,
             user_profiles: c.user_profiles.unwrap_or(true),
             allowed_hosts,
+            network: network(c.network.as_ref(), file)?,
         })
     }
 
@@ -310,6 +412,21 @@ impl Policy {
         }
         if provenance != Provenance::Training {
             self.check_token_destinations(&profile)?;
+        }
+        let own = matches!(provenance, Provenance::User | Provenance::File);
+        if own
+            && self.network.pinned_ca_files.is_some()
+            && matches!(
+                profile.archive().map(|a| a.tls()),
+                Some(crate::profile::ArchiveTls::Required { ca_file: Some(_) })
+            )
+        {
+            return Err(Error::NotAllowed {
+                field: "archive.ca_file".into(),
+                reason: "your IT department's policy pins the certificates this desk trusts \
+                         (policy.network): a profile of your own cannot add one"
+                    .into(),
+            });
         }
         Ok(self.restrict(profile))
     }
@@ -497,6 +614,55 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join(FILE), text).unwrap();
         Policy::load(dir.path())
+    }
+
+    /// Review N-18: `[network]` is read strictly, each mistake named by its key.
+    #[test]
+    fn network_rules_are_read_strictly() {
+        use crate::net::ProxyRule;
+        let p = load(
+            "[network]\ntrust = \"pinned\"\nca_files = [\"ca/bank.pem\"]\nproxy = \"direct\"\n",
+        )
+        .unwrap();
+        let files = p.network.pinned_ca_files.unwrap();
+        assert!(files[0].ends_with("ca/bank.pem"), "{files:?}");
+        assert_eq!(p.network.proxy, Some(ProxyRule::Direct));
+        let p = load("[network]\nproxy = \"http://proxy.bank.example:8080\"\n").unwrap();
+        assert_eq!(
+            p.network.pinned_ca_files, None,
+            "trust defaults to the OS store"
+        );
+        assert_eq!(
+            p.network.proxy,
+            Some(ProxyRule::Url("http://proxy.bank.example:8080".into()))
+        );
+        for (text, field) in [
+            (
+                "[network]\ntrust = \"everything\"\n",
+                "policy.network.trust",
+            ),
+            (
+                "[network]\nca_files = [\"a.pem\"]\n",
+                "policy.network.ca_files",
+            ),
+            (
+                "[network]\ntrust = \"pinned\"\nca_files = [\"../a.pem\"]\n",
+                "policy.network.ca_files[0]",
+            ),
+            (
+                "[network]\ntrust = \"pinned\"\nca_files = [\"/etc/ssl/a.pem\"]\n",
+                "policy.network.ca_files[0]",
+            ),
+            (
+                "[network]\nproxy = \"http://u:pw@proxy.example\"\n",
+                "policy.network.proxy",
+            ),
+            ("[network]\nproxy = \"socks\"\n", "policy.network.proxy"),
+        ] {
+            let e = load(text).unwrap_err();
+            assert_eq!(e.field(), Some(field), "{text}: {e}");
+            assert!(!e.to_string().contains("pw@"), "{e}");
+        }
     }
 
     fn raw(method: Method, provider: Option<&str>) -> RawFlowInput {

@@ -5,8 +5,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::CertificateDer;
 use tokio_postgres::config::SslMode;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{Client, Config, NoTls};
@@ -82,7 +80,8 @@ where
 }
 
 /// rustls with ring (as reqwest), the bank's CA from `ca_file`, or else the public web roots and
-/// the OS certificate store.
+/// the OS certificate store, or the CA files IT's policy pins in place of the OS store (review
+/// N-18: a user's profile then cannot name a `ca_file` at all, `Policy::admit`).
 fn tls_config(ca_file: Option<&Path>) -> Result<rustls::ClientConfig> {
     let mut roots = rustls::RootCertStore::empty();
     match ca_file {
@@ -90,27 +89,28 @@ fn tls_config(ca_file: Option<&Path>) -> Result<rustls::ClientConfig> {
             let bad = |reason: String| {
                 Error::invalid_config("archive.ca_file", format!("{}: {reason}", path.display()))
             };
-            let certs = CertificateDer::pem_file_iter(path)
-                .map_err(|e| bad(e.to_string()))?
-                .collect::<std::result::Result<Vec<_>, _>>()
-                .map_err(|e| bad(e.to_string()))?;
-            if certs.is_empty() {
-                return Err(bad("holds no PEM certificate".into()));
-            }
-            for cert in certs {
+            for cert in crate::net::read_pem_certificates(path).map_err(bad)? {
                 roots.add(cert).map_err(|e| bad(e.to_string()))?;
             }
         }
         None => {
             roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-            // And the OS store (or SSL_CERT_FILE / SSL_CERT_DIR), like every HTTP client (issue
-            // 24): an unreadable entry is skipped, as OpenSSL does.
-            let native = rustls_native_certs::load_native_certs();
-            for e in &native.errors {
-                tracing::debug!(error = %e, "a system certificate could not be read");
+            match crate::net::pinned_roots() {
+                Some(pinned) => {
+                    let (added, _) = roots.add_parsable_certificates(pinned);
+                    tracing::debug!(added, "policy's certificates trusted for the archive");
+                }
+                None => {
+                    // And the OS store (or SSL_CERT_FILE / SSL_CERT_DIR), like every HTTP
+                    // client (issue 24): an unreadable entry is skipped, as OpenSSL does.
+                    let native = rustls_native_certs::load_native_certs();
+                    for e in &native.errors {
+                        tracing::debug!(error = %e, "a system certificate could not be read");
+                    }
+                    let (added, _) = roots.add_parsable_certificates(native.certs);
+                    tracing::debug!(added, "system certificates trusted for the archive");
+                }
             }
-            let (added, _) = roots.add_parsable_certificates(native.certs);
-            tracing::debug!(added, "system certificates trusted for the archive");
         }
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());

@@ -278,6 +278,8 @@ impl Desk {
         // A policy that cannot be read fails closed, like a broken active profile: running
         // without the rules IT set would be worse than not running.
         let policy = Policy::load(&paths.system_dir)?;
+        // Before any client is built: the certificates and proxy IT pins (review N-18).
+        crate::net::apply(&policy.network)?;
         let store = ProfileStore::at(&paths.config_dir).with_managed(&paths.system_dir);
         let profile = Self::resolve(&store, &choice, training.as_ref(), &policy)?;
         let vault = Vault::open(&paths.data_dir)?;

@@ -96,11 +96,7 @@ pub(crate) async fn send_authorize(
         }
         .into());
     }
-    let join = |s: &str, field: &str| {
-        endpoint
-            .join(s)
-            .map_err(|e| Error::Protocol(format!("authorize: bad {field}: {e}")))
-    };
+    let join = |s: &str, field: &str| super::http::join_same_origin(endpoint, s, field);
     let missing = |field: &str| Error::Protocol(format!("authorize answer has no {field}"));
     Ok(match who {
         LegacyAuth::Nbid { .. } => PollTarget::Nbid {

@@ -6,6 +6,7 @@ use crate::{Error, Result};
 use josekit::jwk::{Jwk, JwkSet};
 use serde::Deserialize;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 use tokio::sync::{Mutex, OnceCell};
 use url::Url;
 
@@ -56,8 +57,15 @@ pub(crate) struct IssuerCache {
     /// Without a trailing slash, exactly as ID tokens must carry it in `iss`.
     issuer: String,
     metadata: OnceCell<Arc<ProviderMetadata>>,
-    jwks: Mutex<Option<Arc<JwkSet>>>,
+    /// With when it was fetched: a key the issuer rotated is picked up within the max age.
+    jwks: Mutex<Option<(Instant, Arc<JwkSet>)>>,
+    jwks_max_age: Duration,
 }
+
+/// How long a fetched JWKS is used before it is fetched again (review L-1). Signing keys also
+/// refresh on an unknown `kid`; the encryption key has no such signal, so its age bounds how
+/// long the desk can encrypt to a key the issuer retired.
+pub(crate) const JWKS_MAX_AGE: Duration = Duration::from_secs(3600);
 
 /// The public key to encrypt a request object with, and its JWE `alg`.
 pub(crate) struct EncryptionKey {
@@ -77,6 +85,7 @@ impl IssuerCache {
             issuer: trim_issuer(issuer),
             metadata: OnceCell::new(),
             jwks: Mutex::new(None),
+            jwks_max_age: JWKS_MAX_AGE,
         }
     }
 
@@ -139,17 +148,30 @@ impl IssuerCache {
         Ok(Arc::new(set))
     }
 
-    /// The cached JWKS, or a fresh one when `refresh` is set or nothing is cached yet.
+    /// The cached JWKS, or a fresh one when `refresh` is set, nothing is cached yet, or what is
+    /// cached is older than the max age.
     async fn jwks(&self, refresh: bool) -> Result<Arc<JwkSet>> {
         let mut cached = self.jwks.lock().await;
         match cached.as_ref() {
-            Some(set) if !refresh => Ok(set.clone()),
+            Some((at, set)) if !refresh && at.elapsed() < self.jwks_max_age => Ok(set.clone()),
             _ => {
                 let set = self.fetch_jwks().await?;
-                *cached = Some(set.clone());
+                *cached = Some((Instant::now(), set.clone()));
                 Ok(set)
             }
         }
+    }
+
+    /// Drops the cached JWKS, so the next flow fetches it: called when the issuer refuses a
+    /// request object, perhaps encrypted to a key it has retired. Nothing is sent again here.
+    pub async fn forget_keys(&self) {
+        *self.jwks.lock().await = None;
+    }
+
+    #[cfg(test)]
+    fn with_jwks_max_age(mut self, age: Duration) -> Self {
+        self.jwks_max_age = age;
+        self
     }
 
     /// The JWKS can be fetched and read (Test connection).
@@ -193,5 +215,39 @@ impl IssuerCache {
             kid,
             alg,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use id_desk_simulator::{Endpoint, Simulator, SimulatorConfig};
+
+    async fn cache(sim: &Simulator, max_age: Duration) -> IssuerCache {
+        let http = crate::net::client_builder().build().unwrap();
+        IssuerCache::new(http, &Url::parse(&sim.issuer()).unwrap()).with_jwks_max_age(max_age)
+    }
+
+    /// Review L-1: the encryption key has no "unknown kid" signal, so the JWKS is fetched again
+    /// once it is older than its max age, and after the issuer refused a request object.
+    #[tokio::test]
+    async fn the_jwks_is_fetched_again_when_old_or_forgotten() {
+        let sim = Simulator::start(SimulatorConfig::for_tests())
+            .await
+            .unwrap();
+        let fetches = || sim.control().stats().count(Endpoint::Jwks);
+
+        let fresh = cache(&sim, JWKS_MAX_AGE).await;
+        fresh.encryption_key().await.unwrap();
+        fresh.encryption_key().await.unwrap();
+        assert_eq!(fetches(), 1, "a young JWKS is reused");
+        fresh.forget_keys().await;
+        fresh.encryption_key().await.unwrap();
+        assert_eq!(fetches(), 2, "a forgotten JWKS is fetched again");
+
+        let old = cache(&sim, Duration::ZERO).await;
+        old.encryption_key().await.unwrap();
+        old.encryption_key().await.unwrap();
+        assert_eq!(fetches(), 4, "an old JWKS is fetched again");
     }
 }

@@ -115,6 +115,22 @@ pub(crate) async fn success_body_capped(
     Ok(body.to_vec())
 }
 
+/// A URL an answer hands us (`statusUri`, `collectUrl`, `completeUri`), joined against the request
+/// it answered: it must stay on that request's origin, where the flow's session cookie lives
+/// (`oidc/PROTOCOL.md` O1, review L-5). A foreign one is a protocol error, never followed.
+pub(crate) fn join_same_origin(base: &Url, raw: &str, field: &str) -> Result<Url> {
+    let joined = base
+        .join(raw)
+        .map_err(|e| Error::Protocol(format!("bad {field}: {e}")))?;
+    if joined.origin() != base.origin() {
+        return Err(Error::Protocol(format!(
+            "{field} points to another server ({}) than the one that gave it; not followed",
+            joined.host_str().unwrap_or("?")
+        )));
+    }
+    Ok(joined)
+}
+
 /// HTTPS everywhere except loopback (Training mode and tests talk to the local simulator).
 pub(crate) fn require_secure(url: &Url, field: &str) -> Result<()> {
     let loopback = match url.host() {
@@ -155,6 +171,42 @@ impl OAuthErrorBody {
             status,
             code,
             message,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answers_poll_url_stays_on_the_server_that_gave_it() {
+        let base = Url::parse("https://preprod.signicat.com/oidc/authorize").unwrap();
+        let ok = |raw: &str| {
+            join_same_origin(&base, raw, "statusUri")
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(
+            ok("/oidc/status?x=1"),
+            "https://preprod.signicat.com/oidc/status?x=1"
+        );
+        assert_eq!(
+            ok("https://preprod.signicat.com/oidc/collect"),
+            "https://preprod.signicat.com/oidc/collect"
+        );
+        for foreign in [
+            "https://evil.example/status",
+            "http://preprod.signicat.com/oidc/status",
+            "https://preprod.signicat.com:8443/status",
+            "//id.signicat.com/status",
+            "https://preprod.signicat.com.evil.example/status",
+        ] {
+            let e = join_same_origin(&base, foreign, "statusUri").unwrap_err();
+            assert!(
+                e.to_string().contains("statusUri points to another server"),
+                "{foreign}: {e}"
+            );
         }
     }
 }

@@ -115,6 +115,11 @@ impl From<Error> for FlowStop {
 }
 
 impl FlowStop {
+    /// The provider refused the request object itself (`invalid_request_object`, OIDC Core
+    /// §6.3): unreadable, perhaps encrypted to a retired key.
+    fn is_request_object_refusal(&self) -> bool {
+        matches!(self, FlowStop::Provider { code, .. } if code == "invalid_request_object")
+    }
     /// The terminal event for this stop, with staff texts in `lang`.
     pub fn into_event(self, lang: Lang) -> FlowEvent {
         match self {
@@ -305,8 +310,24 @@ impl OidcClient {
                 vec![("request", request_object::encrypt(&claims, &key)?)]
             }
         };
-        let target =
-            authorize::send_authorize(&http, &meta.authorization_endpoint, who, &form).await?;
+        let target = match authorize::send_authorize(
+            &http,
+            &meta.authorization_endpoint,
+            who,
+            &form,
+        )
+        .await
+        {
+            Ok(t) => t,
+            Err(stop) => {
+                // A request object the issuer cannot read may be encrypted to a key it has
+                // retired: the next flow fetches the keys again (review L-1). No resend.
+                if sign_text.is_some() && stop.is_request_object_refusal() {
+                    self.inner.issuer.forget_keys().await;
+                }
+                return Err(stop);
+            }
+        };
         ctx.emit(FlowEvent::Started {
             flow_id: ctx.flow_id.clone(),
             method: ctx.method,

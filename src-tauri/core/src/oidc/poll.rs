@@ -69,9 +69,7 @@ async fn poll_once(http: &FlowHttp, url: &Url) -> Result<PollStep, FlowStop> {
         .into());
     }
     if let Some(done) = answer.complete_uri.or(answer.complete_url) {
-        let u = url
-            .join(&done)
-            .map_err(|e| Error::Protocol(format!("bad completion URL: {e}")))?;
+        let u = super::http::join_same_origin(url, &done, "completion URL")?;
         return Ok(PollStep::Done(u));
     }
     let raw = answer

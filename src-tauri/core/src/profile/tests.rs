@@ -109,6 +109,45 @@ fn https_is_required_except_on_loopback() {
     assert_eq!(config_error(&c).0, "oidc.redirect_uri");
 }
 
+/// Review L-5: plain http to this machine is a simulator's, so only a test profile may use it;
+/// a profile for real customers is refused, naming the field, wherever the URL is.
+#[test]
+fn plain_http_to_this_machine_is_only_for_a_test_profile() {
+    let mut c = example();
+    c.allow_test_identities = false;
+    assert!(Profile::validate(&c).is_ok(), "https is fine either way");
+    type Change = fn(&mut ProfileConfig);
+    let cases: [(&str, Change); 4] = [
+        ("rest.base_url", |c| {
+            c.rest.as_mut().unwrap().base_url = "http://127.0.0.1:8080".into()
+        }),
+        ("rest.token_url", |c| {
+            c.rest.as_mut().unwrap().token_url = Some("http://localhost:9/token".into())
+        }),
+        ("oidc.issuer", |c| {
+            c.oidc.as_mut().unwrap().issuer = "http://[::1]:9000/oidc".into()
+        }),
+        ("oidc.issuer", |c| {
+            c.oidc.as_mut().unwrap().issuer = "http://127.1.2.3/oidc".into()
+        }),
+    ];
+    for (field, change) in cases {
+        let mut c = example();
+        c.allow_test_identities = false;
+        change(&mut c);
+        let (named, reason) = config_error(&c);
+        assert_eq!(named, field);
+        assert!(reason.contains("only for a test profile"), "{reason}");
+        c.allow_test_identities = true;
+        assert!(Profile::validate(&c).is_ok(), "{field} in a test profile");
+    }
+    // The redirect_uri is never fetched: a loopback callback stays allowed (RFC 8252).
+    let mut c = example();
+    c.allow_test_identities = false;
+    c.oidc.as_mut().unwrap().redirect_uri = "http://127.0.0.1:41234/callback".into();
+    assert!(Profile::validate(&c).is_ok());
+}
+
 #[test]
 fn required_ids_ip_and_name() {
     let mut c = example();

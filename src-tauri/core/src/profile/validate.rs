@@ -65,6 +65,7 @@ pub(super) fn profile(c: &ProfileConfig) -> Result<Profile> {
         .as_ref()
         .map(|s| sign(s, rest.as_ref().map(|r| &r.base_url)))
         .transpose()?;
+    plain_http_only_for_tests(c)?;
     Ok(Profile {
         archive,
         redirect,
@@ -83,6 +84,47 @@ pub(super) fn profile(c: &ProfileConfig) -> Result<Profile> {
         ciba,
         templates,
     })
+}
+
+/// Plain `http` to this machine is a simulator's; the desk talks to it only in a test profile
+/// (`allow_test_identities`), so a profile that serves real customers cannot be pointed at
+/// whatever listens on a local port (review L-5). The OIDC `redirect_uri` is never fetched and is
+/// not judged here.
+fn plain_http_only_for_tests(c: &ProfileConfig) -> Result<()> {
+    if c.allow_test_identities {
+        return Ok(());
+    }
+    let mut urls: Vec<(String, &str)> = Vec::new();
+    if let Some(r) = &c.rest {
+        urls.push(("rest.base_url".into(), &r.base_url));
+        if let Some(t) = &r.token_url {
+            urls.push(("rest.token_url".into(), t));
+        }
+    }
+    if let Some(o) = &c.oidc {
+        urls.push(("oidc.issuer".into(), &o.issuer));
+    }
+    if let Some(ci) = &c.ciba {
+        urls.push(("ciba.issuer".into(), &ci.issuer));
+    }
+    if let Some(u) = c.sign.as_ref().and_then(|s| s.base_url.as_ref()) {
+        urls.push(("sign.base_url".into(), u));
+    }
+    for (provider, list) in c.redirect.iter().flat_map(|r| &r.origins) {
+        for (i, raw) in list.iter().enumerate() {
+            urls.push((format!("redirect.origins.{provider}[{i}]"), raw));
+        }
+    }
+    for (field, raw) in urls {
+        if Url::parse(raw.trim()).is_ok_and(|u| u.scheme() == "http") {
+            return Err(Error::invalid_config(
+                field,
+                "plain http (to this machine) is only for a test profile on a simulator: \
+                 use https, or set allow_test_identities = true",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// `[retention]`: whole days from 1 to 100 years; a missing key takes its default.
