@@ -248,25 +248,29 @@ fn network(c: Option<&NetworkConfig>, file: &Path) -> Result<crate::net::Network
         Some("direct") => Some(ProxyRule::Direct),
         Some("system") => Some(ProxyRule::System),
         Some(raw) => {
-            let u = url::Url::parse(raw)
-                .ok()
-                .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some());
-            match u {
-                Some(u) if u.username().is_empty() && u.password().is_none() => {
+            // Credentials are refused before anything else, and the value is never echoed: it
+            // may be one.
+            let parsed = url::Url::parse(raw).ok();
+            if parsed
+                .as_ref()
+                .is_some_and(|u| !u.username().is_empty() || u.password().is_some())
+            {
+                return Err(Error::invalid_config(
+                    "network.proxy",
+                    "must not carry a user name or password (a policy file is readable by \
+                     every user; the proxy should authenticate the PC or its user by other \
+                     means)",
+                ));
+            }
+            match parsed {
+                Some(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => {
                     Some(ProxyRule::Url(raw.to_string()))
                 }
-                Some(_) => {
+                _ => {
                     return Err(Error::invalid_config(
                         "network.proxy",
-                        "must not carry a user name or password (a policy file is readable by \
-                         every user; the proxy should authenticate the PC or its user by other \
-                         means)",
-                    ))
-                }
-                None => {
-                    return Err(Error::invalid_config(
-                        "network.proxy",
-                        format!("{raw:?} is not direct, system, or an http(s) proxy URL"),
+                        "is not direct, system, or an http(s) proxy URL such as \
+                         http://proxy.bank.example:8080",
                     ))
                 }
             }

@@ -94,7 +94,6 @@ fn now() -> String {
         .unwrap_or_default()
 }
 
-/// A run of 7+ digits cannot be a masked number (masks keep at most 6 digits).
 /// History's line for a signature whose answer named no signer.
 fn unnamed_signer(locked_to: &str) -> String {
     format!(
@@ -103,6 +102,7 @@ fn unnamed_signer(locked_to: &str) -> String {
     )
 }
 
+/// A run of 7+ digits cannot be a masked number (masks keep at most 6 digits).
 fn looks_unmasked(s: &str) -> bool {
     let mut run = 0;
     for c in s.chars() {
